@@ -1,0 +1,44 @@
+# bzmine — `make demo` runs the pipeline offline on the bundled sample; `make test` runs the tests.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SAMPLE := data/sample
+DEMO_DB := data/demo.duckdb
+
+.DEFAULT_GOAL := help
+.PHONY: help venv demo test lint fmt bench sample report clean
+
+help: ## List targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev,notebooks]'
+	touch $(STAMP)
+
+venv: $(STAMP) ## Create the virtual environment and install bzmine with dev extras
+
+demo: $(STAMP) ## Run the whole pipeline offline on the bundled sample (local server)
+	$(BIN)/python -m bzmine.demo --corpus $(SAMPLE) --db $(DEMO_DB)
+
+test: $(STAMP) ## Run the test suite
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP) ## ruff + mypy
+	$(BIN)/ruff check bzmine tests benchmarks
+	$(BIN)/mypy bzmine
+
+fmt: $(STAMP) ## Format code with ruff
+	$(BIN)/ruff format bzmine tests benchmarks
+
+bench: $(STAMP) ## Run benchmarks and rewrite benchmarks/RESULTS.md
+	$(BIN)/python -m benchmarks.run
+
+sample: $(STAMP) ## Regenerate the bundled sample corpus (deterministic)
+	$(BIN)/bzmine synth --bugs 80 --seed 2024 --out $(SAMPLE)
+
+clean: ## Remove the venv and generated databases (named files only)
+	rm -f $(DEMO_DB) $(DEMO_DB).wal data/http_cache.sqlite
+	rm -rf $(VENV) data/report

@@ -1,0 +1,3 @@
+from bzmine.cli import cli
+
+cli()

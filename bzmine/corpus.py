@@ -1,0 +1,169 @@
+"""Corpus files for the local Bugzilla-compatible server: load, validate, write.
+
+A corpus is a directory of `<bug id>.json` files or one JSON Lines file. Each record is
+`{"bug": {...}, "comments": [...], "history": [...]}` with the bug object as BMO returns it
+with `_default` fields (flags included), comments as `/rest/bug/{id}/comment` returns them and
+history entries as `/rest/bug/{id}/history` returns them. Everything else the server answers
+(search, paging, `new_since`, ...) is computed from these records.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bzmine.errors import CorpusError
+from bzmine.timeutil import parse_bmo_time
+
+# field -> accepted JSON types (None allowed where listed)
+_BUG_FIELDS: dict[str, tuple[type, ...]] = {
+    "id": (int,),
+    "summary": (str,),
+    "whiteboard": (str,),
+    "product": (str,),
+    "component": (str,),
+    "status": (str,),
+    "resolution": (str,),
+    "creation_time": (str,),
+    "last_change_time": (str,),
+    "creator": (str,),
+    "assigned_to": (str,),
+    "groups": (list,),
+    "flags": (list,),
+    "is_open": (bool,),
+}
+_COMMENT_FIELDS: dict[str, tuple[type, ...]] = {
+    "id": (int,),
+    "bug_id": (int,),
+    "count": (int,),
+    "text": (str,),
+    "raw_text": (str,),
+    "creator": (str,),
+    "author": (str,),
+    "time": (str,),
+    "creation_time": (str,),
+    "is_private": (bool,),
+}
+_HISTORY_FIELDS: dict[str, tuple[type, ...]] = {"when": (str,), "who": (str,), "changes": (list,)}
+_TIME_FIELDS = {"creation_time", "last_change_time", "time", "when"}
+
+
+@dataclass
+class Record:
+    """One bug with its comments and history, as the server holds it."""
+
+    bug: dict[str, Any]
+    comments: list[dict[str, Any]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def id(self) -> int:
+        return int(self.bug["id"])
+
+    def to_json(self) -> dict[str, Any]:
+        return {"bug": self.bug, "comments": self.comments, "history": self.history}
+
+
+def _check(obj: Any, spec: dict[str, tuple[type, ...]], where: str) -> None:
+    if not isinstance(obj, dict):
+        raise CorpusError(f"{where}: expected a JSON object, got {type(obj).__name__}")
+    for name, types in spec.items():
+        if name not in obj:
+            raise CorpusError(f"{where}: missing field '{name}'")
+        value = obj[name]
+        # bool is an int subclass: do not accept True as an id
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            raise CorpusError(
+                f"{where}: field '{name}' should be {'/'.join(t.__name__ for t in types)}, "
+                f"got {type(value).__name__}"
+            )
+        if name in _TIME_FIELDS:
+            try:
+                parse_bmo_time(value)
+            except ValueError:
+                raise CorpusError(f"{where}: field '{name}' is not a timestamp: {value!r}") from None
+
+
+def validate_record(obj: Any, where: str) -> Record:
+    """Check one record's shape; raise CorpusError naming the place and the field."""
+    if not isinstance(obj, dict):
+        raise CorpusError(f"{where}: expected a JSON object with 'bug', 'comments', 'history'")
+    for key in ("bug", "comments", "history"):
+        if key not in obj:
+            raise CorpusError(f"{where}: missing field '{key}'")
+    _check(obj["bug"], _BUG_FIELDS, f"{where}: bug")
+    bug_id = obj["bug"]["id"]
+    if not isinstance(obj["comments"], list):
+        raise CorpusError(f"{where}: field 'comments' should be a list")
+    if not isinstance(obj["history"], list):
+        raise CorpusError(f"{where}: field 'history' should be a list")
+    for i, c in enumerate(obj["comments"]):
+        _check(c, _COMMENT_FIELDS, f"{where}: comments[{i}]")
+        if c["bug_id"] != bug_id:
+            raise CorpusError(f"{where}: comments[{i}]: field 'bug_id' is {c['bug_id']}, not {bug_id}")
+    for i, h in enumerate(obj["history"]):
+        _check(h, _HISTORY_FIELDS, f"{where}: history[{i}]")
+    return Record(bug=obj["bug"], comments=obj["comments"], history=obj["history"])
+
+
+def _read_json(path: Path, text: str, where: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CorpusError(f"{where}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+
+
+def iter_corpus(path: str | Path) -> Iterator[Record]:
+    """Yield validated records from a corpus directory or JSON Lines file."""
+    p = Path(path)
+    if not p.exists():
+        raise CorpusError(f"{p}: no such corpus (give a directory of <id>.json files or a .jsonl file)")
+    if p.is_dir():
+        files = sorted(p.glob("*.json"), key=lambda f: (len(f.stem), f.stem))
+        files = [f for f in files if f.stem.isdigit()]
+        if not files:
+            raise CorpusError(f"{p}: directory holds no <bug id>.json files")
+        for f in files:
+            rec = validate_record(_read_json(f, f.read_text(encoding="utf-8"), str(f)), str(f))
+            if str(rec.id) != f.stem:
+                raise CorpusError(f"{f}: bug: field 'id' is {rec.id}, but the file is named {f.name}")
+            yield rec
+    else:
+        with p.open(encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, 1):
+                if line.strip():
+                    where = f"{p}:{lineno}"
+                    yield validate_record(_read_json(p, line, where), where)
+
+
+def load_corpus(path: str | Path) -> dict[int, Record]:
+    """Load a whole corpus keyed by bug id; duplicate ids are an error."""
+    out: dict[int, Record] = {}
+    for rec in iter_corpus(path):
+        if rec.id in out:
+            raise CorpusError(f"{path}: bug {rec.id} appears twice")
+        out[rec.id] = rec
+    return out
+
+
+def write_corpus(records: Iterable[Record], path: str | Path) -> int:
+    """Write records as JSON Lines (path ends .jsonl) or as a directory of <id>.json files."""
+    p = Path(path)
+    n = 0
+    if p.suffix == ".jsonl":
+        p.parent.mkdir(parents=True, exist_ok=True)
+        with p.open("w", encoding="utf-8") as fh:
+            for rec in records:
+                fh.write(json.dumps(rec.to_json(), ensure_ascii=False) + "\n")
+                n += 1
+    else:
+        p.mkdir(parents=True, exist_ok=True)
+        for rec in records:
+            (p / f"{rec.id}.json").write_text(
+                json.dumps(rec.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+            )
+            n += 1
+    return n

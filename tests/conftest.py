@@ -1,0 +1,66 @@
+"""Shared fixtures: synthetic corpora, the local Bugzilla-compatible server, databases."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bzmine.corpus import Record
+from bzmine.server import LocalBugzilla, ServerOptions
+from bzmine.synth import synth
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+REALDATA = SHARED / "realdata"
+API_KEY = "test-key-0123456789abcdef"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--regenerate", action="store_true", help="Rewrite golden parser expectations.")
+
+
+def realdata(sub: str) -> Path:
+    """A folder of ../shared/realdata, or skip the test cleanly when it is absent."""
+    p = REALDATA / sub
+    if not p.exists():
+        pytest.skip(f"../shared/realdata/{sub} is not present")
+    return p
+
+
+@pytest.fixture(scope="session")
+def small_corpus() -> dict[int, Record]:
+    """40 synthetic bugs (a few private), shared read-only across tests."""
+    records = synth(40, seed=7)
+    for i in (3, 11):  # make sure private bugs exist in the searched product
+        records[i].bug["groups"] = ["ca-confidential"]
+        records[i].bug["product"] = "CA Program"
+    return {r.id: r for r in records}
+
+
+@pytest.fixture
+def corpus(small_corpus: dict[int, Record]) -> dict[int, Record]:
+    """A private copy tests may change."""
+    return copy.deepcopy(small_corpus)
+
+
+@pytest.fixture
+def make_server(corpus: dict[int, Record]) -> Iterator:
+    """Factory: start a local server on a real loopback socket with given options."""
+    servers: list[LocalBugzilla] = []
+
+    def _make(records: dict[int, Record] | None = None, **opts: object) -> LocalBugzilla:
+        opts.setdefault("api_keys", (API_KEY,))
+        srv = LocalBugzilla(records if records is not None else corpus, ServerOptions(**opts))  # type: ignore[arg-type]
+        servers.append(srv.start())
+        return srv
+
+    yield _make
+    for s in servers:
+        s.stop()
+
+
+@pytest.fixture
+def bmo_server(make_server) -> LocalBugzilla:  # type: ignore[no-untyped-def]
+    return make_server()
