@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import sys
+from pathlib import Path
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -109,3 +110,70 @@ def synth(n: int, seed: int, out: str, start: str, end: str) -> None:
 
     count, truth = write_synth(n, seed, out, start, end)
     click.echo(f"wrote {count} bugs to {out} (truth: {truth})")
+
+
+@cli.command()
+@click.option("--url", default="https://bugzilla.mozilla.org", show_default=True, help="Bugzilla base URL.")
+@db_option
+@click.option("--full", is_flag=True, help="Re-read every bug instead of only those changed since the last run.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), help="Only bugs changed at or after this UTC time.")
+@click.option("--product", "products", multiple=True, help="Bug set: product (repeatable). Default: 'CA Program' and 'NSS'.")
+@click.option("--component", "components", multiple=True, help="Bug set: component (repeatable). Default: 'CA Certificate Compliance'.")
+@click.option("--batch-size", default=50, show_default=True, type=click.IntRange(1, 500), help="Bugs per detail request.")
+@click.option("--timeout", default=60.0, show_default=True, type=float, help="Seconds before a request is given up (then retried).")
+@click.option("--retries", default=6, show_default=True, type=click.IntRange(0, 20), help="Retries per request on 429/5xx/connection errors.")
+@click.option("--no-cache", is_flag=True, help="Do not use the HTTP cache (data/http_cache.sqlite).")
+@click.option("--no-parse", is_flag=True, help="Do not rebuild the parsed tables after syncing.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary (for cron); errors still go to stderr.")
+@_boundary
+def sync(url: str, db: str, full: bool, since: Any, products: tuple[str, ...], components: tuple[str, ...],
+         batch_size: int, timeout: float, retries: int, no_cache: bool, no_parse: bool, quiet: bool) -> None:  # fmt: skip
+    """Harvest CA compliance bugs (fields, flags, comments, history) into the database.
+
+    The first run reads everything; later runs fetch only bugs changed since the last run's
+    watermark (minus 5 minutes). The API key is read from $BUGZILLA_API_KEY (or
+    ~/.config/bzmine/api_key) and sent only as the X-BUGZILLA-API-KEY header.
+    """
+    from datetime import timezone
+
+    from bzmine import config
+    from bzmine.store.db import connect
+    from bzmine.sync import sync as _sync
+
+    cache = None if no_cache else str(Path(db).with_name("http_cache"))
+    settings = config.check(config.Settings(
+        url=url, db=db, products=products or config.DEFAULT_PRODUCTS, components=components or config.DEFAULT_COMPONENTS,
+        api_key=config.api_key_from_env(), cache_path=cache, batch_size=batch_size, timeout=timeout, retries=retries,
+    ))  # fmt: skip
+    con = connect(db)
+    try:
+        report = _sync(con, settings, full=full, since=since.replace(tzinfo=timezone.utc) if since else None, quiet=quiet)
+        if not quiet:
+            click.echo(report.summary())
+        if not no_parse and _has_parse():
+            from bzmine.parse.run import reparse
+
+            pr = reparse(con, quiet=quiet)
+            if not quiet:
+                click.echo(pr.summary())
+    finally:
+        con.close()
+
+
+def _has_parse() -> bool:
+    try:
+        import bzmine.parse.run  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@cli.command()
+@db_option
+@_boundary
+def status(db: str) -> None:
+    """What the database holds: bugs, comments, last sync, watermark, skipped bugs, warnings."""
+    from bzmine.status import status_lines
+
+    for line in status_lines(db):
+        click.echo(line)

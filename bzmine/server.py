@@ -71,7 +71,7 @@ class ServerOptions:
     api_keys: tuple[str, ...] = ()
     request_log: str | None = None
     poison_ids: frozenset[int] = frozenset()
-    stall_ids: frozenset[int] = frozenset()  # requests touching these sleep stall_seconds
+    stall_ids: frozenset[int] = frozenset()  # detail requests touching these sleep stall_seconds
     stall_seconds: float = 0.0
     hide_emails: bool = False  # anonymous callers see no e-mail addresses
 
@@ -416,7 +416,8 @@ class FakeBugzilla:
                 except ValueError:
                     raise ApiError(52, "Invalid argument 'offset': must be numeric.") from None
         page = hits[offset : offset + limit]
-        self._stall([r.id for r in page])
+        if set(_split_fields(params.get("include_fields", []))) & {"_all", "_extra", *EXTRA_FIELDS}:
+            self._stall([r.id for r in page])  # slow serialisation is a detail-request problem
         return {"bugs": [self._fields(r, params, user) for r in page]}
 
 

@@ -1,0 +1,258 @@
+"""Thin Bugzilla REST client over python-bugzilla: returns raw dicts, never touches DuckDB.
+
+python-bugzilla connects (GET /rest/version), owns the session and builds the bug-set query;
+this module fills its documented gaps (BUGZILLA_API.md §2.4): paging that survives silent page
+caps, id chunking under the 8 KiB URL limit, comments and history inline
+(`include_fields=_default,comments,history`), bisecting batches that fail with 400, retries with
+exponential backoff and jitter (BMO sends no Retry-After), a timeout on every request, the API
+key as a header only, and validation of every response.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import bugzilla
+import requests
+
+from bzmine.config import Settings
+from bzmine.errors import FetchError, RateLimitedError
+from bzmine.http import USER_AGENT, make_session
+
+log = logging.getLogger(__name__)
+
+DETAIL_FIELDS = "_default,comments,history"
+LIST_FIELDS = "id,last_change_time"
+MAX_TARGET = 8000  # stay under BMO's 8 KiB request-target limit
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+class ApiError(FetchError):
+    """Bugzilla answered with its JSON error envelope."""
+
+    def __init__(self, status: int, code: int | None, message: str) -> None:
+        super().__init__(f"Bugzilla error {code} (HTTP {status}): {message}")
+        self.status, self.code, self.message = status, code, message
+
+
+@dataclass
+class FetchResult:
+    bugs: list[dict[str, Any]]
+    invisible: list[int] = field(default_factory=list)  # asked for, not returned: private or gone
+    skipped: dict[int, str] = field(default_factory=dict)  # bug id -> why (a 400 that bisecting isolated)
+
+
+class BugzillaClient:
+    """One connection to one Bugzilla. `requests` counts every HTTP attempt made."""
+
+    def __init__(self, settings: Settings, session: requests.Session | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:  # fmt: skip
+        self.settings = settings
+        self.session = session or make_session(settings.cache_path)
+        self.sleep = sleep
+        self.requests = 0
+        self.batch_size = settings.batch_size
+        self._rng = random.Random()
+        self._connect()
+
+    def _connect(self) -> None:
+        # api_key=None: python-bugzilla would put the key in every URL; we send the header instead
+        self.session.headers.pop("X-BUGZILLA-API-KEY", None)
+        try:
+            self.requests += 1
+            self.bz = bugzilla.Bugzilla(self.settings.rest_url + "/", force_rest=True, use_creds=False,
+                                        requests_session=self.session, api_key=None, sslverify=True)  # fmt: skip
+        except (requests.RequestException, bugzilla.BugzillaError) as exc:
+            # connect is retried like any request
+            self._retry_connect(exc)
+        self.session.headers["User-Agent"] = USER_AGENT  # python-bugzilla overwrites it
+        if self.settings.api_key:
+            self.session.headers["X-BUGZILLA-API-KEY"] = self.settings.api_key
+        q = self.bz.build_query(product=list(self.settings.products), component=list(self.settings.components))
+        # build_query always appends "id" to include_fields; we choose fields per request
+        q.pop("include_fields", None)
+        self.base_query = q
+
+    def _retry_connect(self, first: Exception) -> None:
+        last: Exception = first
+        for attempt in range(1, self.settings.retries + 1):
+            self._backoff(attempt)
+            try:
+                self.requests += 1
+                self.bz = bugzilla.Bugzilla(self.settings.rest_url + "/", force_rest=True, use_creds=False,
+                                            requests_session=self.session, api_key=None)  # fmt: skip
+                return
+            except (requests.RequestException, bugzilla.BugzillaError) as exc:
+                last = exc
+        raise FetchError(f"cannot reach Bugzilla at {self.settings.rest_url}: {_scrub(str(last), self.settings.api_key)}. "
+                         "Check --url and the network, then run `bzmine sync` again.")  # fmt: skip
+
+    # -- one request, validated, with retries --
+    def _backoff(self, attempt: int) -> None:
+        delay = min(self.settings.backoff_max, self.settings.backoff_base * 2 ** (attempt - 1))
+        self.sleep(delay * (0.5 + self._rng.random() / 2))
+
+    def get(self, path: str, params: list[tuple[str, str]], expect: str) -> Any:
+        """GET /rest/<path>; return the parsed JSON whose key `expect` must be present."""
+        url = f"{self.settings.rest_url}/{path}"
+        target = f"{url}?{urlencode(params)}"
+        if len(target.encode()) > MAX_TARGET + len(self.settings.rest_url):
+            raise FetchError(f"request target too long ({len(target)} bytes); this is a bzmine bug, please report it")
+        rate_limited = False
+        last_problem = ""
+        for attempt in range(self.settings.retries + 1):
+            if attempt:
+                self._backoff(attempt)
+            self.requests += 1
+            try:
+                resp = self.session.get(url, params=params, timeout=self.settings.timeout)
+            except requests.Timeout:
+                last_problem = f"no answer within {self.settings.timeout:g} s"
+                continue
+            except requests.ConnectionError as exc:
+                last_problem = f"connection failed ({type(exc).__name__})"
+                continue
+            if resp.status_code == 429:
+                rate_limited = True
+                last_problem = "HTTP 429 Too Many Requests (address blocked)"
+                continue
+            if resp.status_code in RETRY_STATUSES:
+                last_problem = f"HTTP {resp.status_code}"
+                continue
+            body = _json(resp)
+            if isinstance(body, dict) and body.get("error"):
+                code = body.get("code")
+                message = str(body.get("message", ""))
+                if code == 32000 and "rate limit" in message:
+                    rate_limited = True
+                    last_problem = "rate limit exceeded (HTTP 400, code 32000)"
+                    continue
+                if code == 306:
+                    raise FetchError("Bugzilla rejected the API key (code 306). Check BUGZILLA_API_KEY.")
+                raise ApiError(resp.status_code, code if isinstance(code, int) else None, message)
+            if resp.status_code != 200 and resp.status_code != 304:
+                raise ApiError(resp.status_code, None, f"unexpected answer: {resp.text[:200]!r}")
+            if not isinstance(body, dict) or expect not in body:
+                last_problem = f"answer without '{expect}': {resp.text[:120]!r}"
+                continue  # truncated or wrong body: retry, it is usually a proxy hiccup
+            return body
+        if rate_limited:
+            raise RateLimitedError(
+                f"Bugzilla rate-limited this address ({last_problem}); BMO blocks for up to an hour. "
+                "Set BUGZILLA_API_KEY (authenticated reads are not rate-limited) and run `bzmine sync` again "
+                "later: it resumes where it stopped."
+            )
+        raise FetchError(f"GET {path} failed after {self.settings.retries + 1} attempts: {last_problem}. "
+                         "Nothing was lost; run `bzmine sync` again to resume.")  # fmt: skip
+
+    # -- the request plan --
+    def fetch_time(self) -> str:
+        """Bugzilla's database time (the next run's watermark)."""
+        return str(self.get("time", [], "db_time")["db_time"])
+
+    def _query_params(self) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        for k, v in self.base_query.items():
+            for item in v if isinstance(v, list) else [v]:
+                out.append((k, str(item)))
+        return out
+
+    def list_ids(self, since: str | None = None) -> dict[int, str]:
+        """Every bug id in the set (changed at or after `since`) -> its last_change_time.
+
+        Pages with order=bug_id and an explicit limit. A short page may be a silent server cap
+        (other Bugzillas cap low), so we only stop on an empty page or on a page shorter than a
+        cap we have already seen.
+        """
+        out: dict[int, str] = {}
+        offset, cap = 0, None
+        limit = self.settings.list_page_size
+        while True:
+            params = self._query_params() + [("include_fields", LIST_FIELDS), ("order", "bug_id"),
+                                             ("limit", str(limit)), ("offset", str(offset))]  # fmt: skip
+            if since:
+                params.append(("last_change_time", since))
+            bugs = self.get("bug", params, "bugs")["bugs"]
+            for b in bugs:
+                out[int(b["id"])] = str(b["last_change_time"])
+            n = len(bugs)
+            if n == 0 or (cap is not None and n < cap):
+                return out
+            offset += n
+            if n < limit and cap is None:
+                cap = n  # either the end or a cap: the next page tells
+        return out
+
+    def _chunks(self, ids: list[int]) -> Iterator[list[int]]:
+        base = len(f"{self.settings.rest_url}/bug?") + len(urlencode(self._query_params())) + 80
+        chunk: list[int] = []
+        size = base
+        for i in ids:
+            add = len(str(i)) + 3  # "%2C"
+            if chunk and (len(chunk) >= self.batch_size or size + add > MAX_TARGET):
+                yield chunk
+                chunk, size = [], base
+            chunk.append(i)
+            size += add
+        if chunk:
+            yield chunk
+
+    def fetch_bugs(self, ids: list[int]) -> FetchResult:
+        """Bugs with comments and history inline, by id. Missing ids are re-asked, then reported invisible."""
+        result = FetchResult(bugs=[])
+        for chunk in self._chunks(ids):
+            self._fetch_chunk(chunk, result)
+        return result
+
+    def _fetch_chunk(self, chunk: list[int], result: FetchResult) -> None:
+        try:
+            bugs = self.get("bug", [("id", ",".join(map(str, chunk))), ("include_fields", DETAIL_FIELDS)], "bugs")["bugs"]
+        except ApiError as exc:
+            if exc.status != 400:
+                raise
+            if len(chunk) == 1:
+                log.warning("bug %s skipped: %s", chunk[0], exc.message)
+                result.skipped[chunk[0]] = f"HTTP 400 code {exc.code}: {exc.message}"
+                return
+            half = len(chunk) // 2  # bisect: one bad bug must not stop the harvest
+            self._fetch_chunk(chunk[:half], result)
+            self._fetch_chunk(chunk[half:], result)
+            return
+        asked = set(chunk)
+        got: list[dict[str, Any]] = []
+        for b in bugs:
+            if b.get("id") not in asked:
+                raise FetchError(f"Bugzilla returned bug {b.get('id')} that was not asked for; stopping to stay consistent")
+            if "comments" not in b or "history" not in b:
+                raise FetchError(f"Bugzilla returned bug {b['id']} without comments/history; run `bzmine sync` again")
+            got.append(b)
+        result.bugs.extend(got)
+        missing = [i for i in chunk if i not in {b["id"] for b in got}]
+        if not missing:
+            return
+        if got:
+            # a short answer can be a silent page cap on searches: ask again for the rest, in smaller batches
+            self.batch_size = max(1, min(self.batch_size, len(got)))
+            for sub in self._chunks(missing):
+                self._fetch_chunk(sub, result)
+        else:
+            result.invisible.extend(missing)
+
+
+def _json(resp: requests.Response) -> Any:
+    if resp.status_code == 304 or not resp.content:
+        return None
+    try:
+        return resp.json()
+    except ValueError:
+        return None
+
+
+def _scrub(text: str, key: str | None) -> str:
+    return text.replace(key, "REDACTED") if key else text

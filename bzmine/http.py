@@ -1,0 +1,48 @@
+"""The only HTTP session: requests-cache with ETag revalidation, key-safe, with a User-Agent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import requests
+import requests_cache
+from requests_cache import DO_NOT_CACHE, EXPIRE_IMMEDIATELY
+from requests_cache.policy.settings import DEFAULT_IGNORED_PARAMS
+
+from bzmine import __version__
+
+USER_AGENT = f"bzmine/{__version__} (+https://github.com/bzmine/bzmine)"
+# Keys never reach the cache: these headers/params are redacted in stored requests and cache keys.
+SECRET_PARAMS = ("X-BUGZILLA-API-KEY", "Bugzilla_api_key", "api_key", "Bugzilla_token")
+
+
+def _is_json_success(response: requests.Response) -> bool:
+    """Cache only real answers: BMO sends errors with error=true (and non-200), be defensive anyway."""
+    if not response.headers.get("Content-Type", "").startswith("application/json"):
+        return False
+    return b'"error":true' not in response.content[:200].replace(b" ", b"")
+
+
+def make_session(cache_path: str | None) -> requests.Session:
+    """A CachedSession whose entries expire at once and are revalidated with ETag (304s are cheap).
+
+    Searches and changed bugs are therefore never served stale; `/rest/time` and `/rest/whoami`
+    are not cached at all. With cache_path None a plain Session is returned.
+    """
+    if cache_path is None:
+        session = requests.Session()
+    else:
+        Path(cache_path).parent.mkdir(parents=True, exist_ok=True)
+        session = requests_cache.CachedSession(
+            cache_name=cache_path,
+            backend="sqlite",
+            expire_after=EXPIRE_IMMEDIATELY,
+            urls_expire_after={"*/rest/time": DO_NOT_CACHE, "*/rest/whoami": DO_NOT_CACHE},
+            allowable_codes=(200,),
+            ignored_parameters=tuple(DEFAULT_IGNORED_PARAMS) + SECRET_PARAMS,
+            filter_fn=_is_json_success,
+            match_headers=False,
+            stale_if_error=False,
+        )
+    session.headers["User-Agent"] = USER_AGENT
+    return session

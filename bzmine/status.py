@@ -1,0 +1,55 @@
+"""`bzmine status`: a short account of what the database holds and what needs attention."""
+
+from __future__ import annotations
+
+from bzmine.store.db import connect
+
+
+def status_lines(db: str) -> list[str]:
+    """Lines for the status report (read-only)."""
+    con = connect(db, read_only=True)
+    try:
+        def one(sql: str) -> object:
+            row = con.execute(sql).fetchone()
+            return row[0] if row else None
+
+        lines = [f"database: {db}"]
+        lines.append(
+            f"bugs: {one('SELECT count(*) FROM raw_bugs')} "
+            f"({one('SELECT count(*) FROM raw_bugs WHERE NOT is_visible')} no longer visible, "
+            f"{one('SELECT count(*) FROM bugs WHERE is_private')} private)"
+        )
+        lines.append(f"comments: {one('SELECT count(*) FROM raw_comments')}, history entries: {one('SELECT count(*) FROM raw_history')}")
+        wm = one("SELECT value FROM sync_state WHERE key = 'watermark'")
+        lines.append(f"watermark: {wm or 'none (never synced)'}")
+        runs = con.execute(
+            "SELECT run_id, mode, status, started_at, finished_at, bugs_new, bugs_changed, requests, error "
+            "FROM sync_runs ORDER BY run_id DESC LIMIT 3"
+        ).fetchall()
+        for r in runs:
+            err = f" error: {r[8]}" if r[8] else ""
+            lines.append(f"run {r[0]}: {r[1]} {r[2]}, started {r[3]:%Y-%m-%d %H:%M:%S}, {r[5]} new, {r[6]} changed, {r[7]} requests{err}")
+        skipped = con.execute("SELECT bug_id, reason FROM sync_skipped ORDER BY bug_id").fetchall()
+        if skipped:
+            lines.append(f"skipped bugs ({len(skipped)}; retried on the next sync):")
+            lines += [f"  {b}: {why}" for b, why in skipped]
+        invisible = con.execute("SELECT bug_id FROM raw_bugs WHERE NOT is_visible ORDER BY bug_id").fetchall()
+        if invisible:
+            lines.append("no longer visible (private now, or left the bug set): " + ", ".join(str(r[0]) for r in invisible))
+        no_email = one("SELECT count(DISTINCT author) FROM comments WHERE author NOT LIKE '%@%'")
+        if no_email:
+            lines.append(f"warning: {no_email} comment authors have no e-mail address (anonymous sync?); "
+                         "the CA-domain role rule cannot apply to them. Sync with BUGZILLA_API_KEY set.")  # fmt: skip
+        if _has_table(con, "incidents"):
+            unattributed = con.execute("SELECT bug_id FROM incidents WHERE ca IS NULL ORDER BY bug_id").fetchall()
+            if unattributed:
+                lines.append(f"unattributed bugs (summary has no 'CA:' prefix): {', '.join(str(r[0]) for r in unattributed)}")
+            failures = one("SELECT count(*) FROM parse_failures")
+            lines.append(f"parse failures: {failures}")
+        return lines
+    finally:
+        con.close()
+
+
+def _has_table(con, name: str) -> bool:  # type: ignore[no-untyped-def]
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0])

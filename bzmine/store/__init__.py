@@ -1,0 +1,1 @@
+"""The DuckDB store: migrations (tables), views, raw upserts."""

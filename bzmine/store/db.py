@@ -1,0 +1,100 @@
+"""Open the database, apply migrations (append-only files) and re-create views."""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from bzmine.errors import SchemaError
+
+log = logging.getLogger(__name__)
+
+
+def _sql_files(folder: str) -> list[tuple[str, str]]:
+    root = resources.files("bzmine.store").joinpath(folder)
+    files = sorted((p.name, p.read_text(encoding="utf-8")) for p in root.iterdir() if p.name.endswith(".sql"))
+    return files
+
+
+def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) a bzmine database; read-write opens migrate and refresh views."""
+    p = str(path)
+    if p != ":memory:":
+        if read_only and not Path(p).exists():
+            raise SchemaError(f"{p}: no such database. Run `bzmine sync` (or pass --db) first.")
+        Path(p).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        try:
+            con = duckdb.connect(p, read_only=read_only)
+        except duckdb.ConnectionException as exc:
+            if "different configuration" not in str(exc):
+                raise
+            # this process already holds the file read-write (a notebook, a test): share that instance
+            con = duckdb.connect(p)
+    except duckdb.IOException as exc:
+        msg = str(exc)
+        if "lock" in msg.lower():
+            raise SchemaError(
+                f"{p} is in use by another process (a running `bzmine sync`?). Wait for it to finish, "
+                "or work on a copy of the file."
+            ) from None
+        raise SchemaError(f"{p}: cannot open the database ({msg.splitlines()[0]}). If the file is corrupted, "
+                          "move it aside and rebuild it with `bzmine sync --full`.") from None  # fmt: skip
+    except duckdb.Error as exc:
+        raise SchemaError(f"{p}: not a usable bzmine database ({str(exc).splitlines()[0]}). Move it aside and "
+                          "rebuild it with `bzmine sync --full`.") from None  # fmt: skip
+    con.execute("SET TimeZone = 'UTC'")
+    if not read_only:
+        migrate(con)
+        apply_views(con)
+    else:
+        check_schema(con, p)
+    return con
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Apply pending migrations, each in one transaction together with its record."""
+    con.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)")
+    done = {r[0] for r in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    files = _sql_files("migrations")
+    known = {int(name.split("_", 1)[0]) for name, _ in files}
+    if done - known:
+        raise SchemaError(f"the database has migrations {sorted(done - known)} this bzmine does not know: upgrade bzmine.")
+    applied = []
+    for name, sql in files:
+        version = int(name.split("_", 1)[0])
+        if version in done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(sql)
+            con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        applied.append(name)
+        log.info("applied migration %s", name)
+    return applied
+
+
+def check_schema(con: duckdb.DuckDBPyConnection, path: str) -> None:
+    try:
+        have = con.execute("SELECT max(version) FROM schema_migrations").fetchone()
+    except duckdb.CatalogException:
+        raise SchemaError(f"{path} is not a bzmine database (no schema_migrations table).") from None
+    want = max(int(n.split("_", 1)[0]) for n, _ in _sql_files("migrations"))
+    if have is None or have[0] is None or have[0] < want:
+        raise SchemaError(f"{path} has an older schema; run `bzmine parse --db {path}` once to upgrade it.")
+
+
+def apply_views(con: duckdb.DuckDBPyConnection) -> None:
+    """Re-create every view (they hold no data, so they change freely)."""
+    for name, sql in _sql_files("views"):
+        try:
+            con.execute(sql)
+        except duckdb.Error as exc:
+            raise SchemaError(f"view file {name} failed: {exc}") from exc

@@ -1,0 +1,118 @@
+"""Writes to the raw layer, the run log and the sync cursor. Values always go in as parameters."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from bzmine.timeutil import parse_bmo_time, utcnow
+
+
+def _naive(ts: str | None) -> datetime | None:
+    dt = parse_bmo_time(ts)
+    return dt.replace(tzinfo=None) if dt else None
+
+
+def upsert_bugs(con: duckdb.DuckDBPyConnection, bugs: list[dict[str, Any]], run_id: int) -> None:
+    """Replace these bugs and all their comments and history (caller holds the transaction)."""
+    if not bugs:
+        return
+    now = utcnow().replace(tzinfo=None)
+    bug_rows, comment_rows, history_rows = [], [], []
+    for b in bugs:
+        core = {k: v for k, v in b.items() if k not in ("comments", "history")}
+        bug_rows.append((b["id"], _naive(b["last_change_time"]), True, None, now, run_id, json.dumps(core, ensure_ascii=False)))
+        for c in b["comments"]:
+            comment_rows.append((c["id"], b["id"], c.get("count", 0), _naive(c.get("creation_time") or c.get("time")),
+                                 run_id, json.dumps(c, ensure_ascii=False)))  # fmt: skip
+        for seq, h in enumerate(b["history"]):
+            history_rows.append((b["id"], seq, _naive(h["when"]), h.get("who", ""), run_id, json.dumps(h, ensure_ascii=False)))
+    ids = pd.DataFrame({"bug_id": [b["id"] for b in bugs]})
+    con.register("_ids", ids)
+    try:
+        con.execute("DELETE FROM raw_comments WHERE bug_id IN (SELECT bug_id FROM _ids)")
+        con.execute("DELETE FROM raw_history WHERE bug_id IN (SELECT bug_id FROM _ids)")
+        con.execute("DELETE FROM raw_bugs WHERE bug_id IN (SELECT bug_id FROM _ids)")
+        con.execute("DELETE FROM sync_skipped WHERE bug_id IN (SELECT bug_id FROM _ids)")
+    finally:
+        con.unregister("_ids")
+    _insert(con, "raw_bugs", bug_rows, ["bug_id", "last_change_time", "is_visible", "invisible_since", "fetched_at", "run_id", "data"])
+    _insert(con, "raw_comments", comment_rows, ["comment_id", "bug_id", "count", "created_at", "run_id", "data"])
+    _insert(con, "raw_history", history_rows, ["bug_id", "seq", "changed_at", "who", "run_id", "data"])
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[Any, ...]], cols: list[str]) -> None:
+    if not rows:
+        return
+    df = pd.DataFrame.from_records(rows, columns=cols)
+    if "invisible_since" in df:
+        df["invisible_since"] = pd.to_datetime(df["invisible_since"])
+    con.register("_rows", df)
+    try:
+        # table names come from this module only, never from input
+        con.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM _rows")
+    finally:
+        con.unregister("_rows")
+
+
+def mark_invisible(con: duckdb.DuckDBPyConnection, bug_ids: list[int]) -> int:
+    """Bugs that left the set or became private: kept, flagged, never deleted."""
+    if not bug_ids:
+        return 0
+    con.executemany(
+        "UPDATE raw_bugs SET is_visible = FALSE, invisible_since = coalesce(invisible_since, now()) WHERE bug_id = ?",
+        [[i] for i in bug_ids],
+    )
+    return len(bug_ids)
+
+
+def save_skipped(con: duckdb.DuckDBPyConnection, skipped: dict[int, str], run_id: int) -> None:
+    for bug_id, reason in skipped.items():
+        con.execute("DELETE FROM sync_skipped WHERE bug_id = ?", [bug_id])
+        con.execute("INSERT INTO sync_skipped VALUES (?, ?, now(), ?)", [bug_id, run_id, reason])
+
+
+def stored_change_times(con: duckdb.DuckDBPyConnection) -> dict[int, str]:
+    rows = con.execute("SELECT bug_id, strftime(last_change_time, '%Y-%m-%dT%H:%M:%SZ'), is_visible FROM raw_bugs").fetchall()
+    return {r[0]: r[1] for r in rows}
+
+
+def visible_ids(con: duckdb.DuckDBPyConnection) -> set[int]:
+    return {r[0] for r in con.execute("SELECT bug_id FROM raw_bugs WHERE is_visible").fetchall()}
+
+
+def get_state(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    row = con.execute("SELECT value FROM sync_state WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+def set_state(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+    con.execute("INSERT OR REPLACE INTO sync_state VALUES (?, ?)", [key, value])
+
+
+def start_run(con: duckdb.DuckDBPyConnection, mode: str, url: str, query: dict[str, Any], since: str | None) -> int:
+    # a run still 'running' here was killed: say so in the log
+    con.execute("UPDATE sync_runs SET status = 'interrupted', finished_at = coalesce(finished_at, now()) WHERE status = 'running'")
+    row = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM sync_runs").fetchone()
+    run_id = int(row[0]) if row else 1
+    con.execute(
+        "INSERT INTO sync_runs (run_id, started_at, status, mode, url, query, since) VALUES (?, now(), 'running', ?, ?, ?, ?)",
+        [run_id, mode, url, json.dumps(query), _naive(since)],
+    )
+    return run_id
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: int, status: str, counts: dict[str, int], watermark: str | None,
+               error: str | None = None) -> None:  # fmt: skip
+    con.execute(
+        """UPDATE sync_runs SET finished_at = now(), status = ?, watermark = ?, bugs_listed = ?, bugs_new = ?,
+           bugs_changed = ?, bugs_unchanged = ?, bugs_invisible = ?, bugs_skipped = ?, requests = ?, error = ?
+           WHERE run_id = ?""",
+        [status, _naive(watermark), counts.get("listed", 0), counts.get("new", 0), counts.get("changed", 0),
+         counts.get("unchanged", 0), counts.get("invisible", 0), counts.get("skipped", 0), counts.get("requests", 0),
+         error, run_id],
+    )  # fmt: skip

@@ -1,0 +1,335 @@
+"""The harvester against the local Bugzilla-compatible server over real HTTP (nothing in the client is patched)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from bzmine.cli import cli
+from bzmine.config import Settings
+from bzmine.corpus import Record
+from bzmine.errors import RateLimitedError, SchemaError
+from bzmine.store.db import connect
+from bzmine.sync import sync
+from bzmine.timeutil import format_bmo_time, utcnow
+from tests.conftest import API_KEY
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def settings(srv: Any, tmp_path: Path, **kw: Any) -> Settings:
+    base: dict[str, Any] = dict(url=srv.url, db=str(tmp_path / "t.duckdb"), cache_path=str(tmp_path / "cache"),
+                                backoff_base=0.01, backoff_max=0.2, timeout=5.0)  # fmt: skip
+    base.update(kw)
+    return Settings(**base)
+
+
+def in_set(rec: Record) -> bool:
+    return rec.bug["product"] in ("CA Program", "NSS") and rec.bug["component"] == "CA Certificate Compliance"
+
+
+def db_snapshot(con: duckdb.DuckDBPyConnection) -> dict[int, dict[str, Any]]:
+    """Every stored bug as {bug, comments, history}, rebuilt from the raw tables."""
+    out: dict[int, dict[str, Any]] = {}
+    for bug_id, data, visible in con.execute("SELECT bug_id, data, is_visible FROM raw_bugs").fetchall():
+        out[bug_id] = {"bug": json.loads(data), "comments": [], "history": [], "visible": visible}
+    for bug_id, data in con.execute("SELECT bug_id, data FROM raw_comments ORDER BY bug_id, count").fetchall():
+        out[bug_id]["comments"].append(json.loads(data))
+    for bug_id, data in con.execute("SELECT bug_id, data FROM raw_history ORDER BY bug_id, seq").fetchall():
+        out[bug_id]["history"].append(json.loads(data))
+    return out
+
+
+def expected(corpus: dict[int, Record], with_private: bool = False) -> dict[int, dict[str, Any]]:
+    return {
+        r.id: {"bug": r.bug, "comments": [c for c in r.comments if not c["is_private"]], "history": r.history, "visible": True}
+        for r in corpus.values()
+        if in_set(r) and (with_private or not r.bug["groups"])
+    }
+
+
+def detail_requests(srv: Any) -> list[dict[str, Any]]:
+    return [e for e in srv.app.requests if e["path"] == "/rest/bug" and any(k == "id" for k, _ in e["query"])]
+
+
+def test_full_sync_reproduces_corpus_exactly(bmo_server: Any, corpus: dict[int, Record], tmp_path: Path) -> None:
+    con = connect(tmp_path / "t.duckdb")
+    rep = sync(con, settings(bmo_server, tmp_path), quiet=True)
+    assert db_snapshot(con) == expected(corpus)
+    assert rep.mode == "full" and rep.new == len(expected(corpus))
+    # typed views agree with the raw layer
+    n_comments = sum(len(v["comments"]) for v in expected(corpus).values())
+    assert con.execute("SELECT count(*) FROM comments").fetchone()[0] == n_comments
+    run = con.execute("SELECT status, requests, watermark IS NOT NULL FROM sync_runs").fetchall()
+    assert run == [("ok", rep.requests, True)]
+
+
+def test_full_sync_with_key_includes_private_bugs(bmo_server: Any, corpus: dict[int, Record], tmp_path: Path) -> None:
+    con = connect(tmp_path / "t.duckdb")
+    sync(con, settings(bmo_server, tmp_path, api_key=API_KEY), quiet=True)
+    assert db_snapshot(con) == expected(corpus, with_private=True)
+    assert con.execute("SELECT count(*) FROM bugs WHERE is_private").fetchone()[0] >= 2
+
+
+@pytest.mark.parametrize("n", [120, 260])
+def test_request_count_full_and_incremental(make_server: Any, tmp_path: Path, n: int) -> None:
+    from bzmine.synth import synth
+
+    records = {r.id: r for r in synth(n, seed=n)}
+    for r in records.values():
+        r.bug["groups"] = []
+    srv = make_server(records)
+    con = connect(tmp_path / "t.duckdb")
+    sync(con, settings(srv, tmp_path), quiet=True)
+    full_requests = len(srv.app.requests)
+    assert full_requests <= math.ceil(n / 50) + 10
+    srv.app.requests.clear()
+    rep = sync(con, settings(srv, tmp_path), quiet=True)
+    assert rep.mode == "incremental" and len(srv.app.requests) <= 3
+    assert rep.requests == len(srv.app.requests)
+    # K bugs change: only they are fetched again
+    changed = sorted(random.Random(1).sample(sorted(records), 7))
+    for i in changed:
+        rec = copy.deepcopy(records[i])
+        now = format_bmo_time(utcnow())
+        rec.comments.append({**rec.comments[-1], "id": i * 1000 + 999, "count": len(rec.comments), "text": "update",
+                             "raw_text": "update", "time": now, "creation_time": now})  # fmt: skip
+        rec.bug["last_change_time"] = now
+        srv.app.put(rec)
+    srv.app.requests.clear()
+    rep = sync(con, settings(srv, tmp_path), quiet=True)
+    asked = sorted(int(x) for e in detail_requests(srv) for k, v in e["query"] if k == "id" for x in v.split(","))
+    assert asked == changed and rep.changed == 7 and rep.new == 0
+    assert con.execute("SELECT count(*) FROM comments WHERE text = 'update'").fetchone()[0] == 7
+
+
+def test_silent_page_cap_skips_nothing(make_server: Any, corpus: dict[int, Record], tmp_path: Path) -> None:
+    srv = make_server(page_cap=20)
+    con = connect(tmp_path / "t.duckdb")
+    sync(con, settings(srv, tmp_path, list_page_size=50, batch_size=50), quiet=True)
+    assert db_snapshot(con) == expected(corpus)
+
+
+def test_faults_still_complete_correctly(make_server: Any, corpus: dict[int, Record], tmp_path: Path) -> None:
+    srv = make_server(fault_rate=0.2, seed=11)
+    con = connect(tmp_path / "t.duckdb")
+    sync(con, settings(srv, tmp_path, batch_size=10, retries=8), quiet=True)
+    assert db_snapshot(con) == expected(corpus)
+    statuses = {e["status"] for e in srv.app.requests}
+    assert statuses & {0, 500, 502, 503}, "the fault knob injected nothing"
+
+
+def test_rate_limit_backs_off_and_finishes(make_server: Any, corpus: dict[int, Record], tmp_path: Path) -> None:
+    srv = make_server(rate_limit=4, rate_limit_all=True, block_seconds=0.3)
+    con = connect(tmp_path / "t.duckdb")
+    sync(con, settings(srv, tmp_path, batch_size=10, backoff_base=0.2, backoff_max=1.0, retries=8), quiet=True)
+    assert db_snapshot(con) == expected(corpus)
+    assert 429 in {e["status"] for e in srv.app.requests}
+
+
+def test_rate_limit_block_stops_with_resumable_error(make_server: Any, corpus: dict[int, Record], tmp_path: Path) -> None:
+    srv = make_server(rate_limit=4, rate_limit_all=True, block_seconds=3600)
+    con = connect(tmp_path / "t.duckdb")
+    with pytest.raises(RateLimitedError, match="BUGZILLA_API_KEY"):
+        sync(con, settings(srv, tmp_path, batch_size=10, retries=2), quiet=True)
+    assert con.execute("SELECT status FROM sync_runs").fetchall() == [("failed",)]
+    assert con.execute("SELECT count(*) FROM sync_state WHERE key = 'watermark'").fetchone()[0] == 0
+    # authenticated reads are not rate-limited on the next server: the run resumes
+    srv2 = make_server()
+    sync(con, settings(srv2, tmp_path), quiet=True)
+    assert db_snapshot(con) == expected(corpus)
+
+
+def test_poisoned_bug_is_bisected_out_and_reported(make_server: Any, corpus: dict[int, Record], tmp_path: Path) -> None:
+    bad = sorted(expected(corpus))[5]
+    srv = make_server(poison_ids=frozenset({bad}))
+    con = connect(tmp_path / "t.duckdb")
+    rep = sync(con, settings(srv, tmp_path), quiet=True)
+    assert rep.skipped == 1
+    snap = db_snapshot(con)
+    assert bad not in snap and set(snap) == set(expected(corpus)) - {bad}
+    result = CliRunner().invoke(cli, ["status", "--db", str(tmp_path / "t.duckdb")])
+    assert f"{bad}: HTTP 400" in result.output
+    # the next run (poison gone) picks it up
+    srv2 = make_server()
+    sync(con, settings(srv2, tmp_path), quiet=True)
+    assert db_snapshot(con) == expected(corpus)
+    assert con.execute("SELECT count(*) FROM sync_skipped").fetchone()[0] == 0
+
+
+def test_bug_turning_private_or_leaving_is_marked_not_deleted(make_server: Any, corpus: dict[int, Record], tmp_path: Path) -> None:
+    srv = make_server()
+    con = connect(tmp_path / "t.duckdb")
+    sync(con, settings(srv, tmp_path), quiet=True)
+    ids = sorted(expected(corpus))
+    priv, moved = ids[1], ids[2]
+    rec = copy.deepcopy(corpus[priv])
+    rec.bug["groups"] = ["ca-confidential"]
+    srv.app.put(rec)
+    rec2 = copy.deepcopy(corpus[moved])
+    rec2.bug["component"] = "CA Certificate Root Inclusion"
+    rec2.bug["last_change_time"] = format_bmo_time(utcnow())
+    srv.app.put(rec2)
+    sync(con, settings(srv, tmp_path, reconcile_days=0), quiet=True)
+    vis = dict(con.execute("SELECT bug_id, is_visible FROM raw_bugs WHERE bug_id IN (?, ?)", [priv, moved]).fetchall())
+    assert vis == {priv: False, moved: False}
+    out = CliRunner().invoke(cli, ["status", "--db", str(tmp_path / "t.duckdb")]).output
+    assert str(priv) in out and "no longer visible" in out
+
+
+def test_private_bug_in_a_batch_does_not_fail_it(make_server: Any, corpus: dict[int, Record], tmp_path: Path) -> None:
+    """A bug that turns private between listing and fetching is omitted, the rest of its batch lands."""
+    srv = make_server(api_keys=(API_KEY,))
+    con = connect(tmp_path / "t.duckdb")
+    s = settings(srv, tmp_path)
+    from bzmine.bugzilla import BugzillaClient
+
+    client = BugzillaClient(s)
+    listing = client.list_ids()
+    victim = sorted(listing)[3]
+    rec = copy.deepcopy(corpus[victim])
+    rec.bug["groups"] = ["ca-confidential"]
+    srv.app.put(rec)
+    res = client.fetch_bugs(sorted(listing))
+    assert res.invisible == [victim]
+    assert len(res.bugs) == len(listing) - 1
+    con.close()
+
+
+def test_interrupted_run_is_resumed(make_server: Any, corpus: dict[int, Record], tmp_path: Path) -> None:
+    """A run that fails midway keeps its committed batches and the old watermark; the next completes it."""
+    bad = sorted(expected(corpus))[-5]
+    srv = make_server(stall_ids=frozenset({bad}), stall_seconds=3.0)
+    con = connect(tmp_path / "t.duckdb")
+    with pytest.raises(Exception, match="failed after"):
+        sync(con, settings(srv, tmp_path, batch_size=5, timeout=0.5, retries=1), quiet=True)
+    stored = con.execute("SELECT count(*) FROM raw_bugs").fetchone()[0]
+    assert 0 < stored < len(expected(corpus))
+    assert con.execute("SELECT status FROM sync_runs").fetchall() == [("failed",)]
+    srv2 = make_server()
+    rep = sync(con, settings(srv2, tmp_path), quiet=True)
+    assert db_snapshot(con) == expected(corpus)
+    assert rep.new == len(expected(corpus)) - stored  # only the missing ones were fetched
+
+
+def _sync_cmd(url: str, db: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "bzmine", "sync", "--url", url, "--db", str(db), "--no-cache", "-q", "--no-parse", *extra]
+
+
+def _raw_state(db: Path) -> tuple[Any, ...]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return (
+            con.execute("SELECT bug_id, data, is_visible FROM raw_bugs ORDER BY bug_id").fetchall(),
+            con.execute("SELECT comment_id, bug_id, data FROM raw_comments ORDER BY comment_id").fetchall(),
+            con.execute("SELECT bug_id, seq, data FROM raw_history ORDER BY bug_id, seq").fetchall(),
+        )
+    finally:
+        con.close()
+
+
+@pytest.mark.faults
+def test_sigkill_at_random_points_then_rerun_equals_clean_run(make_server: Any, tmp_path: Path) -> None:
+    from bzmine.synth import synth
+
+    records = {r.id: r for r in synth(150, seed=5)}
+    srv = make_server(records, latency_ms=15)
+    clean = tmp_path / "clean.duckdb"
+    subprocess.run(_sync_cmd(srv.url, clean, "--batch-size", "5"), check=True, cwd=ROOT, timeout=120)
+    reference = _raw_state(clean)
+    db = tmp_path / "killed.duckdb"
+    rng = random.Random(42)
+    kills = 0
+    for _ in range(4):
+        proc = subprocess.Popen(_sync_cmd(srv.url, db, "--batch-size", "5"), cwd=ROOT, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.8, 2.5))
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            kills += 1
+        proc.wait()
+    assert kills >= 2, "the sync finished before it could be killed; raise latency"
+    subprocess.run(_sync_cmd(srv.url, db), check=True, cwd=ROOT, timeout=120)
+    assert _raw_state(db) == reference
+    con = duckdb.connect(str(db), read_only=True)
+    statuses = [r[0] for r in con.execute("SELECT status FROM sync_runs ORDER BY run_id").fetchall()]
+    con.close()
+    assert statuses[-1] == "ok" and "interrupted" in statuses
+
+
+def test_second_concurrent_sync_fails_fast(bmo_server: Any, tmp_path: Path) -> None:
+    db = tmp_path / "t.duckdb"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(db)!r}); print('ok', flush=True); time.sleep(30)"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
+        started = time.monotonic()
+        out = subprocess.run(_sync_cmd(bmo_server.url, db), cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert out.returncode != 0 and time.monotonic() - started < 20
+        assert "in use by another process" in out.stderr and "Traceback" not in out.stderr
+    finally:
+        holder.kill()
+
+
+def test_api_key_never_reaches_cache_db_logs_or_help(bmo_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BUGZILLA_API_KEY", API_KEY)
+    db = tmp_path / "t.duckdb"
+    runner = CliRunner()
+    res = runner.invoke(cli, ["-vv", "sync", "--url", bmo_server.url, "--db", str(db)])
+    assert res.exit_code == 0, res.output
+    assert API_KEY not in res.output
+    assert (tmp_path / "http_cache.sqlite").exists()
+    for f in tmp_path.iterdir():
+        assert API_KEY.encode() not in f.read_bytes(), f"key found in {f.name}"
+    assert API_KEY not in runner.invoke(cli, ["sync", "--help"]).output
+    # the server saw the header, never a query key
+    assert all(k.lower() not in ("bugzilla_api_key", "api_key") for e in bmo_server.app.requests for k, _ in e["query"])
+    # and the private bugs came through
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM raw_bugs WHERE json_array_length(data->'groups') > 0").fetchone()[0] >= 2
+    con.close()
+
+
+def test_bad_api_key_is_a_clear_error(bmo_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BUGZILLA_API_KEY", "not-a-key")
+    res = CliRunner().invoke(cli, ["sync", "--url", bmo_server.url, "--db", str(tmp_path / "t.duckdb")])
+    assert res.exit_code == 1 and "rejected the API key" in res.output and "not-a-key" not in res.output
+
+
+def test_unreachable_bugzilla_is_a_clear_error(tmp_path: Path) -> None:
+    res = CliRunner().invoke(cli, ["sync", "--url", "http://127.0.0.1:9", "--db", str(tmp_path / "t.duckdb"), "--retries", "0"])
+    assert res.exit_code == 1 and "cannot reach Bugzilla" in res.output
+
+
+def test_cache_revalidates_instead_of_serving_stale(bmo_server: Any, corpus: dict[int, Record], tmp_path: Path) -> None:
+    con = connect(tmp_path / "t.duckdb")
+    s = settings(bmo_server, tmp_path)
+    sync(con, s, quiet=True)
+    victim = sorted(expected(corpus))[0]
+    rec = copy.deepcopy(corpus[victim])
+    rec.bug["summary"] = "Acme Trust: renamed"
+    rec.bug["last_change_time"] = format_bmo_time(utcnow())
+    bmo_server.app.put(rec)
+    sync(con, s, full=True, quiet=True)
+    assert con.execute("SELECT summary FROM bugs WHERE bug_id = ?", [victim]).fetchone()[0] == "Acme Trust: renamed"
+
+
+def test_sync_rejects_corrupted_database(tmp_path: Path) -> None:
+    db = tmp_path / "bad.duckdb"
+    db.write_bytes(b"this is not a duckdb file" * 100)
+    with pytest.raises(SchemaError, match="rebuild it with `bzmine sync --full`"):
+        connect(db)
