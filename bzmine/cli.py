@@ -177,3 +177,40 @@ def status(db: str) -> None:
 
     for line in status_lines(db):
         click.echo(line)
+
+
+@cli.command()
+@db_option
+@click.option("--full", is_flag=True, help="Re-parse every bug, not only those fetched since the last parse.")
+@click.option("--aliases", type=click.Path(exists=True, dir_okay=False), help="Extra CA alias table (JSON, same shape as the shipped one).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
+@_boundary
+def parse(db: str, full: bool, aliases: str | None, quiet: bool) -> None:
+    """Rebuild the parsed tables (incidents, reports, action items, ...) from the raw tables, offline."""
+    from bzmine.parse.run import reparse
+    from bzmine.store.db import connect
+
+    con = connect(db)
+    try:
+        rep = reparse(con, full=full, quiet=quiet, aliases_file=aliases)
+    finally:
+        con.close()
+    if not quiet:
+        click.echo(rep.summary())
+
+
+@cli.command("parse-report")
+@click.argument("source", type=click.File("r", encoding="utf-8", errors="replace"))
+@click.option("--compact", is_flag=True, help="One line of JSON instead of indented output.")
+def parse_report(source: Any, compact: bool) -> None:
+    """Parse one text (a comment, or a pasted bug page; `-` for stdin) and print what was found as JSON.
+
+    Keys: reports[] (kind, sections, fields, answers, action_items, timeline, related_incidents,
+    contributing_factors), bug_refs, failures, action_items (a table outside any report).
+    """
+    import json
+
+    from bzmine.parse.reports import parse_text
+
+    result = parse_text(source.read())
+    click.echo(json.dumps(result.to_json(), indent=None if compact else 2, ensure_ascii=False, default=str))

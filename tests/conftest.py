@@ -64,3 +64,22 @@ def make_server(corpus: dict[int, Record]) -> Iterator:
 @pytest.fixture
 def bmo_server(make_server) -> LocalBugzilla:  # type: ignore[no-untyped-def]
     return make_server()
+
+
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """300 synthetic bugs synced through the local server (with a key) and parsed; returns (db path, truth)."""
+    from bzmine.config import Settings
+    from bzmine.parse.run import reparse
+    from bzmine.store.db import connect
+    from bzmine.sync import sync
+
+    records = synth(300, seed=99)
+    truth = {r.id: r.truth for r in records}  # type: ignore[attr-defined]
+    path = tmp_path_factory.mktemp("sample") / "sample.duckdb"
+    with LocalBugzilla({r.id: r for r in records}, ServerOptions(api_keys=(API_KEY,))) as srv:
+        con = connect(path)
+        sync(con, Settings(url=srv.url, db=str(path), cache_path=None, api_key=API_KEY), quiet=True)
+        reparse(con, quiet=True)
+        con.close()
+    return path, truth

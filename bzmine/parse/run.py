@@ -1,0 +1,251 @@
+"""reparse(): raw tables -> parsed tables, without the network.
+
+Only bugs fetched since the last parse are parsed again (all of them after a parser_version
+change or with full=True); their rows are replaced in one transaction per chunk, so a killed
+parse leaves whole bugs and the next parse finishes the job.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+from tqdm import tqdm
+
+from bzmine.parse import PARSER_VERSION
+from bzmine.parse.ca import load_aliases, parse_ca
+from bzmine.parse.reports import parse_text
+from bzmine.parse.whiteboard import parse_whiteboard
+from bzmine.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+CLOSED = {"RESOLVED", "VERIFIED", "CLOSED"}
+CHUNK_BUGS = 2000
+COMMENT_TABLES = ("reports", "report_sections", "action_items", "timeline_events", "related_incidents", "bug_refs",
+                  "parse_failures", "whiteboard_changes", "incidents")  # fmt: skip
+
+
+@dataclass
+class ParseReport:
+    bugs: int = 0
+    comments: int = 0
+    reports: int = 0
+    failures: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        rate = self.comments / self.seconds if self.seconds else 0
+        return (f"parse: {self.bugs} bugs, {self.comments} comments, {self.reports} reports, {self.failures} failures "
+                f"in {self.seconds:.1f} s ({rate:,.0f} comments/s)")  # fmt: skip
+
+
+def _state(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    row = con.execute("SELECT value FROM parse_state WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+def _bugs_to_parse(con: duckdb.DuckDBPyConnection, full: bool) -> list[int]:
+    parsed_at = _state(con, "parsed_at")
+    version = _state(con, "parser_version")
+    if full or parsed_at is None or version != str(PARSER_VERSION):
+        return [r[0] for r in con.execute("SELECT bug_id FROM raw_bugs ORDER BY bug_id").fetchall()]
+    rows = con.execute(
+        "SELECT bug_id FROM raw_bugs WHERE fetched_at >= CAST(? AS TIMESTAMP) "
+        "OR bug_id NOT IN (SELECT bug_id FROM incidents) ORDER BY bug_id", [parsed_at]
+    ).fetchall()  # fmt: skip
+    return [r[0] for r in rows]
+
+
+def _closed_at(status: str, created: datetime, changes: list[tuple[datetime, str, str]]) -> datetime | None:
+    """The latest transition from an open status to a closed one, if the bug is closed now (METRICS P6)."""
+    if status not in CLOSED:
+        return None
+    last = None
+    for when, removed, added in changes:
+        if added in CLOSED and removed not in CLOSED:
+            last = when
+    return last
+
+
+def parse_bug_rows(bug: dict[str, Any], fetched: tuple[bool, datetime], history: list[dict[str, Any]],
+                   comments: list[tuple[int, datetime, str, str]], aliases: dict[str, str]) -> dict[str, list[tuple[Any, ...]]]:  # fmt: skip
+    """Every parsed row of one bug (pure: the caller reads and writes the database)."""
+    v = PARSER_VERSION
+    out: dict[str, list[tuple[Any, ...]]] = {t: [] for t in COMMENT_TABLES}
+    bug_id = bug["id"]
+    created = datetime.fromisoformat(bug["creation_time"].replace("Z", ""))
+    ca = parse_ca(bug.get("summary"), aliases)
+    wb = parse_whiteboard(bug.get("whiteboard"))
+    status_changes = []
+    wb_rows = []
+    first_wb_removed: str | None = None
+    for h in history:
+        when = datetime.fromisoformat(h["when"].replace("Z", ""))
+        for c in h.get("changes", []):
+            f = c.get("field_name")
+            if f == "status":
+                status_changes.append((when, c.get("removed", ""), c.get("added", "")))
+            elif f == "whiteboard":
+                if first_wb_removed is None:
+                    first_wb_removed = c.get("removed", "")
+                w = parse_whiteboard(c.get("added"))
+                wb_rows.append((bug_id, when, h.get("who"), c.get("added"), w.tags, w.next_update, w.close_on, v))
+    initial = first_wb_removed if first_wb_removed is not None else bug.get("whiteboard", "")
+    if initial:
+        w = parse_whiteboard(initial)
+        wb_rows.insert(0, (bug_id, created, bug.get("creator"), initial, w.tags, w.next_update, w.close_on, v))
+    out["whiteboard_changes"] = wb_rows
+    summary = bug.get("summary") or ""
+    title = summary.split(":", 1)[1].strip() if ca.raw else summary
+    out["incidents"].append((
+        bug_id, ca.raw, ca.key, ca.name, ca.name, title, summary, wb.tags, wb.free_text, wb.next_update, wb.close_on, created,
+        _closed_at(bug.get("status", ""), created, status_changes), bug.get("status"), bug.get("resolution"),
+        bug.get("is_open"), bug.get("product"), fetched[0], v,
+    ))  # fmt: skip
+    for comment_id, posted, author, text in comments:
+        res = parse_text(text)
+        for ref in res.bug_refs:
+            if ref != bug_id:
+                out["bug_refs"].append((bug_id, comment_id, ref, v))
+        for reason in res.failures:
+            out["parse_failures"].append((bug_id, comment_id, reason, v))
+        for n, rep in enumerate(res.reports):
+            f = rep.fields
+            out["reports"].append((
+                bug_id, comment_id, n, rep.kind, rep.is_full(), posted, author, f.get("disclosure_source"),
+                f.get("disclosure_source_norm"), f.get("ccadb_owner_id"), f.get("total_certificates_count"),
+                f.get("remaining_valid_certificates_count"), f.get("issuance_stopped_bool"),
+                json.dumps(f, ensure_ascii=False, default=str), json.dumps(rep.answers, ensure_ascii=False), v,
+            ))  # fmt: skip
+            for name, body in rep.sections.items():
+                out["report_sections"].append((bug_id, comment_id, n, name, body, v))
+            _items(out, bug_id, comment_id, n, posted, author, rep.action_items)
+            for k, ev in enumerate(rep.timeline):
+                at = datetime.fromisoformat(ev["at"].replace("Z", "")) if ev.get("at") else None
+                out["timeline_events"].append((bug_id, comment_id, n, k, at, ev.get("at_raw"), ev.get("text"), v))
+            for rel in rep.related_incidents:
+                out["related_incidents"].append((bug_id, comment_id, n, rel["bug_id"], rel.get("date"), rel.get("description"), v))
+        _items(out, bug_id, comment_id, -1, posted, author, res.action_items)
+    return out
+
+
+def _items(out: dict[str, list[tuple[Any, ...]]], bug_id: int, comment_id: int, n: int, posted: datetime,
+           author: str, items: list[dict[str, Any]]) -> None:  # fmt: skip
+    for k, it in enumerate(items):
+        out["action_items"].append((
+            bug_id, comment_id, n, k, posted, author, it.get("action"), it.get("kind"), it.get("root_causes"),
+            it.get("evaluation_criteria"), it.get("due_raw"), it.get("due_date"), it.get("status_raw"),
+            it.get("status", "unknown"), PARSER_VERSION,
+        ))  # fmt: skip
+
+
+_COLUMNS: dict[str, list[str]] = {}
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    if table not in _COLUMNS:
+        _COLUMNS[table] = [r[0] for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position", [table]
+        ).fetchall()]  # fmt: skip
+    return _COLUMNS[table]
+
+
+def _write(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[Any, ...]]) -> None:
+    if not rows:
+        return
+    cols = _columns(con, table)
+    df = pd.DataFrame.from_records(rows, columns=cols)
+    con.register("_parsed", df)
+    try:
+        # table names come from COMMENT_TABLES only
+        con.execute(f"INSERT INTO {table} SELECT * FROM _parsed")
+    finally:
+        con.unregister("_parsed")
+
+
+def _chunks(ids: list[int], n: int) -> Iterator[list[int]]:
+    for i in range(0, len(ids), n):
+        yield ids[i : i + n]
+
+
+def reparse(con: duckdb.DuckDBPyConnection, full: bool = False, quiet: bool = False,
+            aliases_file: str | Path | None = None) -> ParseReport:  # fmt: skip
+    """Rebuild the parsed tables for bugs fetched since the last parse (or all of them)."""
+    started = time.monotonic()
+    aliases = load_aliases(aliases_file)
+    report = ParseReport()
+    todo = _bugs_to_parse(con, full)
+    stamp = utcnow().replace(tzinfo=None).isoformat(sep=" ")
+    with tqdm(total=len(todo), unit="bug", desc="parse", disable=True if quiet else None, leave=False) as bar:
+        for chunk in _chunks(todo, CHUNK_BUGS):
+            ids = pd.DataFrame({"bug_id": chunk})
+            con.register("_todo", ids)
+            try:
+                bugs = con.execute("SELECT r.bug_id, r.data, r.is_visible, r.fetched_at FROM raw_bugs r JOIN _todo USING (bug_id)").fetchall()
+                hist = con.execute("SELECT h.bug_id, h.data FROM raw_history h JOIN _todo USING (bug_id) ORDER BY h.bug_id, h.seq").fetchall()
+                coms = con.execute(
+                    "SELECT c.bug_id, c.comment_id, c.created_at, coalesce(c.data->>'creator', c.data->>'author'), "
+                    "coalesce(c.data->>'raw_text', c.data->>'text') FROM raw_comments c JOIN _todo USING (bug_id) "
+                    "ORDER BY c.bug_id, c.count"
+                ).fetchall()  # fmt: skip
+            finally:
+                con.unregister("_todo")
+            by_hist: dict[int, list[dict[str, Any]]] = {}
+            for bug_id, data in hist:
+                by_hist.setdefault(bug_id, []).append(json.loads(data))
+            by_com: dict[int, list[tuple[int, datetime, str, str]]] = {}
+            for bug_id, cid, created, author, text in coms:
+                by_com.setdefault(bug_id, []).append((cid, created, author, text))
+            rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in COMMENT_TABLES}
+            for bug_id, data, visible, fetched_at in bugs:
+                per = parse_bug_rows(json.loads(data), (visible, fetched_at), by_hist.get(bug_id, []), by_com.get(bug_id, []), aliases)
+                for t, r in per.items():
+                    rows[t].extend(r)
+                report.comments += len(by_com.get(bug_id, []))
+            report.bugs += len(bugs)
+            report.reports += len(rows["reports"])
+            report.failures += len(rows["parse_failures"])
+            con.execute("BEGIN TRANSACTION")
+            try:
+                con.register("_todo", ids)
+                for t in COMMENT_TABLES:
+                    con.execute(f"DELETE FROM {t} WHERE bug_id IN (SELECT bug_id FROM _todo)")
+                con.unregister("_todo")
+                for t in COMMENT_TABLES:
+                    _write(con, t, rows[t])
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            bar.update(len(chunk))
+    con.execute("BEGIN TRANSACTION")
+    try:
+        _display_names(con)
+        con.execute("INSERT OR REPLACE INTO parse_state VALUES ('parsed_at', ?), ('parser_version', ?)", [stamp, str(PARSER_VERSION)])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _display_names(con: duckdb.DuckDBPyConnection) -> None:
+    """A CA is named by its alias-table entry, else by its most used spelling (ties: alphabetical)."""
+    con.execute("""
+        UPDATE incidents SET ca = coalesce(incidents.ca_alias, n.name)
+        FROM (
+            SELECT ca_key, first(ca_raw ORDER BY cnt DESC, ca_raw) AS name
+            FROM (SELECT ca_key, ca_raw, count(*) AS cnt FROM incidents WHERE ca_key IS NOT NULL GROUP BY ALL)
+            GROUP BY ca_key
+        ) n
+        WHERE incidents.ca_key = n.ca_key
+    """)
