@@ -214,3 +214,115 @@ def parse_report(source: Any, compact: bool) -> None:
 
     result = parse_text(source.read())
     click.echo(json.dumps(result.to_json(), indent=None if compact else 2, ensure_ascii=False, default=str))
+
+
+def output_options(fn: F) -> F:
+    """--db, --as-of, --ca (repeatable), --format: shared by the metric commands."""
+    fn = click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
+                      help="Output format.")(fn)  # fmt: skip
+    fn = click.option("--ca", "cas", multiple=True, help="Only this CA (normalised name; repeatable).")(fn)
+    fn = click.option("--as-of", "as_of", help="Compute as of this UTC date or time (default: now). A date means 00:00 UTC.")(fn)
+    return db_option(fn)
+
+
+def _emit(df: Any, fmt: str, floatfmt: str = "{:.1f}") -> None:
+    import pandas as pd
+
+    if fmt == "csv":
+        click.echo(df.to_csv(index=False), nl=False)
+    elif fmt == "json":
+        click.echo(df.to_json(orient="records", date_format="iso", indent=1))
+    elif df.empty:
+        click.echo("(nothing)")
+    else:
+        with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 250,
+                               "display.max_colwidth", 70):  # fmt: skip
+            click.echo(df.to_string(index=False, float_format=lambda v: floatfmt.format(v), na_rep="-"))
+
+
+def _metrics_con(db: str) -> Any:
+    from bzmine.store.db import connect
+
+    return connect(db)
+
+
+@cli.command()
+@output_options
+@click.option("--since", help="Only bugs opened on or after this date.")
+@click.option("--until", help="Only bugs opened before this date.")
+@click.option("--percentiles/--no-percentiles", default=False, help="Add each figure's percentile among peers (table gets wide).")
+@_boundary
+def scorecard(db: str, as_of: str | None, cas: tuple[str, ...], fmt: str, since: str | None, until: str | None,
+              percentiles: bool) -> None:  # fmt: skip
+    """One row per CA: response delays, breaches, obligations, action items, time to close.
+
+    With one --ca, shows that CA beside the peer median and its percentile for each figure
+    (peers: CAs with at least 5 bugs; higher percentile is better).
+    """
+    from bzmine import metrics
+
+    con = _metrics_con(db)
+    try:
+        if len(cas) == 1:
+            _emit(metrics.compare(con, cas[0], as_of, since, until), fmt)
+            return
+        df = metrics.scorecard(con, as_of, since, until, list(cas) or None)
+        if not percentiles and fmt == "table":
+            df = df[[c for c in df.columns if not c.endswith("_pct")]]
+        _emit(df, fmt)
+    finally:
+        con.close()
+
+
+@cli.command()
+@output_options
+@click.option("--days", default=7, show_default=True, type=click.IntRange(0), help="Next-update dates due within this many days.")
+@_boundary
+def due(db: str, as_of: str | None, cas: tuple[str, ...], fmt: str, days: int) -> None:
+    """What waits on CAs now: pending requests (oldest first), next-update dates due soon or missed, overdue action items."""
+    from bzmine import metrics
+
+    con = _metrics_con(db)
+    try:
+        df = metrics.due(con, as_of, days, list(cas) or None)
+        if fmt == "table":
+            df = df.drop(columns=["days_waiting"])
+        _emit(df, fmt)
+    finally:
+        con.close()
+
+
+@cli.command()
+@output_options
+@click.option("--period", type=click.Choice(["year", "quarter"]), default="year", show_default=True)
+@click.option("--by", "dimension", type=click.Choice(["tag", "ca", "all"]), default="tag", show_default=True)
+@_boundary
+def trends(db: str, as_of: str | None, cas: tuple[str, ...], fmt: str, period: str, dimension: str) -> None:
+    """Bugs opened per year or quarter by tag or CA, then median response and time to close per year."""
+    from bzmine import metrics
+
+    con = _metrics_con(db)
+    try:
+        table = metrics.trends(con, as_of, period, dimension)
+        if cas and dimension == "ca":
+            table = table[[c for c in table.columns if c in cas]]
+        _emit(table.reset_index(), fmt, "{:.0f}")
+        if fmt == "table":
+            click.echo("")
+            _emit(metrics.yearly(con, as_of), fmt, "{:.2f}")
+    finally:
+        con.close()
+
+
+@cli.command()
+@click.argument("query")
+@output_options
+@_boundary
+def sql(query: str, db: str, as_of: str | None, cas: tuple[str, ...], fmt: str) -> None:
+    """Run one read-only SELECT over the database (tables and metric views; --as-of sets as_of for the views).
+
+    Example: bzmine sql "SELECT ca, count(*) FROM incidents GROUP BY ca ORDER BY 2 DESC"
+    """
+    from bzmine.query import run_select
+
+    _emit(run_select(db, query, as_of), fmt, "{:.2f}")

@@ -314,7 +314,8 @@ def _build_bug(bug_id: int, rng: random.Random, start: datetime, end: datetime) 
     ca = ca_entry[0] if attributed else None
     spelling = rng.choice(ca_entry[1])
     domain = ca_entry[2]
-    ca_people = [f"compliance@{domain}", f"pki.ops@{domain}"]
+    # without a CA name only the assignee speaks for the CA (the domain rule needs a CA, METRICS.md §1)
+    ca_people = [f"compliance@{domain}", f"pki.ops@{domain}"] if attributed else [f"compliance@{domain}"] * 2
     bug = _Bug(bug_id, ca, domain, opened, rng, "markdown" if rng.random() < 0.85 else "rendered",
                ca_people=tuple(ca_people))
     title = rng.choice(TITLES)
@@ -339,16 +340,22 @@ def _build_bug(bug_id: int, rng: random.Random, start: datetime, end: datetime) 
     reporter = rng.choice(ca_people) if self_reported else rng.choice(COMMUNITY + ROOT_PROGRAM[:1])
     items = _make_items(rng, t, rng.randint(1, 3))
 
-    def add_report(who: str, at: datetime, kind: str, text: str) -> None:
+    posted: list[dict[str, Any]] = []  # the action items of the latest table the CA posted
+
+    def add_report(who: str, at: datetime, kind: str, text: str, table: list[dict[str, Any]] | None = None,
+                   with_status: bool = True) -> None:  # fmt: skip
         c = bug.comment(who, at, text)
         reports.append({"comment_id": c["id"], "kind": kind, "style": bug.style})
+        if table is not None and who in bug.ca_people:
+            posted[:] = [{"action": it["action"], "due": it["due"], "status": it["status"] if with_status else "unknown"}
+                         for it in table]  # fmt: skip
 
     # comment 0
     if self_reported:
         if era == "seven_questions":
-            add_report(reporter, t, "seven_questions", _seven_questions(bug, title, items, t))
+            add_report(reporter, t, "seven_questions", _seven_questions(bug, title, items, t), items)
         elif era == "v2":
-            add_report(reporter, t, "v2_full", _v2_full(bug, title, items, t))
+            add_report(reporter, t, "v2_full", _v2_full(bug, title, items, t), items, with_status=False)
         else:
             add_report(reporter, t, "preliminary", _v3_prelim(bug, title, source))
     else:
@@ -356,7 +363,8 @@ def _build_bug(bug_id: int, rng: random.Random, start: datetime, end: datetime) 
         role = "root_program" if reporter in ROOT_PROGRAM else "community"
         requests.append({"kind": "question", "asked_at": c0["creation_time"], "asked_by": reporter, "asker_role": role})
         bug.pending.append(requests[-1])
-    assignee = PLACEHOLDER if rng.random() < 0.05 else ca_people[0]
+    # a placeholder assignee leaves only the CA-domain rule (METRICS.md §1 rule 2), which needs a CA name
+    assignee = PLACEHOLDER if attributed and rng.random() < 0.05 else ca_people[0]
     # triage: root program assigns and confirms
     t += timedelta(hours=rng.randint(1, 48), seconds=rng.randint(0, 59))
     rp = rng.choice(ROOT_PROGRAM[:2])
@@ -372,9 +380,9 @@ def _build_bug(bug_id: int, rng: random.Random, start: datetime, end: datetime) 
         t = datetime.fromisoformat(requests[0]["asked_at"].replace("Z", "+00:00")) + _delay(rng)
         t = max(t, datetime.fromisoformat(bug.history[-1]["when"].replace("Z", "+00:00")) + timedelta(minutes=1))
         if era == "seven_questions":
-            add_report(ca_people[0], t, "seven_questions", _seven_questions(bug, title, items, t))
+            add_report(ca_people[0], t, "seven_questions", _seven_questions(bug, title, items, t), items)
         elif era == "v2":
-            add_report(ca_people[0], t, "v2_full", _v2_full(bug, title, items, t))
+            add_report(ca_people[0], t, "v2_full", _v2_full(bug, title, items, t), items, with_status=False)
         else:
             add_report(ca_people[0], t, "preliminary", _v3_prelim(bug, title, source))
     rounds = rng.randint(1, 5)
@@ -417,6 +425,8 @@ def _build_bug(bug_id: int, rng: random.Random, start: datetime, end: datetime) 
             # a "Next update" date set by the root program, met or missed
             t += timedelta(days=rng.randint(1, 10), seconds=rng.randint(0, 3599))
             due = (t + timedelta(days=rng.randint(7, 30))).date()
+            if obligations and due <= date.fromisoformat(obligations[-1]["due"]):
+                due = date.fromisoformat(obligations[-1]["due"]) + timedelta(days=1)  # the date must change
             old_wb = bug.whiteboard
             new_wb = f"{wb_tags} {_fmt_next_update(due, rng.choice(WHITEBOARD_DATE_FORMS))}"
             bug.change(rng.choice(ROOT_PROGRAM[:2]), t, "whiteboard", old_wb, new_wb)
@@ -439,12 +449,14 @@ def _build_bug(bug_id: int, rng: random.Random, start: datetime, end: datetime) 
                         slipped = date.fromisoformat(it["due"]) + timedelta(days=rng.randint(7, 60))
                         it.update(due=slipped.isoformat(), due_raw=slipped.isoformat(), status="delayed", status_raw="Delayed")
             if era == "v3" and not full_posted:
-                add_report(ca_people[0], t, "v3_full", _v3_full(bug, title, source, ca_current_items, t, rng.choice([None, bug_id - 7])))
+                add_report(ca_people[0], t, "v3_full", _v3_full(bug, title, source, ca_current_items, t, rng.choice([None, bug_id - 7])),
+                           ca_current_items)
                 full_posted = True
             else:
                 rows = _table(bug, ["Action Item", "Kind", "Due Date", "Status"],
                               [[it["action"], it["kind"], it["due_raw"], it["status_raw"]] for it in ca_current_items])
                 bug.comment(ca_people[1], t, f"Weekly update: work continues.\n\n{_heading(bug, 3, 'Action Items')}\n{rows}")
+                posted[:] = [{"action": it["action"], "due": it["due"], "status": it["status"]} for it in ca_current_items]
         else:
             t += timedelta(days=rng.randint(1, 10), seconds=rng.randint(0, 3599))
             if t < end:
@@ -507,7 +519,7 @@ def _build_bug(bug_id: int, rng: random.Random, start: datetime, end: datetime) 
     # the assignee and whiteboard tags changed during the story: a bug with no next update keeps only tags
     truth = {"id": bug_id, "ca": ca, "ca_raw": spelling if attributed else None, "tags": tags,
              "self_reported": self_reported, "private": bool(groups), "reports": reports,
-             "requests": requests, "obligations": obligations, "action_items": ca_current_items,
+             "requests": requests, "obligations": obligations, "action_items": posted,
              "status": bug.status}  # fmt: skip
     bug.truth = truth
     rec = Record(bug=bug_obj, comments=bug.comments, history=bug.history)

@@ -68,13 +68,13 @@ def bmo_server(make_server) -> LocalBugzilla:  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def sample_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    """300 synthetic bugs synced through the local server (with a key) and parsed; returns (db path, truth)."""
+    """520 synthetic bugs synced through the local server (with a key) and parsed; returns (db path, truth)."""
     from bzmine.config import Settings
     from bzmine.parse.run import reparse
     from bzmine.store.db import connect
     from bzmine.sync import sync
 
-    records = synth(300, seed=99)
+    records = synth(520, seed=99)
     truth = {r.id: r.truth for r in records}  # type: ignore[attr-defined]
     path = tmp_path_factory.mktemp("sample") / "sample.duckdb"
     with LocalBugzilla({r.id: r for r in records}, ServerOptions(api_keys=(API_KEY,))) as srv:

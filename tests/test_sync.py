@@ -246,7 +246,7 @@ def test_sigkill_at_random_points_then_rerun_equals_clean_run(make_server: Any, 
     from bzmine.synth import synth
 
     records = {r.id: r for r in synth(150, seed=5)}
-    srv = make_server(records, latency_ms=15)
+    srv = make_server(records, latency_ms=40)
     clean = tmp_path / "clean.duckdb"
     subprocess.run(_sync_cmd(srv.url, clean, "--batch-size", "5"), check=True, cwd=ROOT, timeout=120)
     reference = _raw_state(clean)
@@ -255,7 +255,7 @@ def test_sigkill_at_random_points_then_rerun_equals_clean_run(make_server: Any, 
     kills = 0
     for _ in range(4):
         proc = subprocess.Popen(_sync_cmd(srv.url, db, "--batch-size", "5"), cwd=ROOT, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.8, 2.5))
+        time.sleep(rng.uniform(1.0, 2.6))
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
             kills += 1
@@ -266,7 +266,8 @@ def test_sigkill_at_random_points_then_rerun_equals_clean_run(make_server: Any, 
     con = duckdb.connect(str(db), read_only=True)
     statuses = [r[0] for r in con.execute("SELECT status FROM sync_runs ORDER BY run_id").fetchall()]
     con.close()
-    assert statuses[-1] == "ok" and "interrupted" in statuses
+    # every killed run that got as far as logging itself is recorded as interrupted
+    assert statuses[-1] == "ok" and all(s == "interrupted" for s in statuses[:-1])
 
 
 def test_second_concurrent_sync_fails_fast(bmo_server: Any, tmp_path: Path) -> None:

@@ -48,7 +48,10 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
                           "rebuild it with `bzmine sync --full`.") from None  # fmt: skip
     con.execute("SET TimeZone = 'UTC'")
     if not read_only:
+        from bzmine.store.config import load_builtin_accounts
+
         migrate(con)
+        load_builtin_accounts(con)
         apply_views(con)
     else:
         check_schema(con, p)

@@ -1,0 +1,8 @@
+-- metric_params: the `as_of` instant every metric is computed at (METRICS.md P0).
+-- Set with `SET VARIABLE as_of = TIMESTAMP '...'` (the CLI's --as-of); default: now (UTC).
+-- since / until (optional, DATE) restrict the scorecard to bugs opened in [since, until).
+CREATE OR REPLACE VIEW metric_params AS
+SELECT
+    coalesce(CAST(getvariable('as_of') AS TIMESTAMP), CAST(now() AS TIMESTAMP)) AS as_of,
+    CAST(getvariable('since') AS DATE) AS since,
+    CAST(getvariable('until') AS DATE) AS until;

@@ -1,0 +1,116 @@
+-- metric_status_timeline: per bug, the status in force from each instant on (all changes stamped at one
+-- second applied together, P0) and the open-period number (closings + reopenings so far).
+CREATE OR REPLACE VIEW metric_status_timeline AS
+WITH per_second AS (
+    SELECT bug_id, changed_at AS valid_from, arg_max(added, (seq, change_no)) AS status,
+           sum(CAST(is_closing OR is_reopening AS INTEGER)) AS transitions
+    FROM metric_status_changes GROUP BY bug_id, changed_at
+), initial AS (
+    SELECT b.bug_id, TIMESTAMP '1970-01-01' AS valid_from,
+           coalesce((SELECT arg_min(h.removed, (h.changed_at, h.seq, h.change_no)) FROM history h
+                     WHERE h.bug_id = b.bug_id AND h.field_name = 'status'), i.status) AS status, 0 AS transitions
+    FROM metric_bugs b JOIN incidents i USING (bug_id)
+)
+SELECT bug_id, valid_from, status, status NOT IN ('RESOLVED', 'VERIFIED', 'CLOSED') AS is_open,
+       sum(transitions) OVER (PARTITION BY bug_id ORDER BY valid_from) AS period_no
+FROM (SELECT * FROM initial UNION ALL SELECT * FROM per_second);
+
+-- metric_comments: comments at or before as_of with the author's role and the bug's state at that second.
+CREATE OR REPLACE VIEW metric_comments AS
+SELECT c.bug_id, c.comment_id, c.count, c.created_at, lower(c.author) AS author,
+       coalesce(r.role, 'community') AS role, s.is_open AS open_at, s.period_no
+FROM comments c
+JOIN metric_bugs b USING (bug_id)
+CROSS JOIN metric_params p
+LEFT JOIN roles r ON r.bug_id = c.bug_id AND r.account = lower(c.author)
+ASOF LEFT JOIN metric_status_timeline s ON s.bug_id = c.bug_id AND c.created_at >= s.valid_from
+WHERE c.created_at <= p.as_of;
+
+-- response_events: every request that waits for the CA (METRICS.md §4, P5). Grain: one request.
+--   question: a comment by a root_program or community account while the bug is open (a comment stamped
+--             at the second of a closing is not one). Consecutive questions with no ca comment between them,
+--             in one open period, form one request asked at the first of them.
+--   needinfo: a flagtypes.name change that adds needinfo?(X) with X a ca account (several at once: one request).
+-- answered_at: the first later ca comment (for a needinfo also the removal of needinfo?(X) by a ca account),
+--   at or before the next closing (a ca comment stamped with the closing counts). Else the request is
+--   closed_unanswered at that closing, or pending at as_of. Hours: response_hours for answered requests,
+--   wait_hours for every state (answered: response; pending: as_of - asked; closed_unanswered: closing - asked).
+--   breach_7d = wait_hours > 168.
+CREATE OR REPLACE VIEW response_events AS
+WITH ranked AS (
+    SELECT *,
+        coalesce(sum(CAST(role = 'ca' AS INTEGER)) OVER (PARTITION BY bug_id ORDER BY count
+            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS ca_before
+    FROM metric_comments
+), ca_comments AS (
+    SELECT bug_id, count, created_at, author,
+           row_number() OVER (PARTITION BY bug_id ORDER BY count) AS ca_rank
+    FROM metric_comments WHERE role = 'ca'
+), questions AS (
+    SELECT bug_id, period_no, ca_before,
+           min(created_at) AS asked_at, arg_min(author, count) AS asked_by, arg_min(role, count) AS asker_role,
+           min(count) AS first_count
+    FROM ranked
+    WHERE role IN ('root_program', 'community') AND open_at
+    GROUP BY bug_id, period_no, ca_before
+), closings AS (
+    SELECT bug_id, changed_at FROM metric_status_changes WHERE is_closing
+), q AS (
+    SELECT qs.bug_id, 'question' AS kind, qs.asked_at, qs.asked_by, qs.asker_role,
+           a.created_at AS ca_answer_at, a.author AS ca_answer_by,
+           CAST(NULL AS TIMESTAMP) AS clear_at, CAST(NULL AS VARCHAR) AS clear_by,
+           (SELECT min(cl.changed_at) FROM closings cl WHERE cl.bug_id = qs.bug_id AND cl.changed_at > qs.asked_at) AS next_closing
+    FROM questions qs
+    LEFT JOIN ca_comments a ON a.bug_id = qs.bug_id AND a.ca_rank = qs.ca_before + 1
+), ni_set AS (
+    SELECT h.bug_id, h.seq, h.change_no, h.changed_at AS asked_at, lower(h.who) AS asked_by,
+           regexp_extract_all(lower(h.added), 'needinfo\?\(([^)]*)\)', 1) AS requestees
+    FROM history h JOIN metric_bugs b USING (bug_id) CROSS JOIN metric_params p
+    WHERE h.field_name = 'flagtypes.name' AND h.changed_at <= p.as_of AND h.added LIKE '%needinfo?(%'
+), ni AS (
+    SELECT n.bug_id, n.asked_at, n.asked_by, n.seq, n.change_no,
+           list(DISTINCT r.account) AS ca_requestees
+    FROM ni_set n, unnest(n.requestees) AS t(requestee)
+    JOIN roles r ON r.bug_id = n.bug_id AND r.account = t.requestee AND r.role = 'ca'
+    GROUP BY ALL
+), ni_clears AS (
+    SELECT h.bug_id, h.changed_at, lower(h.who) AS who, lower(t.x) AS requestee
+    FROM history h CROSS JOIN metric_params p,
+         unnest(regexp_extract_all(h.removed, 'needinfo\?\(([^)]*)\)', 1)) AS t(x)
+    JOIN roles r ON r.bug_id = h.bug_id AND r.account = lower(h.who) AND r.role = 'ca'
+    WHERE h.field_name = 'flagtypes.name' AND h.changed_at <= p.as_of AND h.removed LIKE '%needinfo?(%'
+), n AS (
+    SELECT ni.bug_id, 'needinfo' AS kind, ni.asked_at, ni.asked_by,
+           coalesce((SELECT role FROM roles r WHERE r.bug_id = ni.bug_id AND r.account = ni.asked_by), 'community') AS asker_role,
+           (SELECT min(c.created_at) FROM ca_comments c WHERE c.bug_id = ni.bug_id AND c.created_at > ni.asked_at) AS ca_answer_at,
+           (SELECT arg_min(c.author, c.count) FROM ca_comments c WHERE c.bug_id = ni.bug_id AND c.created_at > ni.asked_at) AS ca_answer_by,
+           (SELECT min(x.changed_at) FROM ni_clears x WHERE x.bug_id = ni.bug_id AND x.changed_at > ni.asked_at
+                AND list_contains(ni.ca_requestees, x.requestee)) AS clear_at,
+           (SELECT arg_min(x.who, x.changed_at) FROM ni_clears x WHERE x.bug_id = ni.bug_id AND x.changed_at > ni.asked_at
+                AND list_contains(ni.ca_requestees, x.requestee)) AS clear_by,
+           (SELECT min(cl.changed_at) FROM closings cl WHERE cl.bug_id = ni.bug_id AND cl.changed_at > ni.asked_at) AS next_closing
+    FROM ni
+), reqs AS (
+    SELECT bug_id, kind, asked_at, asked_by, asker_role, next_closing,
+           CASE WHEN clear_at IS NOT NULL AND (ca_answer_at IS NULL OR clear_at < ca_answer_at) THEN clear_at ELSE ca_answer_at END AS first_answer_at,
+           CASE WHEN clear_at IS NOT NULL AND (ca_answer_at IS NULL OR clear_at < ca_answer_at) THEN clear_by ELSE ca_answer_by END AS first_answer_by
+    FROM (SELECT * FROM q UNION ALL SELECT * FROM n)
+), states AS (
+    SELECT r.*, b.ca,
+        CASE WHEN r.first_answer_at IS NOT NULL AND (r.next_closing IS NULL OR r.first_answer_at <= r.next_closing) THEN 'answered'
+             WHEN r.next_closing IS NOT NULL THEN 'closed_unanswered'
+             ELSE 'pending' END AS state,
+        p.as_of
+    FROM reqs r JOIN metric_bugs b USING (bug_id) CROSS JOIN metric_params p
+)
+SELECT
+    bug_id, ca, kind, asked_at, asked_by, asker_role,
+    CASE WHEN state = 'answered' THEN first_answer_at END AS answered_at,
+    CASE WHEN state = 'answered' THEN first_answer_by END AS answered_by,
+    state,
+    CASE WHEN state = 'answered' THEN date_diff('second', asked_at, first_answer_at) / 3600.0 END AS response_hours,
+    date_diff('second', asked_at, CASE state WHEN 'answered' THEN first_answer_at
+                                             WHEN 'closed_unanswered' THEN next_closing ELSE as_of END) / 3600.0 AS wait_hours,
+    date_diff('second', asked_at, CASE state WHEN 'answered' THEN first_answer_at
+                                             WHEN 'closed_unanswered' THEN next_closing ELSE as_of END) > 7 * 24 * 3600 AS breach_7d
+FROM states;

@@ -1,0 +1,39 @@
+-- action_item_status: each bug's current action-item list (METRICS.md §6, P2, P3). Grain: action item.
+-- The current list is the latest table (at or before as_of) posted by a ca account: every row of that comment.
+-- status: complete | ongoing | delayed | canceled | unknown (no Status column, or an unrecognised word).
+-- is_open = status ongoing or delayed (unknown is never open); is_overdue = open and due_date < date(as_of).
+-- due_date_slips: over the earlier tables of the bug (posted by ca accounts), rows whose action text matches
+-- this one (case-folded, Jaro-Winkler similarity >= 0.9), in posting order: how often the due date moved later.
+CREATE OR REPLACE VIEW metric_ca_items AS
+SELECT a.*
+FROM action_items a
+JOIN roles r ON r.bug_id = a.bug_id AND r.account = lower(a.author) AND r.role = 'ca'
+CROSS JOIN metric_params p
+WHERE a.posted_at <= p.as_of;
+
+CREATE OR REPLACE VIEW action_item_status AS
+WITH latest AS (
+    SELECT bug_id, arg_max(comment_id, (posted_at, comment_id)) AS comment_id FROM metric_ca_items GROUP BY bug_id
+), cur AS (
+    SELECT i.* FROM metric_ca_items i JOIN latest l USING (bug_id, comment_id)
+), history_of AS (
+    SELECT c.bug_id, c.comment_id AS cur_comment, c.report_no AS cur_report, c.item_no AS cur_item, h.posted_at, h.due_date,
+           lag(h.due_date) OVER (PARTITION BY c.bug_id, c.report_no, c.item_no ORDER BY h.posted_at, h.comment_id) AS prev_due
+    FROM cur c
+    JOIN metric_ca_items h ON h.bug_id = c.bug_id
+        AND jaro_winkler_similarity(lower(coalesce(h.action, '')), lower(coalesce(c.action, ''))) >= 0.9
+), slips AS (
+    SELECT bug_id, cur_report, cur_item, count(*) FILTER (WHERE due_date > prev_due) AS due_date_slips
+    FROM history_of GROUP BY ALL
+)
+SELECT
+    c.bug_id, b.ca, c.comment_id, c.posted_at, c.item_no, c.action, c.kind, c.due_raw, c.due_date,
+    c.status_raw, c.status,
+    c.status IN ('ongoing', 'delayed') AS is_open,
+    c.status IN ('ongoing', 'delayed') AND c.due_date < CAST(p.as_of AS DATE) AS is_overdue,
+    b.is_open AS bug_is_open,
+    coalesce(s.due_date_slips, 0) AS due_date_slips
+FROM cur c
+JOIN metric_bugs b USING (bug_id)
+CROSS JOIN metric_params p
+LEFT JOIN slips s ON s.bug_id = c.bug_id AND s.cur_report = c.report_no AND s.cur_item = c.item_no;
