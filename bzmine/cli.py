@@ -326,3 +326,24 @@ def sql(query: str, db: str, as_of: str | None, cas: tuple[str, ...], fmt: str) 
     from bzmine.query import run_select
 
     _emit(run_select(db, query, as_of), fmt, "{:.2f}")
+
+
+@cli.command()
+@db_option
+@click.option("--out", default="data/report", show_default=True, type=click.Path(file_okay=False), help="Output directory.")
+@click.option("--as-of", "as_of", help="Compute as of this UTC date or time (default: now).")
+@click.option("--ca", "cas", multiple=True, help="Only pages for these CAs (repeatable); the overview keeps everyone.")
+@click.option("--days", default=7, show_default=True, type=click.IntRange(0), help="Due page: next-update dates within this many days.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
+@_boundary
+def report(db: str, out: str, as_of: str | None, cas: tuple[str, ...], days: int, quiet: bool) -> None:
+    """Write a static HTML report (overview, sortable scorecard, one page per CA, due list) that opens from disk."""
+    from bzmine.report import write_report
+
+    con = _metrics_con(db)
+    try:
+        res = write_report(con, out, as_of, list(cas) or None, days, quiet)
+    finally:
+        con.close()
+    if not quiet:
+        click.echo(f"report: {res.pages} pages, {res.plots} plots; open {res.index.resolve()}")

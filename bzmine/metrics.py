@@ -48,8 +48,12 @@ def to_timestamp(value: str | date | datetime | None) -> datetime | None:
 def snapshot(con: duckdb.DuckDBPyConnection, as_of: Any = None, since: Any = None, until: Any = None) -> datetime:
     """Fix as_of (default now) and the optional opening window, and compute every metric layer once."""
     at = to_timestamp(as_of) or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
-    con.execute("SET VARIABLE as_of = CAST(? AS TIMESTAMP)", [at])
     s, u = to_timestamp(since), to_timestamp(until)
+    key = f"{at.isoformat()}|{s}|{u}"
+    row = con.execute("SELECT getvariable('bzmine_snapshot')").fetchone()
+    if as_of is not None and row and row[0] == key:
+        return at  # this connection already holds the layers for exactly this as_of and window
+    con.execute("SET VARIABLE as_of = CAST(? AS TIMESTAMP)", [at])
     con.execute("SET VARIABLE since = CAST(? AS DATE)", [s.date() if s else None])
     con.execute("SET VARIABLE until = CAST(? AS DATE)", [u.date() if u else None])
     for name in LAYERS:
@@ -57,6 +61,7 @@ def snapshot(con: duckdb.DuckDBPyConnection, as_of: Any = None, since: Any = Non
     for name in LAYERS:
         # names come from LAYERS only; main.<view> is the definition, temp.<name> its value at as_of
         con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM main.{name}")
+    con.execute("SET VARIABLE bzmine_snapshot = ?", [key])
     return at
 
 

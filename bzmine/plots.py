@@ -1,0 +1,189 @@
+"""Plots: DataFrame in, matplotlib Figure out. No database access here.
+
+Colours come from Okabe & Ito's colour-blind-safe palette; per-CA charts are horizontal with a height
+that grows with the number of CAs, so 60 CA names never overlap. Every function accepts an empty
+DataFrame and returns a figure that says there is no data.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display needed; figures are written to files
+
+import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
+SEVEN_DAYS_H = 168.0
+
+
+def _colors(n: int) -> list[str]:
+    # beyond 8 series, repeat the palette with hatching left to the caller; most charts keep to the top 8
+    return [OKABE_ITO[i % len(OKABE_ITO)] for i in range(n)]
+
+
+def _empty(title: str) -> Figure:
+    fig, ax = plt.subplots(figsize=(7, 2.5))
+    ax.set_title(title)
+    ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes, fontsize=12, color="#555555")
+    ax.set_axis_off()
+    return fig
+
+
+def _height(n: int, per: float = 0.28, base: float = 1.6) -> float:
+    return max(3.0, base + per * n)
+
+
+def plot_incidents_per_year(counts: pd.DataFrame, top: int = 7) -> Figure:
+    """Stacked bars: bugs opened per year by whiteboard tag (the `top` most common tags, the rest as 'other').
+
+    counts: index = year, columns = tags, values = bugs (metrics.trends(period='year', dimension='tag')).
+    The ubiquitous 'ca-compliance' tag is left out so the categories show.
+    """
+    title = "CA compliance bugs opened per year, by whiteboard tag"
+    if counts is None or counts.empty:
+        return _empty(title)
+    df = counts.drop(columns=[c for c in ("ca-compliance", "(none)") if c in counts.columns])
+    if df.empty or df.to_numpy().sum() == 0:
+        return _empty(title)
+    order = df.sum().sort_values(ascending=False).index
+    keep = list(order[:top])
+    plot = df[keep].copy()
+    if len(order) > top:
+        plot["other"] = df[order[top:]].sum(axis=1)
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    bottom = np.zeros(len(plot))
+    colors = _colors(len(keep)) + (["#9a9a9a"] if "other" in plot.columns else [])
+    for col, color in zip(plot.columns, colors, strict=True):
+        ax.bar(plot.index.astype(str), plot[col].to_numpy(), bottom=bottom, label=col, color=color, edgecolor="white", linewidth=0.5)
+        bottom += plot[col].to_numpy()
+    ax.set_title(title)
+    ax.set_xlabel("year opened")
+    ax.set_ylabel("bugs (a bug counts once per tag)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_response_times(events: pd.DataFrame, max_cas: int = 60) -> Figure:
+    """Box plot per CA of hours to answer (answered requests), log scale, with the 7-day line."""
+    title = "Time for CAs to answer questions and needinfos"
+    if events is None or events.empty:
+        return _empty(title)
+    ans = events[(events["state"] == "answered") & events["ca"].notna()]
+    if ans.empty:
+        return _empty(title)
+    med = ans.groupby("ca")["response_hours"].median().sort_values()
+    cas = list(med.index[:max_cas])
+    data = [ans.loc[ans["ca"] == ca, "response_hours"].clip(lower=0.1).to_numpy() for ca in cas]
+    fig, ax = plt.subplots(figsize=(9, _height(len(cas))))
+    ax.boxplot(data, vert=False, tick_labels=cas, showfliers=True, patch_artist=True,
+               boxprops={"facecolor": "#56B4E9", "alpha": 0.6}, medianprops={"color": "#000000"},
+               flierprops={"markersize": 3, "markerfacecolor": "#555555"})  # fmt: skip
+    ax.axvline(SEVEN_DAYS_H, color="#D55E00", linestyle="--", linewidth=1.2, label="7 days")
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.set_xlabel("hours from request to first CA answer (log scale)")
+    ax.set_title(title)
+    ax.tick_params(axis="y", labelsize=8)
+    ax.legend(loc="lower right", frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_within_7d_share(yearly: pd.DataFrame) -> Figure:
+    """Share of requests answered within 7 days, per year the bug was opened."""
+    title = "Requests answered within 7 days, by year opened"
+    if yearly is None or yearly.empty or yearly["share_within_7d"].isna().all():
+        return _empty(title)
+    df = yearly.dropna(subset=["share_within_7d"])
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    ax.bar(df["year"].astype(str), 100 * df["share_within_7d"], color="#009E73")
+    for x, (v, n) in enumerate(zip(df["share_within_7d"], df["requests"], strict=True)):
+        ax.text(x, 100 * v + 1, f"{100 * v:.0f}%\n(n={n})", ha="center", va="bottom", fontsize=7)
+    ax.set_ylim(0, 115)
+    ax.set_ylabel("share of requests (%)")
+    ax.set_xlabel("year opened")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_action_items(card: pd.DataFrame, max_cas: int = 60) -> Figure:
+    """Open and overdue action items per CA (bugs open at as_of)."""
+    title = "Open and overdue action items per CA"
+    if card is None or card.empty:
+        return _empty(title)
+    df = card[["ca", "open_action_items", "overdue_action_items"]].copy()
+    df = df[(df["open_action_items"] > 0) | (df["overdue_action_items"] > 0)]
+    if df.empty:
+        return _empty(title)
+    df = df.sort_values(["open_action_items", "ca"], ascending=[True, False]).tail(max_cas)
+    y = np.arange(len(df))
+    fig, ax = plt.subplots(figsize=(8, _height(len(df))))
+    ax.barh(y + 0.2, df["open_action_items"], height=0.4, color="#0072B2", label="open")
+    ax.barh(y - 0.2, df["overdue_action_items"], height=0.4, color="#D55E00", label="overdue")
+    ax.set_yticks(y, df["ca"], fontsize=8)
+    ax.set_xlabel("action items")
+    ax.set_title(title)
+    ax.legend(loc="lower right", frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_time_to_close(bugs: pd.DataFrame, as_of: pd.Timestamp | None = None) -> Figure:
+    """Share of bugs still open t days after opening, one curve per year opened (Kaplan-Meier, censored at as_of)."""
+    title = "Bugs still open after t days, by year opened"
+    if bugs is None or bugs.empty:
+        return _empty(title)
+    at = pd.Timestamp(as_of) if as_of is not None else pd.Timestamp.now(tz=None)
+    df = bugs.copy()
+    df["year"] = pd.to_datetime(df["opened_at"]).dt.year
+    df["t"] = np.where(df["days_to_close"].notna(), df["days_to_close"],
+                       (at - pd.to_datetime(df["opened_at"])).dt.total_seconds() / 86400)  # fmt: skip
+    df["event"] = df["days_to_close"].notna()
+    years = sorted(df["year"].unique())[-8:]
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    for year, color in zip(years, _colors(len(years)), strict=True):
+        g = df[df["year"] == year].sort_values("t")
+        n = len(g)
+        surv, xs, ys = 1.0, [0.0], [1.0]
+        at_risk = n
+        for t, grp in g.groupby("t", sort=True):
+            closed = int(grp["event"].sum())
+            if closed and at_risk:
+                surv *= 1 - closed / at_risk
+                xs.append(float(t))
+                ys.append(surv)
+            at_risk -= len(grp)
+        ax.step(xs, [100 * v for v in ys], where="post", color=color, label=f"{year} (n={n})")
+    ax.set_xlabel("days since the bug was opened")
+    ax.set_ylabel("bugs still open (%)")
+    ax.set_ylim(0, 102)
+    ax.set_xlim(left=0)
+    ax.set_title(title)
+    ax.legend(loc="upper right", frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_ca_vs_peers(compare: pd.DataFrame, ca: str) -> Figure:
+    """One CA's percentile among peers for each figure (higher is better; 50 = the peer median)."""
+    title = f"{ca} beside its peers (percentile, higher is better)"
+    if compare is None or compare.empty or compare["percentile"].isna().all():
+        return _empty(title)
+    df = compare.dropna(subset=["percentile"]).sort_values("percentile")
+    colors = ["#D55E00" if p < 25 else "#E69F00" if p < 50 else "#56B4E9" if p < 75 else "#009E73" for p in df["percentile"]]
+    fig, ax = plt.subplots(figsize=(8, _height(len(df), 0.3)))
+    ax.barh(df["figure"], df["percentile"], color=colors)
+    ax.axvline(50, color="#000000", linewidth=0.8, linestyle=":")
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("percentile among CAs with at least 5 bugs")
+    ax.tick_params(axis="y", labelsize=8)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,138 @@
+"""`bzmine report`: a static, self-contained HTML report (no network, opens from disk).
+
+Every string that comes from a bug is untrusted: templates autoescape, links are built from bug ids
+only, and a Content-Security-Policy allows no script but the report's own sorting script (by hash).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+from tqdm import tqdm
+
+from bzmine import __version__, metrics, plots
+
+BUG_URL = "https://bugzilla.mozilla.org/show_bug.cgi?id={}"
+
+
+@dataclass
+class ReportResult:
+    index: Path
+    pages: int
+    plots: int
+
+
+def slug(name: str) -> str:
+    """A file name for a CA page: readable, and unique through a short hash."""
+    base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40] or "ca"
+    return f"{base}-{hashlib.sha1(name.encode()).hexdigest()[:6]}"
+
+
+def _fmt(v: Any) -> str:
+    if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NaT:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:,.2f}" if abs(v) < 10 else f"{v:,.1f}"
+    return str(v)
+
+
+def _pct(v: Any) -> str:
+    return "-" if v is None or pd.isna(v) else f"{100 * v:.0f}%"
+
+
+def _value(v: Any) -> Any:
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return list(v)
+    return None if pd.isna(v) else v
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: _value(v) for k, v in r.items()} for r in df.to_dict("records")]
+
+
+def _save(fig: Any, path: Path) -> str:
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path.name
+
+
+def write_report(con: duckdb.DuckDBPyConnection, out: str | Path, as_of: Any = None, cas: list[str] | None = None,
+                 days: int = 7, quiet: bool = False) -> ReportResult:  # fmt: skip
+    """Write index, scorecard, due and one page per CA (all CAs, or those named) into `out`."""
+    outdir = Path(out)
+    (outdir / "img").mkdir(parents=True, exist_ok=True)
+    (outdir / "ca").mkdir(exist_ok=True)
+    at = metrics.snapshot(con, as_of)
+    env = Environment(loader=PackageLoader("bzmine", "templates"), autoescape=select_autoescape(["html"]))
+    script = resources.files("bzmine").joinpath("templates/sort.js").read_text(encoding="utf-8")
+    css = resources.files("bzmine").joinpath("templates/style.css").read_text(encoding="utf-8")
+    script_hash = "sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    card = metrics.scorecard(con, at)
+    events = metrics.response_events(con, at)
+    bm = metrics.bug_metrics(con, at)
+    yearly = metrics.yearly(con, at)
+    n_bugs = len(bm)
+    common = {"as_of": at.strftime("%Y-%m-%d %H:%M"), "n_bugs": n_bugs, "version": __version__, "css": css,
+              "script": script, "script_hash": script_hash, "fmt": _fmt, "pct": _pct,
+              "bug_url": lambda i: BUG_URL.format(int(i))}  # fmt: skip
+    names = list(card["ca"]) if not cas else [c for c in card["ca"] if c in cas]
+    hrefs = {n: f"ca/{slug(n)}.html" for n in card["ca"]}
+    n_plots = 0
+    img = outdir / "img"
+    plot_files = [
+        ("incidents_per_year.png", plots.plot_incidents_per_year(metrics.trends(con, at, "year", "tag")), "incidents per year by tag"),
+        ("response_times.png", plots.plot_response_times(events), "response time distribution per CA"),
+        ("within_7d.png", plots.plot_within_7d_share(yearly), "share answered within 7 days per year"),
+        ("action_items.png", plots.plot_action_items(card), "open and overdue action items per CA"),
+        ("time_to_close.png", plots.plot_time_to_close(bm, pd.Timestamp(at)), "share of bugs still open after t days"),
+    ]  # fmt: skip
+    figs = []
+    for name, fig, alt in plot_files:
+        figs.append({"src": "img/" + _save(fig, img / name), "alt": alt})
+        n_plots += 1
+    inc = con.execute("SELECT bug_id, summary, tags FROM incidents").df().set_index("bug_id")
+    stats = {"bugs": n_bugs, "open": int(bm["is_open"].sum()) if n_bugs else 0, "cas": len(card),
+             "pending": int((events["state"] == "pending").sum()) if len(events) else 0,
+             "breaches": int(events["breach_7d"].sum()) if len(events) else 0,
+             "overdue_items": int(card["overdue_action_items"].sum()) if len(card) else 0}  # fmt: skip
+    page = env.get_template("index.html").render(title="CA compliance incidents", root="", plots=figs, stats=stats,
+                                                 yearly=_records(yearly), cas=[{"name": n, "href": hrefs[n]} for n in names], **common)  # fmt: skip
+    (outdir / "index.html").write_text(page, encoding="utf-8")
+    columns = [{"key": c, "label": c.replace("_", " ")} for c in card.columns if not c.endswith("_pct")]
+    rows = _records(card)
+    for r in rows:
+        r["href"] = hrefs[r["ca"]]
+    (outdir / "scorecard.html").write_text(env.get_template("scorecard.html").render(
+        title="Scorecard", root="", columns=columns, rows=rows, **common), encoding="utf-8")  # fmt: skip
+    due = metrics.due(con, at, days)
+    (outdir / "due.html").write_text(env.get_template("due.html").render(
+        title="Due now", root="", rows=_records(due), days=days, **common), encoding="utf-8")  # fmt: skip
+    items = metrics.action_items(con, at)
+    obl = metrics.obligations(con, at)
+    bm_i = bm.merge(inc, left_on="bug_id", right_index=True, how="left")
+    pages = 3
+    for name in tqdm(names, desc="report", unit="CA", disable=True if quiet else None, leave=False):
+        comp = metrics.compare(con, name, at) if name in set(card["ca"]) else pd.DataFrame()
+        s = slug(name)
+        plot = _save(plots.plot_ca_vs_peers(comp, name), img / f"peers-{s}.png")
+        n_plots += 1
+        html = env.get_template("ca.html").render(
+            title=name, ca=name, root="../", plot=f"../img/{plot}", compare=_records(comp),
+            bugs=_records(bm_i[bm_i["ca"] == name].sort_values("opened_at")),
+            events=_records(events[events["ca"] == name]), obligations=_records(obl[obl["ca"] == name]),
+            items=_records(items[(items["ca"] == name) & items["is_open"]]), **common,
+        )
+        (outdir / "ca" / f"{s}.html").write_text(html, encoding="utf-8")
+        pages += 1
+    return ReportResult(index=outdir / "index.html", pages=pages, plots=n_plots)

@@ -1,0 +1,195 @@
+"""Plots, the HTML report (in a real headless Chromium), and the notebooks."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from matplotlib.figure import Figure
+
+from bzmine import metrics, plots
+from bzmine.parse.run import reparse
+from bzmine.report import write_report
+from bzmine.store import raw
+from bzmine.store.db import connect
+
+ROOT = Path(__file__).resolve().parents[1]
+ART = ROOT / "tests" / "artifacts"
+AS_OF = "2026-11-01"
+EVIL_CA = "<script>window.__pwned=1</script>"
+EVIL = {
+    "summary": f'{EVIL_CA}: "><img src=x onerror="window.__pwned=2"> certificates',
+    "whiteboard": "[ca-compliance] <script>window.__pwned=3</script> [x\"><svg onload=window.__pwned=5>]",
+    "comment": ("### Action Items\n| Action Item | Kind | Due Date | Status |\n|---|---|---|---|\n"
+                "| [click me](javascript:window.__pwned=4) <img src=x onerror=window.__pwned=6> | Prevent | 2020-01-01 | Ongoing |"),
+}  # fmt: skip
+
+
+def all_figures(con: duckdb.DuckDBPyConnection) -> list[Figure]:
+    card = metrics.scorecard(con, AS_OF)
+    ca = card["ca"].iloc[0] if len(card) else "nobody"
+    comp = metrics.compare(con, ca, AS_OF) if len(card) else card
+    return [
+        plots.plot_incidents_per_year(metrics.trends(con, AS_OF)),
+        plots.plot_response_times(metrics.response_events(con, AS_OF)),
+        plots.plot_within_7d_share(metrics.yearly(con, AS_OF)),
+        plots.plot_action_items(card),
+        plots.plot_time_to_close(metrics.bug_metrics(con, AS_OF), AS_OF),
+        plots.plot_ca_vs_peers(comp, ca),
+    ]
+
+
+def test_every_plot_renders_on_sample(sample_db: tuple[Path, Any]) -> None:
+    con = duckdb.connect(str(sample_db[0]))
+    figs = all_figures(con)
+    for f in figs:
+        assert isinstance(f, Figure) and f.axes
+        assert f.axes[0].get_title()
+        f.savefig(os.devnull, format="png")
+    # axes carry units
+    assert "hours" in figs[1].axes[0].get_xlabel() and "%" in figs[2].axes[0].get_ylabel()
+    con.close()
+
+
+def test_plots_and_report_on_an_empty_database(tmp_path: Path) -> None:
+    con = connect(tmp_path / "empty.duckdb")
+    for name in ("plot_incidents_per_year", "plot_response_times", "plot_within_7d_share", "plot_action_items",
+                 "plot_time_to_close"):  # fmt: skip
+        import pandas as pd
+
+        fig = getattr(plots, name)(pd.DataFrame())
+        assert any("no data" in t.get_text() for t in fig.axes[0].texts)
+    res = write_report(con, tmp_path / "rep", AS_OF, quiet=True)
+    assert res.index.exists() and "0 bugs" in res.index.read_text()
+    con.close()
+
+
+def test_many_cas_do_not_overlap() -> None:
+    import pandas as pd
+
+    card = pd.DataFrame({"ca": [f"Certificate Authority number {i}" for i in range(60)],
+                         "open_action_items": range(1, 61), "overdue_action_items": range(60)})  # fmt: skip
+    fig = plots.plot_action_items(card)
+    fig.canvas.draw()
+    labels = [t.get_window_extent() for t in fig.axes[0].get_yticklabels()]
+    assert len(labels) == 60
+    for a, b in zip(labels, labels[1:], strict=False):
+        assert not a.overlaps(b)
+
+
+@pytest.fixture(scope="module")
+def report_dir(sample_db: tuple[Path, Any], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample database plus one bug full of hostile text, rendered to HTML."""
+    db = tmp_path_factory.mktemp("rep") / "r.duckdb"
+    shutil.copy(sample_db[0], db)
+    con = connect(db)
+    evil = {"id": 1, "summary": EVIL["summary"], "whiteboard": EVIL["whiteboard"], "product": "CA Program",
+            "component": "CA Certificate Compliance", "status": "ASSIGNED", "resolution": "", "is_open": True,
+            "creation_time": "2026-01-01T00:00:00Z", "last_change_time": "2026-01-02T00:00:00Z",
+            "creator": "x@evil.example", "assigned_to": "x@evil.example", "groups": [], "flags": [],
+            "comments": [{"id": 1, "bug_id": 1, "count": 0, "text": EVIL["comment"], "raw_text": EVIL["comment"],
+                          "creator": "x@evil.example", "author": "x@evil.example", "time": "2026-01-02T00:00:00Z",
+                          "creation_time": "2026-01-02T00:00:00Z", "is_private": False}],
+            "history": []}  # fmt: skip
+    con.execute("BEGIN TRANSACTION")
+    raw.upsert_bugs(con, [evil], run_id=99)
+    con.execute("COMMIT")
+    reparse(con, quiet=True)
+    out = db.parent / "report"
+    res = write_report(con, out, AS_OF, quiet=True)
+    con.close()
+    assert res.pages > 3
+    return out
+
+
+def test_report_files_and_escaping(report_dir: Path) -> None:
+    pages = list(report_dir.rglob("*.html"))
+    assert {p.name for p in pages} >= {"index.html", "scorecard.html", "due.html"}
+    text = "\n".join(p.read_text(encoding="utf-8") for p in pages)
+    assert "<script>window.__pwned" not in text and "onerror=\"window" not in text and "<svg onload" not in text
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in text  # shown literally
+    assert 'href="javascript:' not in text
+    assert "http://" not in text.replace("http://www.w3.org", "") and "cdn" not in text.lower()  # nothing from the network
+    assert "show_bug.cgi?id=" in text
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if p := shutil.which(name):
+            return p
+    return None
+
+
+@pytest.mark.browser
+def test_report_in_headless_chromium(report_dir: Path) -> None:
+    exe = _chromium()
+    if exe is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("no Chromium on this CI machine: .ci/run should have installed Debian's chromium")
+        pytest.skip("no Chromium installed (apt-get install chromium); the browser test needs a real browser")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    ART.mkdir(parents=True, exist_ok=True)
+    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=exe, args=args, headless=True)
+        page = browser.new_page(viewport={"width": 1300, "height": 1000})
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        evil_pages = [p for p in (report_dir / "ca").glob("*.html") if "__pwned" in p.read_text()]
+        assert evil_pages, "the hostile CA got no page"
+        for html in [report_dir / "index.html", report_dir / "scorecard.html", report_dir / "due.html",
+                     sorted((report_dir / "ca").glob("*.html"))[0], evil_pages[0]]:  # fmt: skip
+            page.goto(html.as_uri())
+            page.wait_for_load_state("load")
+            assert page.evaluate("typeof window.__pwned") == "undefined", f"script ran on {html.name}"
+            assert page.evaluate("document.querySelectorAll('img[src=\"x\"], svg[onload]').length") == 0
+            assert page.evaluate("document.querySelectorAll('a[href^=\"javascript:\"]').length") == 0
+        assert errors == [], errors
+        page.goto(evil_pages[0].as_uri())
+        assert EVIL_CA in page.inner_text("h1")  # the name is shown literally
+        assert "javascript:window.__pwned=4" in page.inner_text("body")
+        # sorting: click a numeric header, rows come back in order; click again, reversed
+        page.goto((report_dir / "scorecard.html").as_uri())
+        headers = page.locator("#scorecard th")
+        col = [headers.nth(i).inner_text() for i in range(headers.count())].index("bugs total")
+        headers.nth(col).click()
+        vals = [float(v) for v in page.eval_on_selector_all(f"#scorecard tbody tr td:nth-child({col + 1})", "els => els.map(e => e.dataset.sort)")]
+        assert vals == sorted(vals) and len(vals) > 5
+        headers.nth(col).click()
+        vals2 = [float(v) for v in page.eval_on_selector_all(f"#scorecard tbody tr td:nth-child({col + 1})", "els => els.map(e => e.dataset.sort)")]
+        assert vals2 == sorted(vals, reverse=True)
+        page.screenshot(path=str(ART / "scorecard.png"), full_page=False)
+        page.goto((report_dir / "index.html").as_uri())
+        page.screenshot(path=str(ART / "index.png"), full_page=True)
+        browser.close()
+    assert (ART / "index.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_notebooks_execute_top_to_bottom(sample_db: tuple[Path, Any], tmp_path: Path) -> None:
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    env = {"BZMINE_DB": str(sample_db[0]), "BZMINE_AS_OF": AS_OF}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+            nb = nbformat.read(path, as_version=4)
+            assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), f"{path.name} has outputs committed"
+            nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
+                                    resources={"metadata": {"path": str(path.parent)}}).execute()  # fmt: skip
+            outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+            assert not [o for o in outputs if o.get("output_type") == "error"]
+            assert any(o.get("output_type") in ("execute_result", "display_data") for o in outputs)
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
