@@ -155,8 +155,9 @@ class _Line:
     is_table: bool
 
 
-def _clean(raw: str) -> _Line:
-    s = raw.translate(_CURLY).strip()
+def _clean(raw: str, translated: str | None = None) -> _Line:
+    """raw: the line as written (kept for section text); translated: the same line with quotes folded."""
+    s = (translated if translated is not None else raw.translate(_CURLY)).strip()
     is_table = s.startswith("|")
     hashes = s.startswith("#")
     s = s.lstrip("#").strip()
@@ -185,14 +186,14 @@ def _report_heading(line: _Line) -> str | None:
     return None
 
 
+_PHRASE_KEY = {p: key for key, phrases in QUESTIONS for p in phrases}
+_QUESTION_RE = re.compile("|".join(re.escape(p) for p in sorted(_PHRASE_KEY, key=len, reverse=True)), re.IGNORECASE)
+
+
 def _question(text: str) -> str | None:
-    t = text.translate(_CURLY).lower()
-    if len(t) > 600:
-        t = t[:600]
-    for key, phrases in QUESTIONS:
-        if any(p in t for p in phrases):
-            return key
-    return None
+    """Which of the seven questions a line asks (by wording), if any."""
+    m = _QUESTION_RE.search(text, 0, 600)
+    return _PHRASE_KEY[m.group(0).lower()] if m else None
 
 
 def normalise_status(raw: str | None) -> str:
@@ -498,6 +499,9 @@ def _items_from_steps(lines: list[str]) -> list[dict[str, Any]]:
 
 
 def find_bug_refs(text: str) -> list[int]:
+    low = text.lower()
+    if "bug" not in low:
+        return []  # every form of reference names a bug or bugzilla
     return sorted({int(x) for x in BUG_REF.findall(text)})
 
 
@@ -518,7 +522,11 @@ def _parse(text: str, res: ParseResult) -> ParseResult:
     if "\x00" in text:
         text = text.replace("\x00", "")
     res.bug_refs = find_bug_refs(text[:200_000])
-    lines = [_clean(x) for x in text.splitlines()]
+    raw_lines = text.splitlines()
+    folded = text.translate(_CURLY).splitlines()
+    if len(folded) != len(raw_lines):  # cannot happen with the current table; stay safe
+        folded = [x.translate(_CURLY) for x in raw_lines]
+    lines = [_clean(r, f) for r, f in zip(raw_lines, folded, strict=True)]
     starts: list[tuple[int, str]] = []
     for i, ln in enumerate(lines):
         kind = _report_heading(ln)

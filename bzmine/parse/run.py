@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
+import os
 import time
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -176,56 +180,115 @@ def _chunks(ids: list[int], n: int) -> Iterator[list[int]]:
         yield ids[i : i + n]
 
 
+def _read_chunk(con: duckdb.DuckDBPyConnection, chunk: list[int]) -> list[tuple[Any, ...]]:
+    """Everything the pure parser needs for these bugs, as plain Python values (picklable)."""
+    ids = pd.DataFrame({"bug_id": chunk})
+    con.register("_todo", ids)
+    try:
+        bugs = con.execute("SELECT r.bug_id, r.data, r.is_visible, r.fetched_at FROM raw_bugs r JOIN _todo USING (bug_id)").fetchall()
+        hist = con.execute("SELECT h.bug_id, h.data FROM raw_history h JOIN _todo USING (bug_id) ORDER BY h.bug_id, h.seq").fetchall()
+        coms = con.execute(
+            "SELECT c.bug_id, c.comment_id, c.created_at, coalesce(c.data->>'creator', c.data->>'author'), "
+            "coalesce(c.data->>'raw_text', c.data->>'text') FROM raw_comments c JOIN _todo USING (bug_id) "
+            "ORDER BY c.bug_id, c.count"
+        ).fetchall()  # fmt: skip
+    finally:
+        con.unregister("_todo")
+    by_hist: dict[int, list[str]] = {}
+    for bug_id, data in hist:
+        by_hist.setdefault(bug_id, []).append(data)
+    by_com: dict[int, list[tuple[int, datetime, str, str]]] = {}
+    for bug_id, cid, created, author, text in coms:
+        by_com.setdefault(bug_id, []).append((cid, created, author, text))
+    return [(data, visible, fetched_at, by_hist.get(bug_id, []), by_com.get(bug_id, [])) for bug_id, data, visible, fetched_at in bugs]
+
+
+_ALIASES: dict[str, str] = {}
+
+
+def _init_worker(aliases: dict[str, str]) -> None:
+    _ALIASES.clear()
+    _ALIASES.update(aliases)
+
+
+def _parse_chunk(items: list[tuple[Any, ...]], aliases: dict[str, str] | None = None) -> tuple[dict[str, list[tuple[Any, ...]]], int]:
+    """Pure: parse a chunk of bugs (runs in a worker process for large rebuilds)."""
+    al = aliases if aliases is not None else _ALIASES
+    rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in COMMENT_TABLES}
+    n_comments = 0
+    for data, visible, fetched_at, hist, coms in items:
+        per = parse_bug_rows(json.loads(data), (visible, fetched_at), [json.loads(h) for h in hist], coms, al)
+        for t, r in per.items():
+            rows[t].extend(r)
+        n_comments += len(coms)
+    return rows, n_comments
+
+
+def _write_chunk(con: duckdb.DuckDBPyConnection, chunk: list[int], rows: dict[str, list[tuple[Any, ...]]],
+                 wipe: bool = False) -> None:  # fmt: skip
+    """Replace the parsed rows of these bugs (wipe: empty every parsed table first, for a full rebuild)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if wipe:
+            for t in COMMENT_TABLES:
+                con.execute(f"DELETE FROM {t}")
+        else:
+            con.register("_todo", pd.DataFrame({"bug_id": chunk}))
+            for t in COMMENT_TABLES:
+                con.execute(f"DELETE FROM {t} WHERE bug_id IN (SELECT bug_id FROM _todo)")
+            con.unregister("_todo")
+        for t in COMMENT_TABLES:
+            _write(con, t, rows[t])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
 def reparse(con: duckdb.DuckDBPyConnection, full: bool = False, quiet: bool = False,
-            aliases_file: str | Path | None = None) -> ParseReport:  # fmt: skip
-    """Rebuild the parsed tables for bugs fetched since the last parse (or all of them)."""
+            aliases_file: str | Path | None = None, workers: int | None = None) -> ParseReport:  # fmt: skip
+    """Rebuild the parsed tables for bugs fetched since the last parse (or all of them).
+
+    Large rebuilds parse in `workers` processes (default: one per core) while this process reads
+    and writes; results are written in bug-id order, one transaction per chunk.
+    """
     started = time.monotonic()
     aliases = load_aliases(aliases_file)
     report = ParseReport()
     todo = _bugs_to_parse(con, full)
     stamp = utcnow().replace(tzinfo=None).isoformat(sep=" ")
+    n_workers = workers if workers is not None else (os.cpu_count() or 1)
+    chunks = list(_chunks(todo, CHUNK_BUGS if n_workers <= 1 else CHUNK_BUGS // 4))
+    # a rebuild of every bug empties the tables once instead of deleting chunk by chunk; if it is killed,
+    # the next parse finishes it (bugs without an incidents row are always parsed)
+    all_bugs = con.execute("SELECT count(*) FROM raw_bugs").fetchall()[0][0] == len(todo)
+    first = [True]
     with tqdm(total=len(todo), unit="bug", desc="parse", disable=True if quiet else None, leave=False) as bar:
-        for chunk in _chunks(todo, CHUNK_BUGS):
-            ids = pd.DataFrame({"bug_id": chunk})
-            con.register("_todo", ids)
-            try:
-                bugs = con.execute("SELECT r.bug_id, r.data, r.is_visible, r.fetched_at FROM raw_bugs r JOIN _todo USING (bug_id)").fetchall()
-                hist = con.execute("SELECT h.bug_id, h.data FROM raw_history h JOIN _todo USING (bug_id) ORDER BY h.bug_id, h.seq").fetchall()
-                coms = con.execute(
-                    "SELECT c.bug_id, c.comment_id, c.created_at, coalesce(c.data->>'creator', c.data->>'author'), "
-                    "coalesce(c.data->>'raw_text', c.data->>'text') FROM raw_comments c JOIN _todo USING (bug_id) "
-                    "ORDER BY c.bug_id, c.count"
-                ).fetchall()  # fmt: skip
-            finally:
-                con.unregister("_todo")
-            by_hist: dict[int, list[dict[str, Any]]] = {}
-            for bug_id, data in hist:
-                by_hist.setdefault(bug_id, []).append(json.loads(data))
-            by_com: dict[int, list[tuple[int, datetime, str, str]]] = {}
-            for bug_id, cid, created, author, text in coms:
-                by_com.setdefault(bug_id, []).append((cid, created, author, text))
-            rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in COMMENT_TABLES}
-            for bug_id, data, visible, fetched_at in bugs:
-                per = parse_bug_rows(json.loads(data), (visible, fetched_at), by_hist.get(bug_id, []), by_com.get(bug_id, []), aliases)
-                for t, r in per.items():
-                    rows[t].extend(r)
-                report.comments += len(by_com.get(bug_id, []))
-            report.bugs += len(bugs)
+
+        def done(chunk: list[int], rows: dict[str, list[tuple[Any, ...]]], n_comments: int) -> None:
+            _write_chunk(con, chunk, rows, wipe=all_bugs and first[0])
+            first[0] = False
+            report.bugs += len(chunk)
+            report.comments += n_comments
             report.reports += len(rows["reports"])
             report.failures += len(rows["parse_failures"])
-            con.execute("BEGIN TRANSACTION")
-            try:
-                con.register("_todo", ids)
-                for t in COMMENT_TABLES:
-                    con.execute(f"DELETE FROM {t} WHERE bug_id IN (SELECT bug_id FROM _todo)")
-                con.unregister("_todo")
-                for t in COMMENT_TABLES:
-                    _write(con, t, rows[t])
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
             bar.update(len(chunk))
+
+        if n_workers <= 1 or len(chunks) < 2:
+            for chunk in chunks:
+                done(chunk, *_parse_chunk(_read_chunk(con, chunk), aliases))
+        else:
+            ctx = multiprocessing.get_context("spawn")  # no fork of a process holding DuckDB threads
+            with ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_init_worker, initargs=(aliases,)) as pool:
+                pending: deque[tuple[list[int], Future[Any]]] = deque()
+                for chunk in chunks:
+                    pending.append((chunk, pool.submit(_parse_chunk, _read_chunk(con, chunk))))
+                    while len(pending) > n_workers:
+                        c, fut = pending.popleft()
+                        done(c, *fut.result())
+                while pending:
+                    c, fut = pending.popleft()
+                    done(c, *fut.result())
     con.execute("BEGIN TRANSACTION")
     try:
         _display_names(con)
