@@ -251,7 +251,7 @@ class FakeBugzilla:
                     "mfa_status": False, "groups": [], "uuid": "bmo-who:local"}  # fmt: skip
         if sub == "/bug":
             return self._search(params, user)
-        m = re.fullmatch(r"/bug/([^/]+)(/comment|/history)?", sub)
+        m = re.fullmatch(r"/bug/([^/]+)(/comment|/history|/attachment)?", sub)
         if m:
             ids = [m.group(1)] + _id_list(params.get("ids", []))
             kind = m.group(2)
@@ -261,6 +261,10 @@ class FakeBugzilla:
                 self._rate_limit(user, client)
             if kind == "/comment":
                 return self._comments(ids, params, user)
+            if kind == "/attachment":
+                # corpora carry no attachments: the shape BMO returns for bugs without any
+                recs = self._batch(ids, params, user)
+                return {"bugs": {str(r.id): [] for r in recs}, "attachments": {}}
             return self._get(ids, params, user)
         raise ApiError(32614, f"A REST API resource was not found for 'GET {sub}'.", 404)
 
@@ -529,6 +533,9 @@ def _chart_pred(fname: str, op: str, val: str) -> Callable[[Record], bool]:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # headers and body go out in separate writes: without TCP_NODELAY, Nagle's algorithm and the client's
+    # delayed ACK add ~40 ms to every keep-alive response
+    disable_nagle_algorithm = True
     server: _Server
 
     def do_GET(self) -> None:  # noqa: N802

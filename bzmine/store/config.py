@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from importlib import resources
 from pathlib import Path
@@ -26,8 +27,14 @@ def _rows(data: dict[str, Any], source: str) -> tuple[list[tuple[Any, ...]], lis
 
 
 def load_builtin_accounts(con: duckdb.DuckDBPyConnection) -> None:
-    data = json.loads(resources.files("bzmine").joinpath("data/accounts.json").read_text(encoding="utf-8"))
-    _replace(con, data, "builtin")
+    """Refresh the built-in rows when the shipped file changed (checked by its hash)."""
+    text = resources.files("bzmine").joinpath("data/accounts.json").read_text(encoding="utf-8")
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    rows = con.execute("SELECT value FROM schema_state WHERE key = 'accounts'").fetchall()
+    if rows and rows[0][0] == digest:
+        return
+    _replace(con, json.loads(text), "builtin")
+    con.execute("INSERT OR REPLACE INTO schema_state VALUES ('accounts', ?)", [digest])
 
 
 def load_user_accounts(con: duckdb.DuckDBPyConnection, path: str | Path) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from importlib import resources
 from pathlib import Path
@@ -47,6 +48,7 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
         raise SchemaError(f"{p}: not a usable bzmine database ({str(exc).splitlines()[0]}). Move it aside and "
                           "rebuild it with `bzmine sync --full`.") from None  # fmt: skip
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
     if not read_only:
         from bzmine.store.config import load_builtin_accounts
 
@@ -94,10 +96,25 @@ def check_schema(con: duckdb.DuckDBPyConnection, path: str) -> None:
         raise SchemaError(f"{path} has an older schema; run `bzmine parse --db {path}` once to upgrade it.")
 
 
-def apply_views(con: duckdb.DuckDBPyConnection) -> None:
-    """Re-create every view (they hold no data, so they change freely)."""
-    for name, sql in _sql_files("views"):
+def _fingerprint(texts: list[str]) -> str:
+    return hashlib.sha256("\0".join(texts).encode()).hexdigest()
+
+
+def _state(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    rows = con.execute("SELECT value FROM schema_state WHERE key = ?", [key]).fetchall()
+    return rows[0][0] if rows else None
+
+
+def apply_views(con: duckdb.DuckDBPyConnection, force: bool = False) -> bool:
+    """Re-create every view when their SQL changed (they hold no data, so they change freely)."""
+    files = _sql_files("views")
+    digest = _fingerprint([f"{n}\n{s}" for n, s in files])
+    if not force and _state(con, "views") == digest:
+        return False
+    for name, sql in files:
         try:
             con.execute(sql)
         except duckdb.Error as exc:
             raise SchemaError(f"view file {name} failed: {exc}") from exc
+    con.execute("INSERT OR REPLACE INTO schema_state VALUES ('views', ?)", [digest])
+    return True

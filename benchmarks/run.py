@@ -1,0 +1,212 @@
+"""`make bench`: every benchmark, with its baseline measured in the same run, into benchmarks/RESULTS.md.
+
+Each figure comes from a separate process (benchmarks/tasks.py) so peak memory is that task's own.
+Timings are medians of --repeat runs where a run is cheap; the slow naive baseline runs once.
+These machines are shared and noisy: read the ratios and request counts, not the seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "benchmarks" / "out"
+AS_OF = "2026-11-01"
+
+
+def task(*args: str) -> dict[str, Any]:
+    res = subprocess.run([sys.executable, "-m", "benchmarks.tasks", *args], cwd=ROOT, capture_output=True, text=True)
+    if res.returncode != 0:
+        raise SystemExit(f"benchmark task failed: {' '.join(args)}\n{res.stderr[-3000:]}")
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def median_of(n: int, *args: str) -> dict[str, Any]:
+    runs = [task(*args) for _ in range(n)]
+    out = {k: statistics.median(r[k] for r in runs) for k in runs[0] if isinstance(runs[0][k], (int, float))}
+    out["runs"] = n
+    return out
+
+
+def corpus(n: int, changed: int = 0) -> Path:
+    """A synthetic corpus as JSON Lines (cached in benchmarks/out); with changed=K, K bugs touched now."""
+    from bzmine.corpus import write_corpus
+    from bzmine.synth import synth
+    from bzmine.timeutil import format_bmo_time, utcnow
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    base = OUT / f"corpus-{n}.jsonl"
+    if not base.exists():
+        records = synth(n, seed=20261128)
+        for r in records:
+            r.bug["groups"] = []  # anonymous harvests: every bug visible
+        write_corpus(records, base)
+    if not changed:
+        return base
+    path = OUT / f"corpus-{n}-changed{changed}.jsonl"
+    lines = base.read_text().splitlines()
+    now = format_bmo_time(utcnow())
+    step = max(1, len(lines) // changed)
+    for i in range(0, step * changed, step):
+        rec = json.loads(lines[i])
+        rec["bug"]["last_change_time"] = now
+        rec["bug"]["whiteboard"] += " [touched]"
+        lines[i] = json.dumps(rec)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def database(n: int) -> tuple[Path, float]:
+    """A raw-layer database of n synthetic bugs, loaded without HTTP (the sync path is benchmarked separately)."""
+    from bzmine.store import raw
+    from bzmine.store.db import connect
+    from bzmine.synth import synth
+
+    path = OUT / f"db-{n}.duckdb"
+    if path.exists():
+        path.unlink()
+    t0 = time.perf_counter()
+    con = connect(path)
+    step = 5000
+    for start in range(0, n, step):
+        recs = synth(min(step, n - start), seed=start + 1, first_id=1_800_000 + start)
+        bugs = [{**r.bug, "comments": r.comments, "history": r.history} for r in recs]
+        con.execute("BEGIN TRANSACTION")
+        raw.upsert_bugs(con, bugs, run_id=1)
+        con.execute("COMMIT")
+    con.close()
+    return path, time.perf_counter() - t0
+
+
+def fit_exponent(xs: list[float], ys: list[float]) -> float:
+    lx, ly = [math.log(x) for x in xs], [math.log(max(y, 1e-9)) for y in ys]
+    mx, my = statistics.mean(lx), statistics.mean(ly)
+    return sum((a - mx) * (b - my) for a, b in zip(lx, ly, strict=True)) / sum((a - mx) ** 2 for a in lx)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="Small sizes only (a smoke run, not for RESULTS.md).")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "RESULTS.md"))
+    ns = ap.parse_args()
+    started = time.perf_counter()
+    small, large = (300, 2000) if ns.quick else (2000, 20000)
+    scales = [1000, 3000] if ns.quick else [1000, 10000, 100000]
+    rep = ns.repeat
+    lines: list[str] = []
+    w = lines.append
+    cmd = " ".join(["python -m benchmarks.run", *sys.argv[1:]]).strip()
+    w("# Benchmark results\n")
+    w(f"Produced by `{cmd}` (what `make bench` runs) on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, "
+      f"{os.cpu_count()} cores, {_mem_gib():.0f} GiB RAM, Python {platform.python_version()}, {platform.machine()}. "
+      "The machine is shared and noisy: compare the ratios and request counts, which are measured in the same run. "
+      f"Timings are medians of {rep} runs unless marked (1 run).\n")  # fmt: skip
+
+    # 1. harvest
+    w("## Harvest: full and incremental sync through the local Bugzilla-compatible server\n")
+    w("Plans: **bzmine** (ids, then 50 bugs per request with comments and history inline; see docs/harvest.md), "
+      "**naive** python-bugzilla loop (query, then `get_comments` and `bugs_history_raw` per bug), "
+      "**perceval** (pages of 500 with `include_fields=_all`, then comments, history and attachments per 25 bugs). "
+      "The server runs in its own process. bzmine's time includes writing DuckDB and the HTTP cache; the baselines "
+      "only fetch.\n")  # fmt: skip
+    w("| bugs | latency | plan | mode | requests | MB transferred | wall s | peak MB | vs bzmine: requests | vs bzmine: wall |")
+    w("|---:|---:|---|---|---:|---:|---:|---:|---:|---:|")
+    harvest_rows: list[tuple[Any, ...]] = []
+    for n in (small, large):
+        c = corpus(n)
+        changed = corpus(n, 50)
+        for lat in (0, 50):
+            base = median_of(rep, "harvest", "--plan", "bzmine", "--corpus", str(c), "--latency-ms", str(lat))
+            rows = [("bzmine", "full", base)]
+            rows.append(("bzmine", "incremental, no change", median_of(rep, "harvest", "--plan", "bzmine", "--corpus", str(c),
+                                                                        "--latency-ms", str(lat), "--mode", "incremental")))  # fmt: skip
+            rows.append(("bzmine", "incremental, 50 changed", median_of(rep, "harvest", "--plan", "bzmine", "--corpus", str(c),
+                                                                         "--changed-corpus", str(changed), "--latency-ms", str(lat),
+                                                                         "--mode", "incremental")))  # fmt: skip
+            if n == small:
+                rows.append(("naive", "full", median_of(1 if lat else rep, "harvest", "--plan", "naive", "--corpus", str(c), "--latency-ms", str(lat))))
+            if n == small or lat == 0:
+                rows.append(("perceval", "full", median_of(1 if (lat and n == large) else rep, "harvest", "--plan", "perceval",
+                                                           "--corpus", str(c), "--latency-ms", str(lat))))  # fmt: skip
+            for plan, mode, r in rows:
+                ratio_req = r["requests"] / base["requests"] if plan != "bzmine" else None
+                ratio_wall = r["wall_s"] / base["wall_s"] if plan != "bzmine" else None
+                w(f"| {n:,} | {lat} ms | {plan} | {mode} | {r['requests']:,.0f} | {r['bytes'] / 1e6:,.1f} | {r['wall_s']:.2f}"
+                  f"{' (1 run)' if r['runs'] == 1 else ''} | {r['peak_mb']:.0f} | "
+                  f"{'' if ratio_req is None else f'{ratio_req:.1f}x'} | {'' if ratio_wall is None else f'{ratio_wall:.1f}x'} |")  # fmt: skip
+                harvest_rows.append((n, lat, plan, mode, r))
+    w("")
+    w("Ratios are baseline / bzmine: how many times more requests and wall time the baseline needs. "
+      "Issue #3's target: at least 20x fewer requests and 10x less wall time than the naive loop "
+      f"(2,000 bugs, 50 ms). Request-count bound for a full sync of N bugs: ceil(N/50) + 10.\n")  # fmt: skip
+
+    # 2. parse
+    w("## Parse throughput\n")
+    pure = median_of(rep, "parse-pure", "--corpus", str(corpus(large)))
+    w(f"- Pure parser, one core, {pure['comments']:,.0f} synthetic comments (`{large:,}` bugs): "
+      f"**{pure['comments_per_s']:,.0f} comments/s** (target >= 2,000).")
+    dbs: dict[int, Path] = {}
+    load_s: dict[int, float] = {}
+    for n in scales:
+        dbs[n], load_s[n] = database(n)
+    par = median_of(1, "parse", "--db", str(dbs[scales[1]]))
+    one = median_of(1, "parse", "--db", str(dbs[scales[1]]), "--workers", "1")
+    w(f"- Full rebuild of the parsed tables from raw, {scales[1]:,} bugs ({par['comments']:,.0f} comments): "
+      f"{one['comments_per_s']:,.0f} comments/s with 1 worker, {par['comments_per_s']:,.0f} comments/s with "
+      f"{os.cpu_count()} workers ({one['wall_s'] / par['wall_s']:.2f}x) (1 run each).\n")  # fmt: skip
+
+    # 3. rebuild and queries at scale
+    w("## Rebuild (parse + metrics) and query latency at scale\n")
+    w("Databases are loaded straight into the raw tables (no HTTP). `rebuild` = full parse + computing every metric "
+      "layer for one as_of (`bzmine sql` on a metric view); query rows are whole CLI commands (open, refresh views, "
+      "snapshot, query, print) as a user runs them. Peak memory is the process's maximum resident set.\n")  # fmt: skip
+    w("| bugs | comments | load s | parse s | metrics s | rebuild s | rebuild peak MB | scorecard s | due s | trends s | CLI peak MB |")
+    w("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    growth: dict[str, list[float]] = {"rebuild": [], "mem": []}
+    for n in scales:
+        db = str(dbs[n])
+        p = task("parse", "--db", db)
+        m = task("cli", "--", "sql", "SELECT count(*) FROM scorecard", "--db", db, "--as-of", AS_OF)
+        q = {name: median_of(rep, "cli", "--", name, "--db", db, "--as-of", AS_OF) for name in ("scorecard", "due", "trends")}
+        rebuild = p["wall_s"] + m["wall_s"]
+        growth["rebuild"].append(rebuild)
+        growth["mem"].append(max(p["peak_mb"], m["peak_mb"]))
+        w(f"| {n:,} | {p['comments']:,} | {load_s[n]:.1f} | {p['wall_s']:.1f} | {m['wall_s']:.1f} | {rebuild:.1f} | "
+          f"{max(p['peak_mb'], m['peak_mb']):.0f} | {q['scorecard']['wall_s']:.2f} | {q['due']['wall_s']:.2f} | "
+          f"{q['trends']['wall_s']:.2f} | {max(x['peak_mb'] for x in q.values()):.0f} |")  # fmt: skip
+    w("")
+    w(f"Growth from {scales[0]:,} to {scales[-1]:,} bugs, fitted as time ~ n^k on log-log scale: rebuild time "
+      f"k = **{fit_exponent(scales, growth['rebuild']):.2f}**, peak memory k = **{fit_exponent(scales, growth['mem']):.2f}**. "
+      "Targets (issue #5): scorecard and due under 5 s and 2 GiB at 100,000 bugs; parse + metrics rebuild under 10 minutes.\n")  # fmt: skip
+    w(f"Whole run: {time.perf_counter() - started:.0f} s.")
+    text = "\n".join(lines) + "\n"
+    if ns.quick:
+        print(text)
+    else:
+        Path(ns.out).write_text(text)
+        print(text)
+        print(f"wrote {ns.out}")
+
+
+def _mem_gib() -> float:
+    try:
+        with open("/proc/meminfo") as fh:
+            return int(fh.readline().split()[1]) / 1024 / 1024
+    except OSError:
+        return float("nan")
+
+
+if __name__ == "__main__":
+    main()
