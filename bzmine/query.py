@@ -29,8 +29,9 @@ def run_select(db: str, query: str, as_of: Any = None) -> pd.DataFrame:
     con = connect(db, read_only=True)
     try:
         lowered = query.lower()
-        if any(name in lowered for name in metrics.LAYERS):
-            metrics.snapshot(con, as_of)
+        used = tuple(name for name in metrics.LAYERS if name in lowered)
+        if used:
+            metrics.snapshot(con, as_of, need=used)
         return con.execute(query).df()
     except duckdb.Error as exc:
         raise ConfigError(f"query failed: {str(exc).splitlines()[0]}") from None

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 CLOSED = {"RESOLVED", "VERIFIED", "CLOSED"}
 CHUNK_BUGS = 2000
 COMMENT_TABLES = ("reports", "report_sections", "action_items", "timeline_events", "related_incidents", "bug_refs",
-                  "parse_failures", "whiteboard_changes", "incidents")  # fmt: skip
+                  "parse_failures", "whiteboard_changes", "incidents", "history_changes", "comment_meta")  # fmt: skip
 
 
 @dataclass
@@ -91,10 +91,12 @@ def parse_bug_rows(bug: dict[str, Any], fetched: tuple[bool, datetime], history:
     status_changes = []
     wb_rows = []
     first_wb_removed: str | None = None
-    for h in history:
+    for seq, h in enumerate(history):
         when = datetime.fromisoformat(h["when"].replace("Z", ""))
-        for c in h.get("changes", []):
+        who = (h.get("who") or "").lower()
+        for n, c in enumerate(h.get("changes", [])):
             f = c.get("field_name")
+            out["history_changes"].append((bug_id, seq, n, when, who, f, c.get("removed"), c.get("added"), v))
             if f == "status":
                 status_changes.append((when, c.get("removed", ""), c.get("added", "")))
             elif f == "whiteboard":
@@ -112,9 +114,11 @@ def parse_bug_rows(bug: dict[str, Any], fetched: tuple[bool, datetime], history:
     out["incidents"].append((
         bug_id, ca.raw, ca.key, ca.name, ca.name, title, summary, wb.tags, wb.free_text, wb.next_update, wb.close_on, created,
         _closed_at(bug.get("status", ""), created, status_changes), bug.get("status"), bug.get("resolution"),
-        bug.get("is_open"), bug.get("product"), fetched[0], v,
+        bug.get("is_open"), bug.get("product"), fetched[0], v, (bug.get("creator") or "").lower(),
+        (bug.get("assigned_to") or "").lower(),
     ))  # fmt: skip
-    for comment_id, posted, author, text in comments:
+    for n_c, (comment_id, posted, author, text) in enumerate(comments):
+        out["comment_meta"].append((bug_id, comment_id, n_c, posted, (author or "").lower(), v))
         res = parse_text(text)
         for ref in res.bug_refs:
             if ref != bug_id:

@@ -6,7 +6,7 @@ SELECT
     h.bug_id, h.changed_at, h.seq, h.change_no, h.removed, h.added,
     h.removed NOT IN ('RESOLVED', 'VERIFIED', 'CLOSED') AND h.added IN ('RESOLVED', 'VERIFIED', 'CLOSED') AS is_closing,
     h.removed IN ('RESOLVED', 'VERIFIED', 'CLOSED') AND h.added NOT IN ('RESOLVED', 'VERIFIED', 'CLOSED') AS is_reopening
-FROM history h, metric_params p
+FROM history_changes h, metric_params p
 WHERE h.field_name = 'status' AND h.changed_at <= p.as_of;
 
 -- metric_bugs: bugs that exist at as_of (created at or before it), with their state at as_of.
@@ -19,7 +19,7 @@ WITH last_change AS (
     FROM metric_status_changes GROUP BY bug_id
 ), first_change AS (
     SELECT h.bug_id, arg_min(h.removed, (h.changed_at, h.seq, h.change_no)) AS initial_status
-    FROM history h WHERE h.field_name = 'status' GROUP BY h.bug_id
+    FROM history_changes h WHERE h.field_name = 'status' GROUP BY h.bug_id
 ), closings AS (
     SELECT bug_id, max(changed_at) AS last_closing FROM metric_status_changes WHERE is_closing GROUP BY bug_id
 )

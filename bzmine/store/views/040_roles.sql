@@ -12,7 +12,7 @@
 CREATE OR REPLACE VIEW metric_assignees AS
 WITH changes AS (
     SELECT h.bug_id, h.changed_at, h.seq, h.change_no, h.removed, h.added
-    FROM history h WHERE h.field_name = 'assigned_to'
+    FROM history_changes h WHERE h.field_name = 'assigned_to'
 ), initial AS (
     SELECT bug_id, arg_min(removed, (changed_at, seq, change_no)) AS account FROM changes GROUP BY bug_id
 )
@@ -21,7 +21,7 @@ SELECT DISTINCT bug_id, lower(account) AS account FROM (
     UNION ALL
     SELECT c.bug_id, c.added FROM changes c, metric_params p WHERE c.changed_at <= p.as_of
     UNION ALL
-    SELECT b.bug_id, b.assigned_to FROM bugs b WHERE b.bug_id NOT IN (SELECT bug_id FROM changes)
+    SELECT i.bug_id, i.assigned_to FROM incidents i WHERE i.bug_id NOT IN (SELECT bug_id FROM changes)
 ) WHERE account IS NOT NULL AND account <> '';
 
 CREATE OR REPLACE VIEW metric_rule1 AS
@@ -39,12 +39,12 @@ WHERE b.ca IS NOT NULL AND r.account LIKE '%@%'
 
 CREATE OR REPLACE VIEW metric_actors AS
 SELECT DISTINCT bug_id, account FROM (
-    SELECT c.bug_id, lower(c.author) AS account FROM comments c, metric_params p WHERE c.created_at <= p.as_of
+    SELECT c.bug_id, c.author AS account FROM comment_meta c, metric_params p WHERE c.created_at <= p.as_of
     UNION ALL
-    SELECT h.bug_id, lower(h.who) FROM raw_history h, metric_params p WHERE h.changed_at <= p.as_of
+    SELECT DISTINCT h.bug_id, h.who FROM history_changes h, metric_params p WHERE h.changed_at <= p.as_of
     UNION ALL
     SELECT h.bug_id, lower(unnest(regexp_extract_all(h.added, 'needinfo\?\(([^)]*)\)', 1)))
-    FROM history h, metric_params p WHERE h.field_name = 'flagtypes.name' AND h.changed_at <= p.as_of
+    FROM history_changes h, metric_params p WHERE h.field_name = 'flagtypes.name' AND h.changed_at <= p.as_of
     UNION ALL
     SELECT bug_id, account FROM metric_rule1
 ) WHERE account IS NOT NULL AND account <> '';

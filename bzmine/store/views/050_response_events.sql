@@ -5,11 +5,12 @@ WITH per_second AS (
     SELECT bug_id, changed_at AS valid_from, arg_max(added, (seq, change_no)) AS status,
            sum(CAST(is_closing OR is_reopening AS INTEGER)) AS transitions
     FROM metric_status_changes GROUP BY bug_id, changed_at
+), first_status AS (
+    SELECT bug_id, arg_min(removed, (changed_at, seq, change_no)) AS status
+    FROM history_changes WHERE field_name = 'status' GROUP BY bug_id
 ), initial AS (
-    SELECT b.bug_id, TIMESTAMP '1970-01-01' AS valid_from,
-           coalesce((SELECT arg_min(h.removed, (h.changed_at, h.seq, h.change_no)) FROM history h
-                     WHERE h.bug_id = b.bug_id AND h.field_name = 'status'), i.status) AS status, 0 AS transitions
-    FROM metric_bugs b JOIN incidents i USING (bug_id)
+    SELECT b.bug_id, TIMESTAMP '1970-01-01' AS valid_from, coalesce(f.status, i.status) AS status, 0 AS transitions
+    FROM metric_bugs b JOIN incidents i USING (bug_id) LEFT JOIN first_status f USING (bug_id)
 )
 SELECT bug_id, valid_from, status, status NOT IN ('RESOLVED', 'VERIFIED', 'CLOSED') AS is_open,
        sum(transitions) OVER (PARTITION BY bug_id ORDER BY valid_from) AS period_no
@@ -17,12 +18,12 @@ FROM (SELECT * FROM initial UNION ALL SELECT * FROM per_second);
 
 -- metric_comments: comments at or before as_of with the author's role and the bug's state at that second.
 CREATE OR REPLACE VIEW metric_comments AS
-SELECT c.bug_id, c.comment_id, c.count, c.created_at, lower(c.author) AS author,
+SELECT c.bug_id, c.comment_id, c.count, c.created_at, c.author,
        coalesce(r.role, 'community') AS role, s.is_open AS open_at, s.period_no
-FROM comments c
+FROM comment_meta c
 JOIN metric_bugs b USING (bug_id)
 CROSS JOIN metric_params p
-LEFT JOIN roles r ON r.bug_id = c.bug_id AND r.account = lower(c.author)
+LEFT JOIN roles r ON r.bug_id = c.bug_id AND r.account = c.author
 ASOF LEFT JOIN metric_status_timeline s ON s.bug_id = c.bug_id AND c.created_at >= s.valid_from
 WHERE c.created_at <= p.as_of;
 
@@ -59,13 +60,14 @@ WITH ranked AS (
     SELECT qs.bug_id, 'question' AS kind, qs.asked_at, qs.asked_by, qs.asker_role,
            a.created_at AS ca_answer_at, a.author AS ca_answer_by,
            CAST(NULL AS TIMESTAMP) AS clear_at, CAST(NULL AS VARCHAR) AS clear_by,
-           (SELECT min(cl.changed_at) FROM closings cl WHERE cl.bug_id = qs.bug_id AND cl.changed_at > qs.asked_at) AS next_closing
+           cl.changed_at AS next_closing
     FROM questions qs
     LEFT JOIN ca_comments a ON a.bug_id = qs.bug_id AND a.ca_rank = qs.ca_before + 1
+    ASOF LEFT JOIN closings cl ON cl.bug_id = qs.bug_id AND qs.asked_at < cl.changed_at
 ), ni_set AS (
     SELECT h.bug_id, h.seq, h.change_no, h.changed_at AS asked_at, lower(h.who) AS asked_by,
            regexp_extract_all(lower(h.added), 'needinfo\?\(([^)]*)\)', 1) AS requestees
-    FROM history h JOIN metric_bugs b USING (bug_id) CROSS JOIN metric_params p
+    FROM history_changes h JOIN metric_bugs b USING (bug_id) CROSS JOIN metric_params p
     WHERE h.field_name = 'flagtypes.name' AND h.changed_at <= p.as_of AND h.added LIKE '%needinfo?(%'
 ), ni AS (
     SELECT n.bug_id, n.asked_at, n.asked_by, n.seq, n.change_no,
@@ -74,22 +76,23 @@ WITH ranked AS (
     JOIN roles r ON r.bug_id = n.bug_id AND r.account = t.requestee AND r.role = 'ca'
     GROUP BY ALL
 ), ni_clears AS (
-    SELECT h.bug_id, h.changed_at, lower(h.who) AS who, lower(t.x) AS requestee
-    FROM history h CROSS JOIN metric_params p,
+    SELECT h.bug_id, h.changed_at, h.who, lower(t.x) AS requestee
+    FROM history_changes h CROSS JOIN metric_params p,
          unnest(regexp_extract_all(h.removed, 'needinfo\?\(([^)]*)\)', 1)) AS t(x)
-    JOIN roles r ON r.bug_id = h.bug_id AND r.account = lower(h.who) AND r.role = 'ca'
+    JOIN roles r ON r.bug_id = h.bug_id AND r.account = h.who AND r.role = 'ca'
     WHERE h.field_name = 'flagtypes.name' AND h.changed_at <= p.as_of AND h.removed LIKE '%needinfo?(%'
+), clear_first AS (
+    SELECT ni.bug_id, ni.seq, ni.change_no, min(x.changed_at) AS clear_at, arg_min(x.who, x.changed_at) AS clear_by
+    FROM ni JOIN ni_clears x ON x.bug_id = ni.bug_id AND x.changed_at > ni.asked_at AND list_contains(ni.ca_requestees, x.requestee)
+    GROUP BY ALL
 ), n AS (
-    SELECT ni.bug_id, 'needinfo' AS kind, ni.asked_at, ni.asked_by,
-           coalesce((SELECT role FROM roles r WHERE r.bug_id = ni.bug_id AND r.account = ni.asked_by), 'community') AS asker_role,
-           (SELECT min(c.created_at) FROM ca_comments c WHERE c.bug_id = ni.bug_id AND c.created_at > ni.asked_at) AS ca_answer_at,
-           (SELECT arg_min(c.author, c.count) FROM ca_comments c WHERE c.bug_id = ni.bug_id AND c.created_at > ni.asked_at) AS ca_answer_by,
-           (SELECT min(x.changed_at) FROM ni_clears x WHERE x.bug_id = ni.bug_id AND x.changed_at > ni.asked_at
-                AND list_contains(ni.ca_requestees, x.requestee)) AS clear_at,
-           (SELECT arg_min(x.who, x.changed_at) FROM ni_clears x WHERE x.bug_id = ni.bug_id AND x.changed_at > ni.asked_at
-                AND list_contains(ni.ca_requestees, x.requestee)) AS clear_by,
-           (SELECT min(cl.changed_at) FROM closings cl WHERE cl.bug_id = ni.bug_id AND cl.changed_at > ni.asked_at) AS next_closing
+    SELECT ni.bug_id, 'needinfo' AS kind, ni.asked_at, ni.asked_by, coalesce(ar.role, 'community') AS asker_role,
+           c.created_at AS ca_answer_at, c.author AS ca_answer_by, cf.clear_at, cf.clear_by, cl.changed_at AS next_closing
     FROM ni
+    LEFT JOIN roles ar ON ar.bug_id = ni.bug_id AND ar.account = ni.asked_by
+    LEFT JOIN clear_first cf ON cf.bug_id = ni.bug_id AND cf.seq = ni.seq AND cf.change_no = ni.change_no
+    ASOF LEFT JOIN ca_comments c ON c.bug_id = ni.bug_id AND ni.asked_at < c.created_at
+    ASOF LEFT JOIN closings cl ON cl.bug_id = ni.bug_id AND ni.asked_at < cl.changed_at
 ), reqs AS (
     SELECT bug_id, kind, asked_at, asked_by, asker_role, next_closing,
            CASE WHEN clear_at IS NOT NULL AND (ca_answer_at IS NULL OR clear_at < ca_answer_at) THEN clear_at ELSE ca_answer_at END AS first_answer_at,

@@ -20,8 +20,8 @@ WITH first_ca AS (
     CROSS JOIN metric_params p
     WHERE r.is_full AND r.posted_at <= p.as_of GROUP BY r.bug_id
 ), creator AS (
-    SELECT b.bug_id, coalesce(r.role, 'community') AS creator_role
-    FROM bugs b LEFT JOIN roles r ON r.bug_id = b.bug_id AND r.account = lower(b.creator)
+    SELECT i.bug_id, coalesce(r.role, 'community') AS creator_role
+    FROM incidents i LEFT JOIN roles r ON r.bug_id = i.bug_id AND r.account = i.creator
 )
 SELECT
     b.bug_id, b.ca, b.opened_at, b.closed_at, b.is_open, b.status_at,
