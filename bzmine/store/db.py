@@ -48,7 +48,10 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
         raise SchemaError(f"{p}: not a usable bzmine database ({str(exc).splitlines()[0]}). Move it aside and "
                           "rebuild it with `bzmine sync --full`.") from None  # fmt: skip
     con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET enable_progress_bar = false")
+    try:
+        con.execute("SET enable_progress_bar = false")
+    except duckdb.Error:
+        pass  # inside Jupyter DuckDB refuses to touch the setting without ipywidgets; harmless
     if not read_only:
         from bzmine.store.config import load_builtin_accounts
 
