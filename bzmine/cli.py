@@ -65,7 +65,7 @@ def cli(verbose: int) -> None:
 @click.option("--rate-limit-all", is_flag=True, help="Count every anonymous request against --rate-limit (searches too).")
 @click.option("--block-seconds", default=3600.0, type=float, show_default=True, help="How long a rate-limited address stays blocked.")
 @click.option("--fault-rate", default=0.0, type=float, show_default=True,
-              help="Share of requests answered with 500/502/503 or a dropped connection (seeded).")
+              help="Share of requests answered with 500/502/503, a dropped connection, or a truncated or non-JSON 200 body (seeded).")
 @click.option("--seed", default=0, type=int, show_default=True, help="Seed for --fault-rate.")
 @click.option("--api-key", "api_keys", multiple=True, help="An API key the server accepts (repeatable); key holders see private bugs.")
 @click.option("--poison-bug", "poison", multiple=True, type=int, help="Bug id whose pages fail with 400 when comments/history are asked.")
@@ -347,3 +347,21 @@ def report(db: str, out: str, as_of: str | None, cas: tuple[str, ...], days: int
         con.close()
     if not quiet:
         click.echo(f"report: {res.pages} pages, {res.plots} plots; open {res.index.resolve()}")
+
+
+@cli.command("export")
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True)
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Output directory.")
+@_boundary
+def export_cmd(db: str, fmt: str, out: str) -> None:
+    """Write every table as Parquet or CSV (large tables partitioned by year) for Spark, Trino or DuckDB elsewhere."""
+    from bzmine.export import export
+    from bzmine.store.db import connect
+
+    con = connect(db, read_only=True)
+    try:
+        for e in export(con, out, fmt):
+            click.echo(f"{e.table}: {e.rows} rows -> {e.path}{' (by year)' if e.partitioned else ''}")
+    finally:
+        con.close()

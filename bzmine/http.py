@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import requests
@@ -17,10 +18,15 @@ SECRET_PARAMS = ("X-BUGZILLA-API-KEY", "Bugzilla_api_key", "api_key", "Bugzilla_
 
 
 def _is_json_success(response: requests.Response) -> bool:
-    """Cache only real answers: BMO sends errors with error=true (and non-200), be defensive anyway."""
+    """Cache only whole, real answers: a body cut short by a proxy, or an error envelope, is never stored
+    (a stored bad body would be revalidated by its ETag and served again)."""
     if not response.headers.get("Content-Type", "").startswith("application/json"):
         return False
-    return b'"error":true' not in response.content[:200].replace(b" ", b"")
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return False
+    return isinstance(body, dict) and not body.get("error")
 
 
 def make_session(cache_path: str | None) -> requests.Session:

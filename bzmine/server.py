@@ -83,6 +83,7 @@ class Response:
     content_type: str = "application/json; charset=UTF-8"
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
+    fault: int = 0  # 1: truncated body, 2: non-JSON body (logged as status 1001 / 1002)
 
 
 def _etag(body: bytes) -> str:
@@ -157,7 +158,7 @@ class FakeBugzilla:
             "method": method,
             "path": parts.path,
             "query": query,
-            "status": 0 if resp.drop else resp.status,
+            "status": 0 if resp.drop else (1000 + resp.fault if resp.fault else resp.status),
             "bytes": 0 if resp.drop else len(resp.body),
         }
         with self.lock:
@@ -177,9 +178,13 @@ class FakeBugzilla:
                 minutes = max(1, round((until - time.time()) / 60))
                 return Response(429, TOO_MANY_HTML.format(minutes=minutes).encode(), "text/html")
             fault = self.rng.random() < self.opts.fault_rate if self.opts.fault_rate else False
-            kind = self.rng.choice([500, 502, 503, 0]) if fault else None
+            kind = self.rng.choice([500, 502, 503, 0, 1, 2]) if fault else None
         if kind == 0:
             return Response(0, b"", drop=True)
+        if kind in (1, 2):
+            # a proxy that cuts the body short (1) or answers 200 with an HTML page (2)
+            body = b'{"bugs": [{"id": 1, "summ' if kind == 1 else b"<html><body>Service temporarily unavailable</body></html>"
+            return Response(200, body, "application/json; charset=UTF-8" if kind == 1 else "text/html", fault=kind)
         if kind:
             body = b"<html><body><h1>%d Server Error</h1></body></html>\n" % kind
             return Response(kind, body, "text/html")
@@ -195,7 +200,10 @@ class FakeBugzilla:
                 {"error": True, "code": err.code, "message": err.message, "documentation": DOC_URL}
             ).encode()
             return Response(err.status, body)
-        body = json.dumps(payload, ensure_ascii=False).encode()
+        try:
+            body = json.dumps(payload, ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            body = json.dumps(payload).encode()  # lone surrogates can only travel as \uXXXX escapes
         tag = _etag(body)
         if headers.get("if-none-match", "").strip('"') == tag:
             return Response(304, b"", headers={"ETag": tag})

@@ -214,7 +214,8 @@ def test_faults_are_seeded_and_mixed(make_server: Any) -> None:
     assert 200 in outcomes and {500, 502, 503} & set(outcomes)
     assert 0 in outcomes  # dropped connections
     logged = [e["status"] for e in srv.app.requests]
-    assert logged == outcomes
+    assert [200 if x > 1000 else x for x in logged] == outcomes  # 1001/1002: truncated / non-JSON 200 bodies
+    assert {1001, 1002} <= set(logged)
 
 
 def test_poisoned_bug_fails_its_page(make_server: Any, corpus: dict[int, Record]) -> None:

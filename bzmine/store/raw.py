@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,20 @@ import duckdb
 import pandas as pd
 
 from bzmine.timeutil import parse_bmo_time, utcnow
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def dumps(obj: Any) -> str:
+    """JSON for the raw layer, verbatim except that lone UTF-16 surrogates (valid JSON escapes, impossible in
+    UTF-8) become U+FFFD: one odd character must not abort a batch."""
+    text = json.dumps(obj, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = _SURROGATE.sub("\ufffd", text)
+    return text
 
 
 def _naive(ts: str | None) -> datetime | None:
@@ -25,12 +40,12 @@ def upsert_bugs(con: duckdb.DuckDBPyConnection, bugs: list[dict[str, Any]], run_
     bug_rows, comment_rows, history_rows = [], [], []
     for b in bugs:
         core = {k: v for k, v in b.items() if k not in ("comments", "history")}
-        bug_rows.append((b["id"], _naive(b["last_change_time"]), True, None, now, run_id, json.dumps(core, ensure_ascii=False)))
+        bug_rows.append((b["id"], _naive(b["last_change_time"]), True, None, now, run_id, dumps(core)))
         for c in b["comments"]:
             comment_rows.append((c["id"], b["id"], c.get("count", 0), _naive(c.get("creation_time") or c.get("time")),
-                                 run_id, json.dumps(c, ensure_ascii=False)))  # fmt: skip
+                                 run_id, dumps(c)))  # fmt: skip
         for seq, h in enumerate(b["history"]):
-            history_rows.append((b["id"], seq, _naive(h["when"]), h.get("who", ""), run_id, json.dumps(h, ensure_ascii=False)))
+            history_rows.append((b["id"], seq, _naive(h["when"]), h.get("who", ""), run_id, dumps(h)))
     ids = pd.DataFrame({"bug_id": [b["id"] for b in bugs]})
     con.register("_ids", ids)
     try:

@@ -1,0 +1,60 @@
+"""`bzmine export`: every table as Parquet or CSV, so Spark, Trino or DuckDB elsewhere can read it.
+
+Large tables (more than PARTITION_ROWS rows with a timestamp column) are written as Hive-style
+partitions by year (`<table>/year=2024/...`). Paths go to DuckDB as arguments, never inside SQL text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from bzmine.errors import ConfigError
+
+PARTITION_ROWS = 200_000
+TIME_COLUMNS = ("created_at", "changed_at", "posted_at", "opened_at", "last_change_time")
+
+
+@dataclass
+class Exported:
+    table: str
+    rows: int
+    path: Path
+    partitioned: bool
+
+
+def export(con: duckdb.DuckDBPyConnection, out: str | Path, fmt: str = "parquet",
+           partition_rows: int = PARTITION_ROWS) -> list[Exported]:  # fmt: skip
+    """Write every base table of the database (raw, parsed, sync log, config) into `out`."""
+    if fmt not in ("parquet", "csv"):
+        raise ConfigError("--format must be parquet or csv")
+    outdir = Path(out)
+    outdir.mkdir(parents=True, exist_ok=True)
+    tables = [r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema = 'main' "
+        "ORDER BY table_name").fetchall()]  # fmt: skip
+    done = []
+    for t in tables:
+        cols = [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                                          "AND table_schema = 'main'", [t]).fetchall()]  # fmt: skip
+        rows = con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0]  # t comes from the catalog
+        rel = con.table(t)
+        tcol = next((c for c in TIME_COLUMNS if c in cols), None)
+        if rows > partition_rows and tcol:
+            rel = rel.project(f'*, CAST(year("{tcol}") AS INTEGER) AS year')
+            path = outdir / t
+            if fmt == "parquet":
+                rel.write_parquet(str(path), partition_by=["year"], overwrite=True)
+            else:
+                rel.write_csv(str(path), partition_by=["year"], overwrite=True)
+            done.append(Exported(t, rows, path, True))
+        else:
+            path = outdir / f"{t}.{fmt}"
+            if fmt == "parquet":
+                rel.write_parquet(str(path))
+            else:
+                rel.write_csv(str(path), header=True)
+            done.append(Exported(t, rows, path, False))
+    return done
