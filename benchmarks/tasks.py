@@ -111,9 +111,12 @@ def harvest(ns: argparse.Namespace) -> dict[str, Any]:
         try:
             settings = Settings(url=srv.url, db=str(db), cache_path=str(work / "cache"))
             if ns.plan == "bzmine" and ns.mode != "full":
-                con = connect(db)
-                sync(con, settings, quiet=True)  # the full run before the measured incremental one
-                con.close()
+                if ns.from_db:
+                    shutil.copy(ns.from_db, db)  # the state a full run left
+                else:
+                    con = connect(db)
+                    sync(con, settings, quiet=True)  # the full run before the measured incremental one
+                    con.close()
                 srv.stop()
                 corpus = ns.changed_corpus or ns.corpus
                 srv = Server(corpus, ns.latency_ms, work / "req2.jsonl")
@@ -132,6 +135,8 @@ def harvest(ns: argparse.Namespace) -> dict[str, Any]:
                 bugs = perceval(srv.url)
             wall = time.perf_counter() - t0
             reqs, nbytes = srv.requests()
+            if ns.keep_db and con is not None:
+                shutil.copy(db, ns.keep_db)
         finally:
             srv.stop()
     finally:
@@ -186,6 +191,8 @@ def main() -> None:
     h.add_argument("--changed-corpus")
     h.add_argument("--latency-ms", type=float, default=0.0)
     h.add_argument("--mode", choices=["full", "incremental"], default="full")
+    h.add_argument("--keep-db", help="Copy the database this run wrote here.")
+    h.add_argument("--from-db", help="Incremental: start from a copy of this database instead of a fresh full sync.")
     p = sub.add_parser("parse")
     p.add_argument("--db", required=True)
     p.add_argument("--workers", type=int)

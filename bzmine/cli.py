@@ -7,8 +7,8 @@ import logging
 import os
 import signal
 import sys
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -79,7 +79,8 @@ def serve_corpus(corpus: str, host: str, port: int, latency_ms: float, page_cap:
 
     Answers on /rest/... as bugzilla.mozilla.org does. Stop with Ctrl-C or SIGTERM.
     """
-    from bzmine.server import ServerOptions, serve_corpus as _serve
+    from bzmine.server import ServerOptions
+    from bzmine.server import serve_corpus as _serve
 
     opts = ServerOptions(latency_ms=latency_ms, page_cap=page_cap, rate_limit=rate_limit, rate_limit_all=rate_limit_all,
                          block_seconds=block_seconds, fault_rate=fault_rate, seed=seed, api_keys=api_keys,
@@ -183,15 +184,22 @@ def status(db: str) -> None:
 @db_option
 @click.option("--full", is_flag=True, help="Re-parse every bug, not only those fetched since the last parse.")
 @click.option("--aliases", type=click.Path(exists=True, dir_okay=False), help="Extra CA alias table (JSON, same shape as the shipped one).")
+@click.option("--roles", type=click.Path(exists=True, dir_okay=False),
+              help="Role lists (JSON like bzmine/data/accounts.json: root_program, bot, ca: {CA: [accounts]}); replaces earlier ones.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 @_boundary
-def parse(db: str, full: bool, aliases: str | None, quiet: bool) -> None:
+def parse(db: str, full: bool, aliases: str | None, roles: str | None, quiet: bool) -> None:
     """Rebuild the parsed tables (incidents, reports, action items, ...) from the raw tables, offline."""
     from bzmine.parse.run import reparse
+    from bzmine.store.config import load_user_accounts
     from bzmine.store.db import connect
 
     con = connect(db)
     try:
+        if roles:
+            n = load_user_accounts(con, roles)
+            if not quiet:
+                click.echo(f"roles: {n} accounts from {roles}")
         rep = reparse(con, full=full, quiet=quiet, aliases_file=aliases)
     finally:
         con.close()

@@ -82,7 +82,7 @@ def _check(obj: Any, spec: dict[str, tuple[type, ...]], where: str) -> None:
             )
         if name in _TIME_FIELDS:
             try:
-                parse_bmo_time(value)
+                parse_bmo_time(str(value))
             except ValueError:
                 raise CorpusError(f"{where}: field '{name}' is not a timestamp: {value!r}") from None
 

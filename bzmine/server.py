@@ -444,12 +444,12 @@ def _predicates(params: dict[str, list[str]]) -> list[Callable[[Record], bool]]:
         if params.get(name):
             any_of(name, params[name])
     if params.get("status"):
-        vals = set(params["status"])
+        statuses = set(params["status"])
 
         def status_ok(r: Record) -> bool:
             s = r.bug.get("status")
-            return (s in vals or ("__open__" in vals and s not in CLOSED_STATUSES)
-                    or ("__closed__" in vals and s in CLOSED_STATUSES))  # fmt: skip
+            return (s in statuses or ("__open__" in statuses and s not in CLOSED_STATUSES)
+                    or ("__closed__" in statuses and s in CLOSED_STATUSES))  # fmt: skip
 
         preds.append(status_ok)
     wb = params.get("whiteboard") or params.get("status_whiteboard")
@@ -597,7 +597,7 @@ class LocalBugzilla:
         self.app = FakeBugzilla(records, options)
         self.httpd = _Server((host, port), _Handler)
         self.httpd.app = self.app
-        self.host, self.port = self.httpd.server_address[0], self.httpd.server_address[1]
+        self.host, self.port = str(self.httpd.server_address[0]), int(self.httpd.server_address[1])
         self._thread: threading.Thread | None = None
 
     @property

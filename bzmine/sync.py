@@ -28,6 +28,7 @@ from tqdm import tqdm
 
 from bzmine.bugzilla import BugzillaClient
 from bzmine.config import Settings
+from bzmine.errors import SchemaError
 from bzmine.store import raw
 from bzmine.timeutil import format_bmo_time, parse_bmo_time, utcnow
 
@@ -52,6 +53,13 @@ class SyncReport:
         return (f"sync {self.mode}: {self.new} new, {self.changed} changed, {self.unchanged} unchanged, "
                 f"{self.invisible} no longer visible, {self.skipped} skipped; {self.requests} requests in "
                 f"{self.seconds:.1f} s; watermark {self.watermark}")  # fmt: skip
+
+
+def write_error(db: str, exc: Exception) -> SchemaError:
+    """A database write failed (disk full, no permission): say so, and that nothing is half-written."""
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return SchemaError(f"could not write to {db} ({first}). Free disk space or fix the file's permissions, then run "
+                       "the command again: every batch written so far is whole, and the run resumes from there.")  # fmt: skip
 
 
 def _since(prev_watermark: str | None, since: datetime | None, overlap: int) -> str | None:
@@ -141,8 +149,10 @@ def sync(con: duckdb.DuckDBPyConnection, settings: Settings, full: bool = False,
         status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         try:
             raw.finish_run(con, run_id, status, counts, None, str(exc)[:2000])
-        except duckdb.Error:
-            log.exception("could not record the failed run")
+        except duckdb.Error as exc2:
+            log.warning("could not record the failed run: %s", str(exc2).splitlines()[0])
+        if isinstance(exc, duckdb.Error):
+            raise write_error(settings.db, exc) from exc
         raise
     report.seconds = time.monotonic() - started
     return report

@@ -374,7 +374,6 @@ def _build_bug(bug_id: int, rng: random.Random, start: datetime, end: datetime) 
     bug.change(rp, t, "status", "NEW", "ASSIGNED")
     bug.status = "ASSIGNED"
     ni_target = assignee if assignee != PLACEHOLDER else None
-    pending_needinfo: dict[str, Any] | None = None
     if not self_reported:
         # the CA's first response answers comment 0
         t = datetime.fromisoformat(requests[0]["asked_at"].replace("Z", "+00:00")) + _delay(rng)
@@ -420,7 +419,7 @@ def _build_bug(bug_id: int, rng: random.Random, start: datetime, end: datetime) 
             bug.comment(who, t, "Thank you for the question. The linter lacked a rule for this field; the fix ships next week.")
             if ni:
                 bug.change(who, t, "flagtypes.name", f"needinfo?({ni_target})", "")
-                bug.open_flags.pop(ni_target, None)
+                bug.open_flags.pop(ni_target or "", None)
         elif action < 0.75:
             # a "Next update" date set by the root program, met or missed
             t += timedelta(days=rng.randint(1, 10), seconds=rng.randint(0, 3599))

@@ -167,3 +167,34 @@ def test_api_key_never_in_report_or_database(bmo_server: Any, tmp_path: Path, mo
     for f in tmp_path.rglob("*"):
         if f.is_file():
             assert API_KEY.encode() not in f.read_bytes(), f
+
+
+def test_full_disk_is_a_clear_resumable_error(make_server: Any, corpus: dict[int, Record], tmp_path: Path) -> None:
+    """A sync that runs out of disk stops with a clear message; after freeing space the next run completes it."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a small tmpfs")
+    mnt = tmp_path / "tiny"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mnt)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        big = copy.deepcopy(corpus)
+        for rec in big.values():
+            c = copy.deepcopy(rec.comments[-1])
+            c.update(id=rec.id * 1000 + 990, count=len(rec.comments), text="x" * 300_000, raw_text="x" * 300_000)
+            rec.comments.append(c)
+        srv = make_server(big)
+        db = mnt / "t.duckdb"
+        out = subprocess.run([sys.executable, "-m", "bzmine", "sync", "--url", srv.url, "--db", str(db), "--no-cache",
+                              "--batch-size", "5", "-q"], cwd=ROOT, capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert out.returncode == 1, out.stderr
+        assert "Free disk space" in out.stderr and "Traceback" not in out.stderr, out.stderr
+        subprocess.run(["mount", "-o", "remount,size=200m", str(mnt)], check=True)
+        out = subprocess.run([sys.executable, "-m", "bzmine", "sync", "--url", srv.url, "--db", str(db), "--no-cache", "-q"],
+                             cwd=ROOT, capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert out.returncode == 0, out.stderr
+        con = duckdb.connect(str(db), read_only=True)
+        assert db_snapshot(con) == expected(big)
+        con.close()
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)

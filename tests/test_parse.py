@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from bzmine.parse.ca import ca_key, load_aliases, parse_ca
 from bzmine.parse.dates import parse_date, parse_timestamp
-from bzmine.parse.reports import _parse, ParseResult, normalise_disclosure, normalise_status, parse_text
+from bzmine.parse.reports import ParseResult, _parse, normalise_disclosure, normalise_status, parse_text
 from bzmine.parse.whiteboard import parse_whiteboard
 from tests.conftest import realdata
 

@@ -390,8 +390,6 @@ def _parse_structured(kind: str, start: int, lines: list[_Line]) -> Report:
             if section:
                 buckets[section].append(ln)
             continue
-        if section and low in ("timeline",) and factor is not None:
-            pass
         if section:
             buckets.setdefault(section, []).append(ln)
         if lesson and not ln.is_table and ln.text:

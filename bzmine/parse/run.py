@@ -251,6 +251,18 @@ def _write_chunk(con: duckdb.DuckDBPyConnection, chunk: list[int], rows: dict[st
 
 def reparse(con: duckdb.DuckDBPyConnection, full: bool = False, quiet: bool = False,
             aliases_file: str | Path | None = None, workers: int | None = None) -> ParseReport:  # fmt: skip
+    """Rebuild the parsed tables; a database write failure becomes a clear, resumable error."""
+    try:
+        return _reparse(con, full, quiet, aliases_file, workers)
+    except duckdb.Error as exc:
+        from bzmine.sync import write_error
+
+        path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+        raise write_error(str(path[0][0]) if path else "the database", exc) from exc
+
+
+def _reparse(con: duckdb.DuckDBPyConnection, full: bool, quiet: bool, aliases_file: str | Path | None,
+             workers: int | None) -> ParseReport:  # fmt: skip
     """Rebuild the parsed tables for bugs fetched since the last parse (or all of them).
 
     Large rebuilds parse in `workers` processes (default: one per core) while this process reads

@@ -37,6 +37,9 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
             con = duckdb.connect(p)
     except duckdb.IOException as exc:
         msg = str(exc)
+        if "permission denied" in msg.lower() or "read-only" in msg.lower():
+            raise SchemaError(f"{p} is not writable ({msg.splitlines()[0]}): fix its permissions, or use --db "
+                              "to work on a copy. Nothing was changed.") from None  # fmt: skip
         if "lock" in msg.lower():
             raise SchemaError(
                 f"{p} is in use by another process (a running `bzmine sync`?). Wait for it to finish, "

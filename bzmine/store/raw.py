@@ -12,7 +12,6 @@ import pandas as pd
 
 from bzmine.timeutil import parse_bmo_time, utcnow
 
-
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
