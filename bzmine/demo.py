@@ -59,6 +59,8 @@ def steps(url: str, db: str, report: str) -> list[list[str]]:
         out.append(["scorecard", "--db", db, "--as-of", "2026-11-01"])
     if "due" in names:
         out.append(["due", "--db", db, "--as-of", "2026-11-01"])
+    if "trends" in names:
+        out.append(["trends", "--db", db, "--as-of", "2026-11-01", "--by", "all"])
     if "report" in names:
         out.append(["report", "--db", db, "--out", report, "--as-of", "2026-11-01"])
     return out

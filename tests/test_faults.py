@@ -87,7 +87,7 @@ def test_sigkill_during_parse_then_rerun_equals_clean_parse(sample_db: tuple[Pat
         db = tmp_path / f"k{attempt}.duckdb"
         shutil.copy(sample_db[0], db)
         proc = subprocess.Popen([sys.executable, "-m", "bzmine", "parse", "--db", str(db), "--full", "-q"], cwd=ROOT)
-        time.sleep(rng.uniform(1.5, 3.5))
+        time.sleep(rng.uniform(1.0, 2.5))
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
             killed += 1
