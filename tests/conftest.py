@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +14,22 @@ import pytest
 from bzmine.corpus import Record
 from bzmine.server import LocalBugzilla, ServerOptions
 from bzmine.synth import synth
+
+
+@contextlib.contextmanager
+def db_held_elsewhere(db: Path) -> Iterator[None]:
+    """Another process holds the DuckDB file open read-write (as a running sync would) for the block's duration."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(db)!r}); print('ok', flush=True); time.sleep(120)"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
+        yield
+    finally:
+        holder.kill()
+        holder.wait()
+
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 REALDATA = SHARED / "realdata"

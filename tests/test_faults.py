@@ -23,7 +23,7 @@ from bzmine.cli import cli
 from bzmine.corpus import Record
 from bzmine.store.db import connect
 from bzmine.sync import sync
-from tests.conftest import API_KEY
+from tests.conftest import API_KEY, db_held_elsewhere
 from tests.test_sync import db_snapshot, expected, settings
 
 pytestmark = pytest.mark.faults
@@ -100,19 +100,12 @@ def test_sigkill_during_parse_then_rerun_equals_clean_parse(sample_db: tuple[Pat
 def test_database_in_use_is_a_clear_error_for_every_command(bmo_server: Any, tmp_path: Path) -> None:
     db = tmp_path / "t.duckdb"
     assert CliRunner().invoke(cli, ["sync", "--url", bmo_server.url, "--db", str(db), "-q"]).exit_code == 0
-    holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(db)!r}); print('ok', flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
+    with db_held_elsewhere(db):
         for args in (["status"], ["scorecard"], ["due"], ["parse"], ["sql", "SELECT 1"], ["report", "--out", str(tmp_path / "r")]):
             out = subprocess.run([sys.executable, "-m", "bzmine", *args, "--db", str(db)], cwd=ROOT, capture_output=True,
                                  text=True, timeout=60)  # fmt: skip
             assert out.returncode == 1, args
             assert "in use by another process" in out.stderr and "Traceback" not in out.stderr, (args, out.stderr)
-    finally:
-        holder.kill()
 
 
 @pytest.mark.parametrize(

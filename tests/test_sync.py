@@ -25,7 +25,7 @@ from bzmine.errors import RateLimitedError, SchemaError
 from bzmine.store.db import connect
 from bzmine.sync import sync
 from bzmine.timeutil import format_bmo_time, utcnow
-from tests.conftest import API_KEY
+from tests.conftest import API_KEY, db_held_elsewhere
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -272,18 +272,11 @@ def test_sigkill_at_random_points_then_rerun_equals_clean_run(make_server: Any, 
 
 def test_second_concurrent_sync_fails_fast(bmo_server: Any, tmp_path: Path) -> None:
     db = tmp_path / "t.duckdb"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(db)!r}); print('ok', flush=True); time.sleep(30)"],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
+    with db_held_elsewhere(db):
         started = time.monotonic()
         out = subprocess.run(_sync_cmd(bmo_server.url, db), cwd=ROOT, capture_output=True, text=True, timeout=60)
         assert out.returncode != 0 and time.monotonic() - started < 20
         assert "in use by another process" in out.stderr and "Traceback" not in out.stderr
-    finally:
-        holder.kill()
 
 
 def test_api_key_never_reaches_cache_db_logs_or_help(bmo_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

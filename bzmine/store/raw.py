@@ -91,7 +91,7 @@ def save_skipped(con: duckdb.DuckDBPyConnection, skipped: dict[int, str], run_id
 
 
 def stored_change_times(con: duckdb.DuckDBPyConnection) -> dict[int, str]:
-    rows = con.execute("SELECT bug_id, strftime(last_change_time, '%Y-%m-%dT%H:%M:%SZ'), is_visible FROM raw_bugs").fetchall()
+    rows = con.execute("SELECT bug_id, strftime(last_change_time, '%Y-%m-%dT%H:%M:%SZ') FROM raw_bugs").fetchall()
     return {r[0]: r[1] for r in rows}
 
 
