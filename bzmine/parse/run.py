@@ -11,6 +11,7 @@ import json
 import logging
 import multiprocessing
 import os
+import sys
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -31,6 +32,10 @@ from bzmine.parse.whiteboard import parse_whiteboard
 from bzmine.timeutil import utcnow
 
 log = logging.getLogger(__name__)
+# Test hooks (never set in normal use): smaller chunks, and a pause after the Nth committed chunk so that a
+# test can kill the process in the middle of a rebuild at a known point (tests/test_faults.py).
+_CHUNK_ENV = "BZMINE_TEST_PARSE_CHUNK"
+_PAUSE_ENV = "BZMINE_TEST_PAUSE_AFTER_CHUNK"
 CLOSED = {"RESOLVED", "VERIFIED", "CLOSED"}
 CHUNK_BUGS = 2000
 COMMENT_TABLES = ("reports", "report_sections", "action_items", "timeline_events", "related_incidents", "bug_refs",
@@ -274,7 +279,9 @@ def _reparse(con: duckdb.DuckDBPyConnection, full: bool, quiet: bool, aliases_fi
     todo = _bugs_to_parse(con, full)
     stamp = utcnow().replace(tzinfo=None).isoformat(sep=" ")
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
-    chunks = list(_chunks(todo, CHUNK_BUGS if n_workers <= 1 else CHUNK_BUGS // 4))
+    size = int(os.environ.get(_CHUNK_ENV) or (CHUNK_BUGS if n_workers <= 1 else CHUNK_BUGS // 4))
+    chunks = list(_chunks(todo, size))
+    pause_after = int(os.environ.get(_PAUSE_ENV) or 0)
     # a rebuild of every bug empties the tables once instead of deleting chunk by chunk; if it is killed,
     # the next parse finishes it (bugs without an incidents row are always parsed)
     all_bugs = con.execute("SELECT count(*) FROM raw_bugs").fetchall()[0][0] == len(todo)
@@ -289,6 +296,9 @@ def _reparse(con: duckdb.DuckDBPyConnection, full: bool, quiet: bool, aliases_fi
             report.reports += len(rows["reports"])
             report.failures += len(rows["parse_failures"])
             bar.update(len(chunk))
+            if pause_after and report.bugs and (report.bugs // size) == pause_after:
+                print(f"bzmine-test: committed chunk {pause_after}", file=sys.stderr, flush=True)
+                time.sleep(60)
 
         if n_workers <= 1 or len(chunks) < 2:
             for chunk in chunks:
