@@ -151,7 +151,7 @@ def sync(url: str, db: str, full: bool, since: Any, products: tuple[str, ...], c
         report = _sync(con, settings, full=full, since=since.replace(tzinfo=timezone.utc) if since else None, quiet=quiet)
         if not quiet:
             click.echo(report.summary())
-        if not no_parse and _has_parse():
+        if not no_parse:
             from bzmine.parse.run import reparse
 
             pr = reparse(con, quiet=quiet)
@@ -161,21 +161,15 @@ def sync(url: str, db: str, full: bool, since: Any, products: tuple[str, ...], c
         con.close()
 
 
-def _has_parse() -> bool:
-    try:
-        import bzmine.parse.run  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 @cli.command()
 @db_option
 @_boundary
 def status(db: str) -> None:
     """What the database holds: bugs, comments, last sync, watermark, skipped bugs, warnings."""
     from bzmine.status import status_lines
+    from bzmine.store.db import require_db
 
+    require_db(db)
     for line in status_lines(db):
         click.echo(line)
 
@@ -183,9 +177,10 @@ def status(db: str) -> None:
 @cli.command()
 @db_option
 @click.option("--full", is_flag=True, help="Re-parse every bug, not only those fetched since the last parse.")
-@click.option("--aliases", type=click.Path(exists=True, dir_okay=False), help="Extra CA alias table (JSON, same shape as the shipped one).")
+@click.option("--aliases", type=click.Path(exists=True, dir_okay=False),
+              help="CA aliases/owners file (JSON like bzmine/data/ca_owners.json); stored and applied from now on (bzmine config).")
 @click.option("--roles", type=click.Path(exists=True, dir_okay=False),
-              help="Role lists (JSON like bzmine/data/accounts.json: root_program, bot, ca: {CA: [accounts]}); replaces earlier ones.")
+              help="Roles file (JSON like bzmine/data/accounts.json, plus 'people'); stored and applied from now on.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 @_boundary
 def parse(db: str, full: bool, aliases: str | None, roles: str | None, quiet: bool) -> None:
@@ -225,15 +220,32 @@ def parse_report(source: Any, compact: bool) -> None:
 
 
 def output_options(fn: F) -> F:
-    """--db, --as-of, --ca (repeatable), --format: shared by the metric commands."""
+    """--db, --as-of, --ca (repeatable), --group, --format: shared by the metric commands."""
     fn = click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
                       help="Output format.")(fn)  # fmt: skip
-    fn = click.option("--ca", "cas", multiple=True, help="Only this CA (normalised name; repeatable).")(fn)
+    fn = click.option("--group", type=click.Choice(["owner", "filed"]), default="owner", show_default=True,
+                      help="What a CA is: its CCADB owner today (Comodo and QuoVadis bugs count for their owners), "
+                           "or the name as filed.")(fn)  # fmt: skip
+    fn = click.option("--ca", "cas", multiple=True,
+                      help="Only this CA (repeatable): any spelling, the owner or a filed name, case-insensitive.")(fn)
     fn = click.option("--as-of", "as_of", help="Compute as of this UTC date or time (default: now). A date means 00:00 UTC.")(fn)
     return db_option(fn)
 
 
-def _emit(df: Any, fmt: str, floatfmt: str = "{:.1f}") -> None:
+def _clean(df: Any) -> Any:
+    """Bug-derived text without control characters (terminal escapes), for terminal tables only."""
+    import re
+
+    bad = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = out[col].map(lambda v: bad.sub("?", v) if isinstance(v, str) else v)
+    out.columns = [bad.sub("?", str(c)) for c in out.columns]
+    return out
+
+
+def _emit(df: Any, fmt: str, floatfmt: str = "{:.1f}", empty: str = "(nothing)") -> None:
     import pandas as pd
 
     if fmt == "csv":
@@ -241,17 +253,27 @@ def _emit(df: Any, fmt: str, floatfmt: str = "{:.1f}") -> None:
     elif fmt == "json":
         click.echo(df.to_json(orient="records", date_format="iso", indent=1))
     elif df.empty:
-        click.echo("(nothing)")
+        click.echo(empty)
     else:
         with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 250,
                                "display.max_colwidth", 70):  # fmt: skip
-            click.echo(df.to_string(index=False, float_format=lambda v: floatfmt.format(v), na_rep="-"))
+            click.echo(_clean(df).to_string(index=False, float_format=lambda v: floatfmt.format(v), na_rep="-"))
 
 
-def _metrics_con(db: str) -> Any:
-    from bzmine.store.db import connect
+def _metrics_con(db: str, as_of: str | None = None) -> Any:
+    """Open an existing database for reading (never creates one); warn about an as_of in the future."""
+    from bzmine.store.db import open_for_reading
 
-    return connect(db)
+    if as_of:
+        from datetime import datetime, timezone
+
+        from bzmine.metrics import to_timestamp
+
+        at = to_timestamp(as_of)
+        if at and at > datetime.now(timezone.utc).replace(tzinfo=None):
+            click.echo(f"warning: --as-of {as_of} is in the future; figures treat every pending item as waiting until then",
+                       err=True)  # fmt: skip
+    return open_for_reading(db)
 
 
 @cli.command()
@@ -260,42 +282,49 @@ def _metrics_con(db: str) -> Any:
 @click.option("--until", help="Only bugs opened before this date.")
 @click.option("--percentiles/--no-percentiles", default=False, help="Add each figure's percentile among peers (table gets wide).")
 @_boundary
-def scorecard(db: str, as_of: str | None, cas: tuple[str, ...], fmt: str, since: str | None, until: str | None,
-              percentiles: bool) -> None:  # fmt: skip
+def scorecard(db: str, as_of: str | None, cas: tuple[str, ...], group: str, fmt: str, since: str | None,
+              until: str | None, percentiles: bool) -> None:  # fmt: skip
     """One row per CA: response delays, breaches, obligations, action items, time to close.
 
-    With one --ca, shows that CA beside the peer median and its percentile for each figure
-    (peers: CAs with at least 5 bugs; higher percentile is better).
+    Only bugs about a CA count (not auditors, the program itself or meta bugs). With one --ca, shows that CA
+    beside the peer median and its percentile for each figure (peers: CAs with at least 5 bugs; higher
+    percentile is better).
     """
     from bzmine import metrics
 
-    con = _metrics_con(db)
+    con = _metrics_con(db, as_of)
     try:
         if len(cas) == 1:
-            _emit(metrics.compare(con, cas[0], as_of, since, until), fmt)
+            _emit(metrics.compare(con, cas[0], as_of, since, until, group=group), fmt)
             return
-        df = metrics.scorecard(con, as_of, since, until, list(cas) or None)
+        df = metrics.scorecard(con, as_of, since, until, list(cas) or None, group=group)
         if not percentiles and fmt == "table":
             df = df[[c for c in df.columns if not c.endswith("_pct")]]
-        _emit(df, fmt)
+        _emit(df, fmt, empty="(no bugs about a CA at this as_of)")
     finally:
         con.close()
 
 
 @cli.command()
 @output_options
-@click.option("--days", default=7, show_default=True, type=click.IntRange(0), help="Next-update dates due within this many days.")
+@click.option("--days", default=7, show_default=True, type=click.IntRange(0, 3650), help="Next-update dates due within this many days.")
+@click.option("--stale", "stale", type=click.IntRange(1, 3650),
+              help="Also list open bugs with no next-update date and no CA comment for this many days.")
 @_boundary
-def due(db: str, as_of: str | None, cas: tuple[str, ...], fmt: str, days: int) -> None:
-    """What waits on CAs now: pending requests (oldest first), next-update dates due soon or missed, overdue action items."""
+def due(db: str, as_of: str | None, cas: tuple[str, ...], group: str, fmt: str, days: int, stale: int | None) -> None:
+    """What waits on CAs now, most overdue first: pending questions and needinfos (due 7 days after asking),
+    next-update dates due soon or missed, close-on dates passed, full reports missing, overdue action items.
+
+    days_overdue is negative for items not yet due. Only open bugs about a CA are listed.
+    """
     from bzmine import metrics
 
-    con = _metrics_con(db)
+    con = _metrics_con(db, as_of)
     try:
-        df = metrics.due(con, as_of, days, list(cas) or None)
+        df = metrics.due(con, as_of, days, list(cas) or None, group=group, stale_days=stale)
         if fmt == "table":
-            df = df.drop(columns=["days_waiting"])
-        _emit(df, fmt)
+            df = df.assign(summary=df["summary"].str.slice(0, 60))
+        _emit(df, fmt, empty="nothing is due")
     finally:
         con.close()
 
@@ -303,37 +332,53 @@ def due(db: str, as_of: str | None, cas: tuple[str, ...], fmt: str, days: int) -
 @cli.command()
 @output_options
 @click.option("--period", type=click.Choice(["year", "quarter"]), default="year", show_default=True)
-@click.option("--by", "dimension", type=click.Choice(["tag", "ca", "all"]), default="tag", show_default=True)
+@click.option("--by", "dimension", type=click.Choice(["tag", "ca", "owner_status", "subject", "all"]), default="tag",
+              show_default=True, help="Split counts by whiteboard tag, CA, owner status (included/distrusted), subject kind, or not.")  # fmt: skip
 @_boundary
-def trends(db: str, as_of: str | None, cas: tuple[str, ...], fmt: str, period: str, dimension: str) -> None:
-    """Bugs opened per year or quarter by tag or CA, then median response and time to close per year."""
+def trends(db: str, as_of: str | None, cas: tuple[str, ...], group: str, fmt: str, period: str, dimension: str) -> None:
+    """Bugs opened per year or quarter, then per year: bugs, closed, still open, median days to close,
+    requests, median response hours, share answered within 7 days.
+
+    --ca restricts both tables. With --format json the output is {"counts": [...], "per_year": [...]};
+    with --format csv the two tables follow each other, separated by an empty line.
+    """
+    import json
+
     from bzmine import metrics
 
-    con = _metrics_con(db)
+    con = _metrics_con(db, as_of)
     try:
-        table = metrics.trends(con, as_of, period, dimension)
-        if cas and dimension == "ca":
-            table = table[[c for c in table.columns if c in cas]]
-        _emit(table.reset_index(), fmt, "{:.0f}")
-        if fmt == "table":
-            click.echo("")
-            _emit(metrics.yearly(con, as_of), fmt, "{:.2f}")
+        counts = metrics.trends(con, as_of, period, dimension, list(cas) or None, group=group).reset_index()
+        per_year = metrics.yearly(con, as_of, list(cas) or None, group=group)
     finally:
         con.close()
+    if fmt == "json":
+        click.echo(json.dumps({"counts": json.loads(counts.to_json(orient="records")),
+                               "per_year": json.loads(per_year.to_json(orient="records"))}, indent=1))  # fmt: skip
+        return
+    _emit(counts, fmt, "{:.0f}")
+    click.echo("")
+    _emit(per_year, fmt, "{:.2f}")
 
 
 @cli.command()
 @click.argument("query")
-@output_options
+@db_option
+@click.option("--as-of", "as_of", help="as_of for the metric views (default: now).")
+@click.option("--group", type=click.Choice(["owner", "filed"]), default="owner", show_default=True, help="CA grouping for the metric views.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @_boundary
-def sql(query: str, db: str, as_of: str | None, cas: tuple[str, ...], fmt: str) -> None:
+def sql(query: str, db: str, as_of: str | None, group: str, fmt: str) -> None:
     """Run one read-only SELECT over the database (tables and metric views; --as-of sets as_of for the views).
 
-    Example: bzmine sql "SELECT ca, count(*) FROM incidents GROUP BY ca ORDER BY 2 DESC"
+    Only SELECT, WITH ... SELECT, DESCRIBE, SUMMARIZE and plain EXPLAIN are accepted; the database is opened
+    read-only and files, extensions and the network are out of reach.
+
+    Example: bzmine sql "SELECT ca_owner, count(*) FROM incidents GROUP BY 1 ORDER BY 2 DESC"
     """
     from bzmine.query import run_select
 
-    _emit(run_select(db, query, as_of), fmt, "{:.2f}")
+    _emit(run_select(db, query, as_of, group), fmt, "{:.2f}")
 
 
 @cli.command()
@@ -341,20 +386,97 @@ def sql(query: str, db: str, as_of: str | None, cas: tuple[str, ...], fmt: str) 
 @click.option("--out", default="data/report", show_default=True, type=click.Path(file_okay=False), help="Output directory.")
 @click.option("--as-of", "as_of", help="Compute as of this UTC date or time (default: now).")
 @click.option("--ca", "cas", multiple=True, help="Only pages for these CAs (repeatable); the overview keeps everyone.")
-@click.option("--days", default=7, show_default=True, type=click.IntRange(0), help="Due page: next-update dates within this many days.")
+@click.option("--days", default=7, show_default=True, type=click.IntRange(0, 3650), help="Due page: next-update dates within this many days.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 @_boundary
 def report(db: str, out: str, as_of: str | None, cas: tuple[str, ...], days: int, quiet: bool) -> None:
     """Write a static HTML report (overview, sortable scorecard, one page per CA, due list) that opens from disk."""
     from bzmine.report import write_report
 
-    con = _metrics_con(db)
+    con = _metrics_con(db, as_of)
     try:
         res = write_report(con, out, as_of, list(cas) or None, days, quiet)
     finally:
         con.close()
     if not quiet:
         click.echo(f"report: {res.pages} pages, {res.plots} plots; open {res.index.resolve()}")
+
+
+@cli.group()
+def config() -> None:
+    """Your CA aliases/owners and roles files, stored in the database and applied by every later parse and sync."""
+
+
+@config.command("show")
+@db_option
+@_boundary
+def config_show(db: str) -> None:
+    """What is stored: your files and how many built-in and user rows each table has."""
+    from bzmine.store.config import show
+
+    con = _metrics_con(db)
+    try:
+        for line in show(con):
+            click.echo(line)
+    finally:
+        con.close()
+
+
+@config.command("aliases")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@db_option
+@_boundary
+def config_aliases(file: str, db: str) -> None:
+    """Store FILE (JSON shaped like bzmine/data/ca_owners.json, or {"aliases": {NAME: [spellings]}}) and re-parse."""
+    from bzmine.parse.run import reparse
+    from bzmine.store.config import store_user_aliases
+    from bzmine.store.db import connect, require_db
+
+    require_db(db)
+    con = connect(db)
+    try:
+        store_user_aliases(con, file)
+        click.echo(f"aliases: stored {file}")
+        click.echo(reparse(con, quiet=True).summary())
+    finally:
+        con.close()
+
+
+@config.command("roles")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@db_option
+@_boundary
+def config_roles(file: str, db: str) -> None:
+    """Store FILE (JSON like bzmine/data/accounts.json, plus "people" as in bzmine/data/people.json)."""
+    from bzmine.store.config import load_user_accounts
+    from bzmine.store.db import connect, require_db
+
+    require_db(db)
+    con = connect(db)
+    try:
+        n = load_user_accounts(con, file)
+        click.echo(f"roles: stored {file} ({n} accounts and people)")
+    finally:
+        con.close()
+
+
+@config.command("reset")
+@db_option
+@_boundary
+def config_reset(db: str) -> None:
+    """Forget your stored files (the built-in tables stay) and re-parse."""
+    from bzmine.parse.run import reparse
+    from bzmine.store.config import reset_user
+    from bzmine.store.db import connect, require_db
+
+    require_db(db)
+    con = connect(db)
+    try:
+        reset_user(con)
+        click.echo("config: user files forgotten")
+        click.echo(reparse(con, quiet=True).summary())
+    finally:
+        con.close()
 
 
 @cli.command("export")
@@ -365,9 +487,9 @@ def report(db: str, out: str, as_of: str | None, cas: tuple[str, ...], days: int
 def export_cmd(db: str, fmt: str, out: str) -> None:
     """Write every table as Parquet or CSV (large tables partitioned by year) for Spark, Trino or DuckDB elsewhere."""
     from bzmine.export import export
-    from bzmine.store.db import connect
+    from bzmine.store.db import open_for_reading
 
-    con = connect(db, read_only=True)
+    con = open_for_reading(db)
     try:
         for e in export(con, out, fmt):
             click.echo(f"{e.table}: {e.rows} rows -> {e.path}{' (by year)' if e.partitioned else ''}")

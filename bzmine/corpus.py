@@ -5,6 +5,10 @@ A corpus is a directory of `<bug id>.json` files or one JSON Lines file. Each re
 with `_default` fields (flags included), comments as `/rest/bug/{id}/comment` returns them and
 history entries as `/rest/bug/{id}/history` returns them. Everything else the server answers
 (search, paging, `new_since`, ...) is computed from these records.
+
+A third form is a bug list as `/rest/bug` returned it (`{"bugs": [...]}` or a bare JSON array, in a `.json`
+file), for bug lists saved by other tools: such bugs get no comments or history, and the fields the list
+lacks get the values a CA compliance bug has on BMO (see `BUG_LIST_DEFAULTS`).
 """
 
 from __future__ import annotations
@@ -116,11 +120,37 @@ def _read_json(path: Path, text: str, where: str) -> Any:
         raise CorpusError(f"{where}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
 
 
+BUG_LIST_DEFAULTS: dict[str, Any] = {
+    "product": "CA Program", "component": "CA Certificate Compliance", "whiteboard": "", "resolution": "",
+    "assigned_to": "nobody@mozilla.org", "groups": [], "flags": [],
+}  # fmt: skip
+
+
+def _from_bug_list(p: Path) -> Iterator[Record]:
+    data = _read_json(p, p.read_text(encoding="utf-8"), str(p))
+    bugs = data.get("bugs") if isinstance(data, dict) else data
+    if not isinstance(bugs, list):
+        raise CorpusError(f"{p}: a .json corpus file must hold a bug list: {{\"bugs\": [...]}} or a JSON array of bugs")
+    for n, bug in enumerate(bugs, 1):
+        if not isinstance(bug, dict):
+            raise CorpusError(f"{p}: bug {n}: expected a JSON object")
+        b = {**BUG_LIST_DEFAULTS, **bug}
+        b.setdefault("last_change_time", b.get("creation_time"))
+        if "status" in b:
+            b.setdefault("is_open", b["status"] not in ("RESOLVED", "VERIFIED", "CLOSED"))
+        if "creator" not in b and isinstance(b.get("creator_detail"), dict):
+            b["creator"] = b["creator_detail"].get("email") or b["creator_detail"].get("name")
+        yield validate_record({"bug": b, "comments": [], "history": []}, f"{p}: bug {n}")
+
+
 def iter_corpus(path: str | Path) -> Iterator[Record]:
-    """Yield validated records from a corpus directory or JSON Lines file."""
+    """Yield validated records from a corpus directory, a JSON Lines file, or a saved bug list (.json)."""
     p = Path(path)
     if not p.exists():
-        raise CorpusError(f"{p}: no such corpus (give a directory of <id>.json files or a .jsonl file)")
+        raise CorpusError(f"{p}: no such corpus (give a directory of <id>.json files, a .jsonl file or a bug list .json)")
+    if p.is_file() and p.suffix == ".json":
+        yield from _from_bug_list(p)
+        return
     if p.is_dir():
         files = sorted(p.glob("*.json"), key=lambda f: (len(f.stem), f.stem))
         files = [f for f in files if f.stem.isdigit()]

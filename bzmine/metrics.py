@@ -20,9 +20,9 @@ from bzmine.errors import ConfigError
 # dependency order: each layer reads only layers above it
 LAYERS = (
     "metric_status_changes", "metric_bugs", "metric_assignees", "metric_rule1", "metric_ca_domains", "metric_actors",
-    "roles", "metric_status_timeline", "metric_comments", "response_events", "bug_metrics", "update_obligations",
+    "metric_people", "roles", "metric_status_timeline", "metric_comments", "response_events", "bug_metrics", "update_obligations",
     "next_update_overdue", "metric_ca_items", "action_item_status", "metric_scope", "scorecard",
-    "scorecard_percentiles", "metric_tags_at", "tag_first_added", "trend_counts", "trend_medians",
+    "scorecard_percentiles", "metric_tags_at", "tag_first_added", "trend_bugs", "trend_counts", "trend_medians",
 )  # fmt: skip
 # what each layer reads (besides base tables); snapshot() materialises only the closure a caller needs
 DEPS: dict[str, tuple[str, ...]] = {
@@ -30,7 +30,8 @@ DEPS: dict[str, tuple[str, ...]] = {
     "metric_rule1": ("metric_assignees",),
     "metric_ca_domains": ("metric_rule1", "metric_bugs"),
     "metric_actors": ("metric_rule1",),
-    "roles": ("metric_actors", "metric_bugs", "metric_rule1", "metric_ca_domains"),
+    "metric_people": ("metric_actors", "metric_bugs"),
+    "roles": ("metric_actors", "metric_bugs", "metric_rule1", "metric_ca_domains", "metric_people"),
     "metric_status_timeline": ("metric_status_changes", "metric_bugs"),
     "metric_comments": ("metric_bugs", "roles", "metric_status_timeline"),
     "response_events": ("metric_comments", "metric_status_changes", "metric_bugs", "roles"),
@@ -43,7 +44,8 @@ DEPS: dict[str, tuple[str, ...]] = {
     "scorecard": ("metric_scope", "response_events", "update_obligations", "action_item_status"),
     "scorecard_percentiles": ("scorecard",),
     "metric_tags_at": ("metric_bugs",),
-    "trend_counts": ("metric_bugs", "metric_tags_at"),
+    "trend_bugs": ("metric_bugs", "metric_tags_at"),
+    "trend_counts": ("trend_bugs",),
     "trend_medians": ("response_events", "metric_bugs", "bug_metrics"),
 }
 
@@ -77,15 +79,21 @@ def to_timestamp(value: str | date | datetime | None) -> datetime | None:
     return dt
 
 
+GROUPS = ("owner", "filed")
+
+
 def snapshot(con: duckdb.DuckDBPyConnection, as_of: Any = None, since: Any = None, until: Any = None,
-             need: tuple[str, ...] = LAYERS) -> datetime:  # fmt: skip
-    """Fix as_of (default now) and the optional opening window, and compute the metric layers once.
+             need: tuple[str, ...] = LAYERS, group: str = "owner") -> datetime:  # fmt: skip
+    """Fix as_of (default now), the optional opening window and the CA grouping, and compute the layers once.
 
     need: the views the caller will read; only they and what they depend on are materialised.
+    group: 'owner' (per CCADB owner, default) or 'filed' (per name as filed).
     """
+    if group not in GROUPS:
+        raise ConfigError(f"--group must be owner or filed, got {group!r}")
     at = to_timestamp(as_of) or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     s, u = to_timestamp(since), to_timestamp(until)
-    key = f"{at.isoformat()}|{s}|{u}"
+    key = f"{at.isoformat()}|{s}|{u}|{group}"
     layers = _closure(need)
     row = con.execute("SELECT getvariable('bzmine_snapshot'), getvariable('bzmine_layers')").fetchall()[0]
     have = set(row[1].split(",")) if row[0] == key and row[1] else set()
@@ -96,6 +104,7 @@ def snapshot(con: duckdb.DuckDBPyConnection, as_of: Any = None, since: Any = Non
     con.execute("SET VARIABLE as_of = CAST(? AS TIMESTAMP)", [at])
     con.execute("SET VARIABLE since = CAST(? AS DATE)", [s.date() if s else None])
     con.execute("SET VARIABLE until = CAST(? AS DATE)", [u.date() if u else None])
+    con.execute("SET VARIABLE bzmine_group = ?", [group])
     if not have:
         for name in LAYERS:
             con.execute(f"DROP TABLE IF EXISTS temp.{name}")
@@ -110,101 +119,166 @@ def snapshot(con: duckdb.DuckDBPyConnection, as_of: Any = None, since: Any = Non
     return at
 
 
+def resolve_cas(con: duckdb.DuckDBPyConnection, names: list[str] | tuple[str, ...] | None, group: str = "owner") -> list[str]:
+    """The per-CA keys (owner or filed names) that user-typed names stand for: case-insensitive, any spelling the
+    owner table knows, the owner or the filed name. An unknown name is an error with the closest known names."""
+    if not names:
+        return []
+    import difflib
+
+    from bzmine.parse.ca import ca_key
+
+    rows = con.execute(
+        "SELECT DISTINCT ca, coalesce(ca_owner, ca), ca_raw FROM incidents WHERE subject_kind = 'ca' AND ca IS NOT NULL"
+    ).fetchall()
+    by_key: dict[str, set[str]] = {}
+    display: set[str] = set()
+    for filed, owner, raw in rows:
+        target = owner if group == "owner" else filed
+        for n in (filed, owner, raw):
+            if n:
+                by_key.setdefault(ca_key(n), set()).add(target)
+        if group == "filed":  # an owner's name stands for every name filed under it
+            by_key.setdefault(ca_key(owner), set()).add(filed)
+        display.update(x for x in (filed, owner) if x)
+    try:
+        from bzmine.parse.run import load_table
+
+        table = load_table(con)
+        for key, filed in table.names.items():
+            owner = table.owner_of.get(filed, filed)
+            hits = by_key.get(ca_key(filed)) or by_key.get(ca_key(owner))
+            if hits:
+                by_key.setdefault(key, set()).update(hits)
+    except (duckdb.Error, ConfigError):
+        pass  # an older database without stored config: names as filed still resolve
+    out: list[str] = []
+    for name in names:
+        hits = by_key.get(ca_key(name))
+        if not hits:
+            close = difflib.get_close_matches(name, sorted(display), n=3, cutoff=0.6)
+            close += [d for d in sorted(display) if name.lower() in d.lower() and d not in close][: 3 - len(close)]
+            hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else "; `bzmine sql \"SELECT DISTINCT ca_owner FROM incidents\"` lists them"
+            raise ConfigError(f"no CA named {name!r} in this database{hint}")
+        out += sorted(h for h in hits if h not in out)
+    return out
+
+
 def _df(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
     return con.execute(sql, params or []).df()
 
 
 def scorecard(con: duckdb.DuckDBPyConnection, as_of: Any = None, since: Any = None, until: Any = None,
-              cas: list[str] | None = None) -> pd.DataFrame:  # fmt: skip
+              cas: list[str] | None = None, group: str = "owner") -> pd.DataFrame:  # fmt: skip
     """One row per CA with the METRICS.md §7 figures (and `<figure>_pct` percentiles among peers)."""
-    snapshot(con, as_of, since, until, need=("scorecard", "scorecard_percentiles"))
+    snapshot(con, as_of, since, until, need=("scorecard", "scorecard_percentiles"), group=group)
+    keys = resolve_cas(con, cas, group)
     wide = _df(con, "SELECT * FROM scorecard ORDER BY bugs_total DESC, ca")
     pct = _df(con, "SELECT ca, figure, percentile FROM scorecard_percentiles")
     if not pct.empty:
         p = pct.pivot(index="ca", columns="figure", values="percentile").add_suffix("_pct")
         wide = wide.merge(p, left_on="ca", right_index=True, how="left")
-    if cas:
-        wide = wide[wide["ca"].isin(cas)]
+    if keys:
+        wide = wide[wide["ca"].isin(keys)]
     return wide.reset_index(drop=True)
 
 
-def compare(con: duckdb.DuckDBPyConnection, ca: str, as_of: Any = None, since: Any = None, until: Any = None) -> pd.DataFrame:
+def compare(con: duckdb.DuckDBPyConnection, ca: str, as_of: Any = None, since: Any = None, until: Any = None,
+            group: str = "owner") -> pd.DataFrame:  # fmt: skip
     """One CA beside its peers: figure, value, peer median, percentile ("how do we compare?")."""
-    snapshot(con, as_of, since, until, need=("scorecard", "scorecard_percentiles"))
-    df = _df(con, "SELECT figure, value, peer_median, percentile FROM scorecard_percentiles WHERE ca = ?", [ca])
+    snapshot(con, as_of, since, until, need=("scorecard", "scorecard_percentiles"), group=group)
+    keys = resolve_cas(con, [ca], group)
+    df = _df(con, "SELECT figure, value, peer_median, percentile FROM scorecard_percentiles WHERE ca = ?", [keys[0]])
     if df.empty:
-        known = [r[0] for r in con.execute("SELECT ca FROM scorecard ORDER BY ca").fetchall()]
-        hint = ", ".join(known[:8]) + (" ..." if len(known) > 8 else "")
-        raise ConfigError(f"no CA named {ca!r} at this as_of. Known CAs: {hint}")
+        raise ConfigError(f"{ca!r} has no bugs opened in this window at this as_of (try without --since/--until or a later --as-of)")
     return df
 
 
-def response_events(con: duckdb.DuckDBPyConnection, as_of: Any = None, cas: list[str] | None = None) -> pd.DataFrame:
+def _filter(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    return df[df["ca"].isin(keys)].reset_index(drop=True) if keys else df
+
+
+def response_events(con: duckdb.DuckDBPyConnection, as_of: Any = None, cas: list[str] | None = None,
+                    group: str = "owner") -> pd.DataFrame:  # fmt: skip
     """Every request waiting for a CA (METRICS.md §4), oldest first."""
-    snapshot(con, as_of, need=("response_events",))
-    df = _df(con, "SELECT * FROM response_events ORDER BY asked_at, bug_id")
-    return df[df["ca"].isin(cas)].reset_index(drop=True) if cas else df
+    snapshot(con, as_of, need=("response_events",), group=group)
+    return _filter(_df(con, "SELECT * FROM response_events ORDER BY asked_at, bug_id"), resolve_cas(con, cas, group))
 
 
-def obligations(con: duckdb.DuckDBPyConnection, as_of: Any = None, cas: list[str] | None = None) -> pd.DataFrame:
-    snapshot(con, as_of, need=("update_obligations",))
-    df = _df(con, "SELECT * FROM update_obligations ORDER BY set_at, bug_id")
-    return df[df["ca"].isin(cas)].reset_index(drop=True) if cas else df
+def obligations(con: duckdb.DuckDBPyConnection, as_of: Any = None, cas: list[str] | None = None,
+                group: str = "owner") -> pd.DataFrame:  # fmt: skip
+    snapshot(con, as_of, need=("update_obligations",), group=group)
+    return _filter(_df(con, "SELECT * FROM update_obligations ORDER BY set_at, bug_id"), resolve_cas(con, cas, group))
 
 
-def action_items(con: duckdb.DuckDBPyConnection, as_of: Any = None, cas: list[str] | None = None) -> pd.DataFrame:
-    snapshot(con, as_of, need=("action_item_status",))
-    df = _df(con, "SELECT * FROM action_item_status ORDER BY bug_id, item_no")
-    return df[df["ca"].isin(cas)].reset_index(drop=True) if cas else df
+def action_items(con: duckdb.DuckDBPyConnection, as_of: Any = None, cas: list[str] | None = None,
+                 group: str = "owner") -> pd.DataFrame:  # fmt: skip
+    snapshot(con, as_of, need=("action_item_status",), group=group)
+    return _filter(_df(con, "SELECT * FROM action_item_status ORDER BY bug_id, item_no"), resolve_cas(con, cas, group))
 
 
-def bug_metrics(con: duckdb.DuckDBPyConnection, as_of: Any = None) -> pd.DataFrame:
-    snapshot(con, as_of, need=("bug_metrics",))
-    return _df(con, "SELECT * FROM bug_metrics ORDER BY bug_id")
+def bug_metrics(con: duckdb.DuckDBPyConnection, as_of: Any = None, group: str = "owner") -> pd.DataFrame:
+    snapshot(con, as_of, need=("bug_metrics",), group=group)
+    return _df(con, """SELECT m.*, b.ca_filed, b.ca_owner, b.sub_ca, b.subject_kind, b.owner_status, b.resolution
+                       FROM bug_metrics m JOIN metric_bugs b USING (bug_id) ORDER BY bug_id""")
 
 
-def due(con: duckdb.DuckDBPyConnection, as_of: Any = None, days: int = 7, cas: list[str] | None = None) -> pd.DataFrame:
-    """What waits on CAs at as_of: pending requests, next-update dates due within `days` or missed, overdue items.
+def due(con: duckdb.DuckDBPyConnection, as_of: Any = None, days: int = 7, cas: list[str] | None = None,
+        group: str = "owner", stale_days: int | None = None) -> pd.DataFrame:  # fmt: skip
+    """What waits on CAs at as_of (view `due`): one row per item with its due date and days overdue, most overdue
+    first. Columns: bug_id, ca, summary, status, what, due, days_overdue, detail."""
+    snapshot(con, as_of, need=("response_events", "update_obligations", "action_item_status", "bug_metrics"), group=group)
+    keys = resolve_cas(con, cas, group)
+    con.execute("SET VARIABLE bzmine_due_days = ?", [days])
+    con.execute("SET VARIABLE bzmine_stale_days = CAST(? AS INTEGER)", [stale_days])
+    return _filter(_df(con, "SELECT * FROM due"), keys)
 
-    One row per item, most urgent first (oldest request, earliest date): kind, bug_id, ca, since, due, detail.
+
+def trends(con: duckdb.DuckDBPyConnection, as_of: Any = None, period: str = "year", dimension: str = "tag",
+           cas: list[str] | None = None, group: str = "owner") -> pd.DataFrame:  # fmt: skip
+    """Bugs opened per period (year|quarter) by dimension (tag|ca|owner_status|subject|all), as a period x key table.
+
+    cas: only bugs of these CAs (every dimension). Bugs whose subject is not a CA are counted under
+    '(auditor)', '(program)', '(meta)' or '(unknown)' in the ca dimension, and left out when cas is given.
     """
-    at = snapshot(con, as_of, need=("response_events", "update_obligations", "next_update_overdue", "action_item_status"))
-    df = _df(con, """
-        SELECT 'request' AS what, bug_id, ca, asked_at AS since, CAST(NULL AS DATE) AS due,
-               kind || ' from ' || asked_by || ' (' || asker_role || '), waiting ' || round(wait_hours / 24, 1) || ' days'
-               || CASE WHEN breach_7d THEN ' - over 7 days' ELSE '' END AS detail, wait_hours / 24 AS days_waiting
-        FROM response_events WHERE state = 'pending'
-        UNION ALL
-        SELECT CASE WHEN o.state = 'missed' THEN 'next update missed' ELSE 'next update due' END, o.bug_id, o.ca, o.set_at,
-               o.due, 'next update ' || strftime(o.due, '%Y-%m-%d') ||
-               CASE WHEN o.state = 'missed' THEN ' missed by ' || round(o.days_late, 1) || ' days' ELSE '' END,
-               date_diff('second', o.set_at, CAST(? AS TIMESTAMP)) / 86400.0
-        FROM update_obligations o JOIN metric_bugs b USING (bug_id)
-        WHERE b.is_open AND ((o.state = 'pending' AND o.due <= CAST(? AS DATE) + ?) OR o.bug_id IN (SELECT bug_id FROM next_update_overdue)
-              AND o.set_at = (SELECT max(set_at) FROM update_obligations x WHERE x.bug_id = o.bug_id))
-        UNION ALL
-        SELECT 'overdue action item', bug_id, ca, posted_at, due_date, coalesce(action, '') || ' (' || coalesce(status_raw, status) || ')',
-               date_diff('day', due_date, CAST(? AS DATE))
-        FROM action_item_status WHERE is_overdue AND bug_is_open
-        ORDER BY 1 DESC, 7 DESC, 2
-    """, [at, at.date(), days, at.date()])  # fmt: skip
-    if cas:
-        df = df[df["ca"].isin(cas)]
-    return df.reset_index(drop=True)
-
-
-def trends(con: duckdb.DuckDBPyConnection, as_of: Any = None, period: str = "year", dimension: str = "tag") -> pd.DataFrame:
-    """Bugs opened per period (year|quarter) by dimension (tag|ca|all), as a period x key table."""
-    if period not in ("year", "quarter") or dimension not in ("tag", "ca", "all"):
-        raise ConfigError("period must be year or quarter; dimension tag, ca or all")
-    snapshot(con, as_of, need=("trend_counts",))
-    df = _df(con, "SELECT period, key, bugs FROM trend_counts WHERE period_type = ? AND dimension = ?", [period, dimension])
+    if period not in ("year", "quarter") or dimension not in DIMENSIONS:
+        raise ConfigError(f"period must be year or quarter; dimension one of {', '.join(DIMENSIONS)}")
+    snapshot(con, as_of, need=("trend_bugs",), group=group)
+    keys = resolve_cas(con, cas, group)
+    period_col = "y" if period == "year" else "q"
+    key = {"tag": "unnest(tags)", "ca": "ca_key", "owner_status": "owner_status", "subject": "subject_kind", "all": "'all'"}
+    where = "WHERE list_contains(?, ca)" if keys else ""
+    # column expressions come from the fixed table above, never from user text
+    df = _df(con, f"""
+        SELECT period, key, count(*) AS bugs FROM (
+            SELECT {period_col} AS period, {key[dimension]} AS key FROM trend_bugs {where}
+        ) GROUP BY ALL""", [keys] if keys else [])  # fmt: skip
     if df.empty:
         return df
     return df.pivot_table(index="period", columns="key", values="bugs", fill_value=0, aggfunc="sum").sort_index()
 
 
-def yearly(con: duckdb.DuckDBPyConnection, as_of: Any = None) -> pd.DataFrame:
-    """Per year of opening: bugs, closed, median days to close, requests, median response, share within 7 days."""
-    snapshot(con, as_of, need=("trend_medians",))
-    return _df(con, "SELECT * FROM trend_medians ORDER BY year")
+DIMENSIONS = ("tag", "ca", "owner_status", "subject", "all")
+
+
+def yearly(con: duckdb.DuckDBPyConnection, as_of: Any = None, cas: list[str] | None = None,
+           group: str = "owner") -> pd.DataFrame:  # fmt: skip
+    """Per year of opening: bugs, closed and still open at as_of, median days to close (bugs with a known closing
+    time), requests, median response hours, share answered within 7 days."""
+    snapshot(con, as_of, need=("response_events", "bug_metrics"), group=group)
+    keys = resolve_cas(con, cas, group)
+    where = "WHERE list_contains(?, b.ca)" if keys else ""
+    return _df(con, f"""
+        WITH bm AS (SELECT m.* FROM bug_metrics m JOIN metric_bugs b USING (bug_id) {where}),
+        r AS (
+            SELECT year(b.opened_at) AS year, median(e.response_hours) AS median_response_hours,
+                   avg(CAST(NOT e.breach_7d AS DOUBLE)) AS share_within_7d, count(*) AS requests
+            FROM response_events e JOIN bm b USING (bug_id) GROUP BY 1
+        ), c AS (
+            SELECT year(opened_at) AS year, count(*) AS bugs, count(*) FILTER (WHERE NOT is_open) AS bugs_closed,
+                   count(*) FILTER (WHERE is_open) AS still_open, median(days_to_close) AS median_days_to_close
+            FROM bm GROUP BY 1
+        )
+        SELECT c.year, c.bugs, c.bugs_closed, c.still_open, c.median_days_to_close, coalesce(r.requests, 0) AS requests,
+               r.median_response_hours, r.share_within_7d
+        FROM c LEFT JOIN r USING (year) ORDER BY c.year""", [keys] if keys else [])  # fmt: skip

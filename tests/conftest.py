@@ -17,10 +17,12 @@ from bzmine.synth import synth
 
 
 @contextlib.contextmanager
-def db_held_elsewhere(db: Path) -> Iterator[None]:
-    """Another process holds the DuckDB file open read-write (as a running sync would) for the block's duration."""
+def db_held_elsewhere(db: Path, read_only: bool = False) -> Iterator[None]:
+    """Another process holds the DuckDB file open read-write (as a running sync would), or read-only (as another
+    reader would), for the block's duration."""
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(db)!r}); print('ok', flush=True); time.sleep(120)"],
+        [sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(db)!r}, read_only={read_only}); "
+         "print('ok', flush=True); time.sleep(120)"],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:

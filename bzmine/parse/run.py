@@ -7,6 +7,7 @@ parse leaves whole bugs and the next parse finishes the job.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import multiprocessing
@@ -26,7 +27,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from bzmine.parse import PARSER_VERSION
-from bzmine.parse.ca import load_aliases, parse_ca
+from bzmine.parse.ca import CaTable, load_table_from_texts, owner_status, parse_ca
 from bzmine.parse.reports import parse_text
 from bzmine.parse.whiteboard import parse_whiteboard
 from bzmine.timeutil import utcnow
@@ -39,7 +40,8 @@ _PAUSE_ENV = "BZMINE_TEST_PAUSE_AFTER_CHUNK"
 CLOSED = {"RESOLVED", "VERIFIED", "CLOSED"}
 CHUNK_BUGS = 2000
 COMMENT_TABLES = ("reports", "report_sections", "action_items", "timeline_events", "related_incidents", "bug_refs",
-                  "parse_failures", "whiteboard_changes", "incidents", "history_changes", "comment_meta")  # fmt: skip
+                  "parse_failures", "whiteboard_changes", "incidents", "history_changes", "comment_meta", "bug_accounts")  # fmt: skip
+_DETAILS = ("creator_detail", "assigned_to_detail", "qa_contact_detail")
 
 
 @dataclass
@@ -61,10 +63,18 @@ def _state(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
     return row[0] if row else None
 
 
+def _config_digest(con: duckdb.DuckDBPyConnection) -> str:
+    """Changes when the shipped owner table or the stored aliases file changes (then every bug is parsed again)."""
+    from bzmine.parse.ca import builtin_table_text
+
+    rows = con.execute("SELECT content FROM config_files WHERE name = 'aliases'").fetchall()
+    return hashlib.sha256("\0".join([builtin_table_text(), *(r[0] for r in rows)]).encode()).hexdigest()
+
+
 def _bugs_to_parse(con: duckdb.DuckDBPyConnection, full: bool) -> list[int]:
     parsed_at = _state(con, "parsed_at")
     version = _state(con, "parser_version")
-    if full or parsed_at is None or version != str(PARSER_VERSION):
+    if full or parsed_at is None or version != str(PARSER_VERSION) or _state(con, "config") != _config_digest(con):
         return [r[0] for r in con.execute("SELECT bug_id FROM raw_bugs ORDER BY bug_id").fetchall()]
     rows = con.execute(
         "SELECT bug_id FROM raw_bugs WHERE fetched_at >= CAST(? AS TIMESTAMP) "
@@ -85,13 +95,14 @@ def _closed_at(status: str, created: datetime, changes: list[tuple[datetime, str
 
 
 def parse_bug_rows(bug: dict[str, Any], fetched: tuple[bool, datetime], history: list[dict[str, Any]],
-                   comments: list[tuple[int, datetime, str, str]], aliases: dict[str, str]) -> dict[str, list[tuple[Any, ...]]]:  # fmt: skip
+                   comments: list[tuple[int, datetime, str, str]], table: CaTable,
+                   today: str | None = None) -> dict[str, list[tuple[Any, ...]]]:  # fmt: skip
     """Every parsed row of one bug (pure: the caller reads and writes the database)."""
     v = PARSER_VERSION
     out: dict[str, list[tuple[Any, ...]]] = {t: [] for t in COMMENT_TABLES}
     bug_id = bug["id"]
     created = datetime.fromisoformat(bug["creation_time"].replace("Z", ""))
-    ca = parse_ca(bug.get("summary"), aliases)
+    ca = parse_ca(bug.get("summary"), table)
     wb = parse_whiteboard(bug.get("whiteboard"))
     status_changes = []
     wb_rows = []
@@ -115,12 +126,34 @@ def parse_bug_rows(bug: dict[str, Any], fetched: tuple[bool, datetime], history:
         wb_rows.insert(0, (bug_id, created, bug.get("creator"), initial, w.tags, w.next_update, w.close_on, v))
     out["whiteboard_changes"] = wb_rows
     summary = bug.get("summary") or ""
-    title = summary.split(":", 1)[1].strip() if ca.raw else summary
+    title = summary.split(":", 1)[1].strip() if ca.raw and ":" in summary else summary
+    status_today = None
+    if ca.subject_kind == "ca":
+        entry = next((e for e in table.owners if e.get("owner") == ca.owner), None) if ca.owner else None
+        status_today = owner_status(entry, today or utcnow().date().isoformat()) if entry else "unknown"
+    resolved = bug.get("cf_last_resolved")
+    resolved_at = datetime.fromisoformat(resolved.replace("Z", "")) if isinstance(resolved, str) and resolved else None
+    seen: set[str] = set()
+    for key in _DETAILS:
+        d = bug.get(key)
+        if isinstance(d, dict) and (d.get("email") or d.get("name")):
+            acc = str(d.get("email") or d.get("name")).lower()
+            if acc not in seen:
+                seen.add(acc)
+                out["bug_accounts"].append((bug_id, acc, d.get("id") if isinstance(d.get("id"), int) else None,
+                                            (d.get("nick") or "").lower() or None, d.get("real_name"), v))  # fmt: skip
+    for d in bug.get("cc_detail") or []:
+        if isinstance(d, dict) and (d.get("email") or d.get("name")):
+            acc = str(d.get("email") or d.get("name")).lower()
+            if acc not in seen:
+                seen.add(acc)
+                out["bug_accounts"].append((bug_id, acc, d.get("id") if isinstance(d.get("id"), int) else None,
+                                            (d.get("nick") or "").lower() or None, d.get("real_name"), v))  # fmt: skip
     out["incidents"].append((
         bug_id, ca.raw, ca.key, ca.name, ca.name, title, summary, wb.tags, wb.free_text, wb.next_update, wb.close_on, created,
         _closed_at(bug.get("status", ""), created, status_changes), bug.get("status"), bug.get("resolution"),
         bug.get("is_open"), bug.get("product"), fetched[0], v, (bug.get("creator") or "").lower(),
-        (bug.get("assigned_to") or "").lower(),
+        (bug.get("assigned_to") or "").lower(), ca.owner, ca.sub_ca, ca.subject_kind, status_today, resolved_at,
     ))  # fmt: skip
     for n_c, (comment_id, posted, author, text) in enumerate(comments):
         out["comment_meta"].append((bug_id, comment_id, n_c, posted, (author or "").lower(), v))
@@ -212,17 +245,16 @@ def _read_chunk(con: duckdb.DuckDBPyConnection, chunk: list[int]) -> list[tuple[
     return [(data, visible, fetched_at, by_hist.get(bug_id, []), by_com.get(bug_id, [])) for bug_id, data, visible, fetched_at in bugs]
 
 
-_ALIASES: dict[str, str] = {}
+_TABLE: list[CaTable] = []
 
 
-def _init_worker(aliases: dict[str, str]) -> None:
-    _ALIASES.clear()
-    _ALIASES.update(aliases)
+def _init_worker(table: CaTable) -> None:
+    _TABLE[:] = [table]
 
 
-def _parse_chunk(items: list[tuple[Any, ...]], aliases: dict[str, str] | None = None) -> tuple[dict[str, list[tuple[Any, ...]]], int]:
+def _parse_chunk(items: list[tuple[Any, ...]], table: CaTable | None = None) -> tuple[dict[str, list[tuple[Any, ...]]], int]:
     """Pure: parse a chunk of bugs (runs in a worker process for large rebuilds)."""
-    al = aliases if aliases is not None else _ALIASES
+    al = table if table is not None else _TABLE[0]
     rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in COMMENT_TABLES}
     n_comments = 0
     for data, visible, fetched_at, hist, coms in items:
@@ -274,7 +306,11 @@ def _reparse(con: duckdb.DuckDBPyConnection, full: bool, quiet: bool, aliases_fi
     and writes; results are written in bug-id order, one transaction per chunk.
     """
     started = time.monotonic()
-    aliases = load_aliases(aliases_file)
+    if aliases_file:
+        from bzmine.store.config import store_user_aliases
+
+        store_user_aliases(con, aliases_file)
+    aliases = load_table(con)
     report = ParseReport()
     todo = _bugs_to_parse(con, full)
     stamp = utcnow().replace(tzinfo=None).isoformat(sep=" ")
@@ -318,7 +354,8 @@ def _reparse(con: duckdb.DuckDBPyConnection, full: bool, quiet: bool, aliases_fi
     con.execute("BEGIN TRANSACTION")
     try:
         _display_names(con)
-        con.execute("INSERT OR REPLACE INTO parse_state VALUES ('parsed_at', ?), ('parser_version', ?)", [stamp, str(PARSER_VERSION)])
+        con.execute("INSERT OR REPLACE INTO parse_state VALUES ('parsed_at', ?), ('parser_version', ?), ('config', ?)",
+                    [stamp, str(PARSER_VERSION), _config_digest(con)])  # fmt: skip
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -327,8 +364,15 @@ def _reparse(con: duckdb.DuckDBPyConnection, full: bool, quiet: bool, aliases_fi
     return report
 
 
+def load_table(con: duckdb.DuckDBPyConnection) -> CaTable:
+    """The shipped owner table with the user's stored aliases file on top."""
+    rows = con.execute("SELECT path, content FROM config_files WHERE name = 'aliases'").fetchall()
+    return load_table_from_texts([r[1] for r in rows], [r[0] or "the stored aliases file" for r in rows])
+
+
 def _display_names(con: duckdb.DuckDBPyConnection) -> None:
-    """A CA is named by its alias-table entry, else by its most used spelling (ties: alphabetical)."""
+    """A CA is named by its owner-table entry, else by its most used spelling (ties: alphabetical); a CA the
+    owner table does not know is its own owner."""
     con.execute("""
         UPDATE incidents SET ca = coalesce(incidents.ca_alias, n.name)
         FROM (
@@ -338,3 +382,5 @@ def _display_names(con: duckdb.DuckDBPyConnection) -> None:
         ) n
         WHERE incidents.ca_key = n.ca_key
     """)
+    con.execute("""UPDATE incidents SET ca_owner = coalesce(ca_owner, ca), owner_status = coalesce(owner_status, 'unknown')
+                   WHERE subject_kind = 'ca'""")  # fmt: skip

@@ -1,9 +1,14 @@
-"""Role account lists into the database, so the metric views can join them."""
+"""Role lists, dated people and owner standing into the database, so the metric views can join them.
+
+Built-in rows come from `bzmine/data/` and are refreshed when those files change; user files (aliases,
+roles) are stored in `config_files` and applied by every later parse and sync (`bzmine config`).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -11,55 +16,199 @@ from typing import Any
 import duckdb
 
 from bzmine.errors import ConfigError
+from bzmine.timeutil import utcnow
+
+BUILTIN_FILES = ("accounts.json", "people.json", "ca_owners.json")
 
 
-def _rows(data: dict[str, Any], source: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def _text(name: str) -> str:
+    return resources.files("bzmine").joinpath(f"data/{name}").read_text(encoding="utf-8")
+
+
+def _strs(value: Any, what: str, where: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
+        raise ConfigError(f"{where}: {what} must be a list of strings")
+    return [str(v).strip().lower() for v in value]
+
+
+def _date(value: Any, what: str, where: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(f"{where}: {what} {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _account_rows(data: dict[str, Any], source: str, where: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     accounts: list[tuple[Any, ...]] = []
     for role in ("root_program", "bot", "placeholders"):
-        for a in data.get(role, []):
-            accounts.append((a.strip().lower(), "placeholder" if role == "placeholders" else role, None, source))
-    for ca, accs in (data.get("ca") or {}).items():
-        for a in accs:
-            accounts.append((a.strip().lower(), "ca", ca, source))
-    domains = [(d.lower(), "root_program", source) for d in data.get("root_program_domains", [])]
-    domains += [(d.lower(), "freemail", source) for d in data.get("freemail_domains", [])]
+        for a in _strs(data.get(role), f"'{role}'", where):
+            accounts.append((a, "placeholder" if role == "placeholders" else role, None, source))
+    cas = data.get("ca") or {}
+    if not isinstance(cas, dict):
+        raise ConfigError(f"{where}: 'ca' must map a CA name to a list of accounts")
+    for ca, accs in cas.items():
+        for a in _strs(accs, f"accounts of CA {ca!r}", where):
+            accounts.append((a, "ca", ca, source))
+    domains = [(d, "root_program", source) for d in _strs(data.get("root_program_domains"), "'root_program_domains'", where)]
+    domains += [(d, "freemail", source) for d in _strs(data.get("freemail_domains"), "'freemail_domains'", where)]
     return accounts, domains
 
 
-def load_builtin_accounts(con: duckdb.DuckDBPyConnection) -> None:
-    """Refresh the built-in rows when the shipped file changed (checked by its hash)."""
-    text = resources.files("bzmine").joinpath("data/accounts.json").read_text(encoding="utf-8")
-    digest = hashlib.sha256(text.encode()).hexdigest()
+def _people_rows(data: dict[str, Any], source: str, where: str) -> list[tuple[Any, ...]]:
+    people = data.get("people") or []
+    if not isinstance(people, list):
+        raise ConfigError(f"{where}: 'people' must be a list of objects like those in bzmine/data/people.json")
+    rows: list[tuple[Any, ...]] = []
+    for n, p in enumerate(people, 1):
+        if not isinstance(p, dict) or not isinstance(p.get("name"), str):
+            raise ConfigError(f"{where}: people entry {n} needs a 'name' (a string)")
+        keys = [("nick", k) for k in _strs(p.get("nicks"), "'nicks'", where)]
+        keys += [("id", k) for k in _strs(p.get("ids"), "'ids'", where)]
+        keys += [("account", k) for k in _strs(p.get("accounts"), "'accounts'", where)]
+        if not keys:
+            raise ConfigError(f"{where}: people entry {n} ({p['name']}) needs at least one of nicks, ids, accounts")
+        roles = p.get("roles")
+        if not isinstance(roles, list) or not roles:
+            raise ConfigError(f"{where}: people entry {n} ({p['name']}) needs 'roles': [{{role, from, to}}]")
+        for r in roles:
+            if not isinstance(r, dict) or r.get("role") not in ("root_program",):
+                raise ConfigError(f"{where}: people entry {n} ({p['name']}): each role needs \"role\": \"root_program\"")
+            start, end = _date(r.get("from"), "'from'", where), _date(r.get("to"), "'to'", where)
+            for kind, key in keys:
+                rows.append((p["name"], kind, key, r["role"], r.get("program"), start, end, source))
+    return rows
+
+
+def _owner_rows(data: dict[str, Any], source: str, where: str) -> list[tuple[Any, ...]]:
+    rows: list[tuple[Any, ...]] = []
+    for e in data.get("owners") or []:
+        if not isinstance(e, dict) or "owner" not in e:
+            continue  # shape errors are reported by the parser's loader, which reads the same file
+        rows.append((e["owner"], None, str(e.get("status") or "unknown"), None, None, source))
+        for ev in e.get("events") or []:
+            if isinstance(ev, dict):
+                rows.append((e["owner"], _date(ev.get("date"), "event date", where), str(ev.get("status") or "unknown"),
+                             ev.get("by"), ev.get("source"), source))  # fmt: skip
+    return rows
+
+
+def load_builtin(con: duckdb.DuckDBPyConnection) -> None:
+    """Refresh the built-in rows when a shipped file changed (checked by their hash)."""
+    texts = [_text(n) for n in BUILTIN_FILES]
+    digest = hashlib.sha256("\0".join(texts).encode()).hexdigest()
     rows = con.execute("SELECT value FROM schema_state WHERE key = 'accounts'").fetchall()
     if rows and rows[0][0] == digest:
         return
-    _replace(con, json.loads(text), "builtin")
+    accounts, people, owners = (json.loads(t) for t in texts)
+    _replace(con, "builtin", accounts, people, owners, "bzmine/data")
     con.execute("INSERT OR REPLACE INTO schema_state VALUES ('accounts', ?)", [digest])
 
 
-def load_user_accounts(con: duckdb.DuckDBPyConnection, path: str | Path) -> int:
-    """Replace the user's role rows with those of a JSON file shaped like data/accounts.json."""
+load_builtin_accounts = load_builtin  # the name earlier callers used
+
+
+def _read_json(path: str | Path, what: str) -> tuple[str, dict[str, Any]]:
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the roles file ({exc}); it must be JSON like bzmine/data/accounts.json") from None
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the {what} file ({exc})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the roles file must be a JSON object")
-    return _replace(con, data, "user")
+        raise ConfigError(f"{path}: the {what} file must be a JSON object (see docs/ca-identity.md)")
+    return text, data
 
 
-def _replace(con: duckdb.DuckDBPyConnection, data: dict[str, Any], source: str) -> int:
-    accounts, domains = _rows(data, source)
+def load_user_accounts(con: duckdb.DuckDBPyConnection, path: str | Path) -> int:
+    """Store a roles file (accounts.json shape, plus 'people' as in people.json); it replaces the earlier one."""
+    text, data = _read_json(path, "roles")
+    n = _replace(con, "user", data, data, None, str(path))
+    _store_file(con, "roles", path, text)
+    return n
+
+
+def store_user_aliases(con: duckdb.DuckDBPyConnection, path: str | Path) -> None:
+    """Store an aliases/owner file (checked first); the next parse applies it to every bug."""
+    from bzmine.parse.ca import read_user_table
+
+    text = read_user_table(path)
+    data = json.loads(text)
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute("DELETE FROM config_accounts WHERE source = ?", [source])
-        con.execute("DELETE FROM config_domains WHERE source = ?", [source])
-        if accounts:
-            con.executemany("INSERT INTO config_accounts VALUES (?, ?, ?, ?)", accounts)
-        if domains:
-            con.executemany("INSERT INTO config_domains VALUES (?, ?, ?)", domains)
+        con.execute("DELETE FROM config_owner_status WHERE source = 'user'")
+        rows = _owner_rows(data, "user", str(path))
+        if rows:
+            con.executemany("INSERT INTO config_owner_status VALUES (?, ?, ?, ?, ?, ?)", rows)
+        con.execute("INSERT OR REPLACE INTO config_files VALUES ('aliases', ?, ?, ?)",
+                    [str(path), text, utcnow().replace(tzinfo=None)])  # fmt: skip
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return len(accounts)
+
+
+def _store_file(con: duckdb.DuckDBPyConnection, name: str, path: str | Path, text: str) -> None:
+    con.execute("INSERT OR REPLACE INTO config_files VALUES (?, ?, ?, ?)", [name, str(path), text, utcnow().replace(tzinfo=None)])
+
+
+def reset_user(con: duckdb.DuckDBPyConnection) -> None:
+    """Forget the user's files and rows (the built-in tables stay)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for t in ("config_accounts", "config_domains", "config_people", "config_owner_status"):
+            con.execute(f"DELETE FROM {t} WHERE source = 'user'")  # names from the tuple above only
+        con.execute("DELETE FROM config_files")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _replace(con: duckdb.DuckDBPyConnection, source: str, accounts_data: dict[str, Any], people_data: dict[str, Any],
+             owners_data: dict[str, Any] | None, where: str) -> int:  # fmt: skip
+    accounts, domains = _account_rows(accounts_data, source, where)
+    people = _people_rows(people_data, source, where)
+    owners = _owner_rows(owners_data, source, where) if owners_data is not None else None
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM config_accounts WHERE source = ?", [source])
+        con.execute("DELETE FROM config_domains WHERE source = ?", [source])
+        con.execute("DELETE FROM config_people WHERE source = ?", [source])
+        if accounts:
+            con.executemany("INSERT INTO config_accounts VALUES (?, ?, ?, ?)", accounts)
+        if domains:
+            con.executemany("INSERT INTO config_domains VALUES (?, ?, ?)", domains)
+        if people:
+            con.executemany("INSERT INTO config_people VALUES (?, ?, ?, ?, ?, ?, ?, ?)", people)
+        if owners is not None:
+            con.execute("DELETE FROM config_owner_status WHERE source = ?", [source])
+            if owners:
+                con.executemany("INSERT INTO config_owner_status VALUES (?, ?, ?, ?, ?, ?)", owners)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return len(accounts) + len({r[0] for r in people})
+
+
+def show(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Lines for `bzmine config show`."""
+    lines = []
+    files = con.execute("SELECT name, path, loaded_at FROM config_files ORDER BY name").fetchall()
+    for name, path, at in files:
+        lines.append(f"{name}: {path} (stored {at:%Y-%m-%d %H:%M} UTC)")
+    if not files:
+        lines.append("no user files stored (built-in tables only)")
+    for source in ("builtin", "user"):
+        acc = con.execute("SELECT count(*) FROM config_accounts WHERE source = ?", [source]).fetchone()
+        ppl = con.execute("SELECT count(DISTINCT person) FROM config_people WHERE source = ?", [source]).fetchone()
+        own = con.execute("SELECT count(DISTINCT owner) FROM config_owner_status WHERE source = ?", [source]).fetchone()
+        lines.append(f"{source}: {acc[0] if acc else 0} listed accounts, {ppl[0] if ppl else 0} people with dated roles, "
+                     f"{own[0] if own else 0} owners with a standing")  # fmt: skip
+    return lines

@@ -56,14 +56,74 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
     except duckdb.Error:
         pass  # inside Jupyter DuckDB refuses to touch the setting without ipywidgets; harmless
     if not read_only:
-        from bzmine.store.config import load_builtin_accounts
+        from bzmine.store.config import load_builtin
 
         migrate(con)
-        load_builtin_accounts(con)
+        load_builtin(con)
         apply_views(con)
     else:
         check_schema(con, p)
     return con
+
+
+def require_db(path: str | Path) -> None:
+    """Only sync and parse create a database: every other command needs an existing one."""
+    p = str(path)
+    if p != ":memory:" and not Path(p).is_file():
+        raise SchemaError(f"no database at {p}; run `bzmine sync` first (or pass --db / set $BZMINE_DB)")
+
+
+def _current(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when the file's schema, views and built-in tables match this bzmine (nothing to refresh)."""
+    from bzmine.store.config import BUILTIN_FILES, _text
+
+    try:
+        have = con.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        views = _state(con, "views")
+        accounts = _state(con, "accounts")
+    except duckdb.Error:
+        return False
+    want = max(int(n.split("_", 1)[0]) for n, _ in _sql_files("migrations"))
+    files = _sql_files("views")
+    digest = _fingerprint([f"{n}\n{s}" for n, s in files])
+    builtin = hashlib.sha256("\0".join(_text(n) for n in BUILTIN_FILES).encode()).hexdigest()
+    return bool(have and have[0] == want and views == digest and accounts == builtin)
+
+
+def open_for_reading(path: str | Path) -> duckdb.DuckDBPyConnection:
+    """Open an existing database read-only, so readers never wait for a running sync.
+
+    When this bzmine's schema or views are newer than the file's, the file is upgraded first (a short
+    read-write open); if a sync holds it, the error says to rerun after the sync.
+    """
+    require_db(path)
+    con = connect(path, read_only=True) if _can_check(path) else None
+    if con is not None and _current(con):
+        return con
+    if con is not None:
+        con.close()
+    try:
+        connect(path).close()
+    except SchemaError as exc:
+        if "in use" in str(exc):
+            raise SchemaError(f"{path} needs a one-time upgrade for this bzmine but is in use by another process "
+                              "(a running `bzmine sync`?); run the command again when it has finished.") from None  # fmt: skip
+        raise
+    return connect(path, read_only=True)
+
+
+def _can_check(path: str | Path) -> bool:
+    try:
+        c = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return False
+    try:
+        c.execute("SELECT 1 FROM schema_migrations LIMIT 1")
+        return True
+    except duckdb.Error:
+        return False
+    finally:
+        c.close()
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:

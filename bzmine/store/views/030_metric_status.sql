@@ -9,10 +9,25 @@ SELECT
 FROM history_changes h, metric_params p
 WHERE h.field_name = 'status' AND h.changed_at <= p.as_of;
 
--- metric_bugs: bugs that exist at as_of (created at or before it), with their state at as_of.
--- Grain: bug. closed_at = the latest closing at or before as_of if the bug is closed at as_of, else null.
--- Status at as_of = the last change's added value, or the status before the first change (history), or the
--- current status when history has no status change.
+-- owner_status_at: each owner's standing at as_of (included | distrusted | unknown), from the owner table's dated
+-- events (bzmine/data/ca_owners.json; a user's aliases file replaces the built-in rows of the owners it lists).
+CREATE OR REPLACE VIEW owner_status_at AS
+WITH rows AS (
+    SELECT s.* FROM config_owner_status s
+    WHERE s.source = 'user' OR s.owner NOT IN (SELECT owner FROM config_owner_status WHERE source = 'user')
+)
+SELECT r.owner, arg_max(r.status, coalesce(r.valid_from, DATE '0001-01-01')) AS owner_status
+FROM rows r, metric_params p
+WHERE r.valid_from IS NULL OR r.valid_from <= CAST(p.as_of AS DATE)
+GROUP BY r.owner;
+
+-- metric_bugs: visible bugs that exist at as_of (created at or before it), with their state at as_of.
+-- Grain: bug. `ca` is the key of per-CA figures: the owner (grp 'owner', default) or the filed name (grp 'filed'),
+-- and null unless subject_kind = 'ca' (auditor, program, meta and unknown bugs enter no per-CA figure).
+-- Status at as_of = the last change's added value, or the status before the first change (history), or, when
+-- history has no status change: the current status, except that a bug resolved (cf_last_resolved) after as_of
+-- was open then ('NEW'). closed_at = the latest closing at or before as_of if the bug is closed at as_of, else
+-- cf_last_resolved when history has no closing (partial history), else null.
 CREATE OR REPLACE VIEW metric_bugs AS
 WITH last_change AS (
     SELECT bug_id, arg_max(added, (changed_at, seq, change_no)) AS status_at
@@ -22,16 +37,33 @@ WITH last_change AS (
     FROM history_changes h WHERE h.field_name = 'status' GROUP BY h.bug_id
 ), closings AS (
     SELECT bug_id, max(changed_at) AS last_closing FROM metric_status_changes WHERE is_closing GROUP BY bug_id
+), s AS (
+    SELECT
+        i.*, p.grp, cl.last_closing,
+        CASE WHEN lc.status_at IS NOT NULL THEN lc.status_at
+             WHEN fc.initial_status IS NOT NULL THEN fc.initial_status
+             WHEN i.status IN ('RESOLVED', 'VERIFIED', 'CLOSED') AND i.resolved_at > p.as_of THEN 'NEW'
+             ELSE i.status END AS status_at,
+        p.as_of
+    FROM incidents i
+    CROSS JOIN metric_params p
+    LEFT JOIN last_change lc USING (bug_id)
+    LEFT JOIN first_change fc USING (bug_id)
+    LEFT JOIN closings cl USING (bug_id)
+    WHERE i.opened_at <= p.as_of AND i.is_visible
 )
 SELECT
-    i.bug_id, i.ca, i.ca_raw, i.tags, i.opened_at, i.summary,
-    coalesce(lc.status_at, fc.initial_status, i.status) AS status_at,
-    coalesce(lc.status_at, fc.initial_status, i.status) NOT IN ('RESOLVED', 'VERIFIED', 'CLOSED') AS is_open,
-    CASE WHEN coalesce(lc.status_at, fc.initial_status, i.status) IN ('RESOLVED', 'VERIFIED', 'CLOSED')
-         THEN cl.last_closing END AS closed_at
-FROM incidents i
-CROSS JOIN metric_params p
-LEFT JOIN last_change lc USING (bug_id)
-LEFT JOIN first_change fc USING (bug_id)
-LEFT JOIN closings cl USING (bug_id)
-WHERE i.opened_at <= p.as_of AND i.is_visible;
+    s.bug_id,
+    CASE WHEN coalesce(s.subject_kind, 'ca') <> 'ca' THEN NULL
+         WHEN s.grp = 'filed' THEN s.ca ELSE coalesce(s.ca_owner, s.ca) END AS ca,
+    s.ca_raw, s.tags, s.opened_at, s.summary,
+    s.status_at,
+    s.status_at NOT IN ('RESOLVED', 'VERIFIED', 'CLOSED') AS is_open,
+    CASE WHEN s.status_at IN ('RESOLVED', 'VERIFIED', 'CLOSED')
+         THEN coalesce(s.last_closing, CASE WHEN s.resolved_at <= s.as_of THEN s.resolved_at END) END AS closed_at,
+    s.ca AS ca_filed, s.ca_owner, s.sub_ca,
+    coalesce(s.subject_kind, CASE WHEN s.ca IS NULL THEN 'unknown' ELSE 'ca' END) AS subject_kind,
+    CASE WHEN coalesce(s.subject_kind, 'ca') = 'ca' THEN coalesce(o.owner_status, 'unknown') END AS owner_status,
+    s.resolution
+FROM s
+LEFT JOIN owner_status_at o ON o.owner = s.ca_owner;

@@ -9,6 +9,8 @@
 --   community:    everyone else.
 -- Accounts "acting on a bug": comment authors, history actors and needinfo requestees, at or before as_of.
 -- Without e-mail addresses (anonymous sync), rule 2 cannot apply: roles fall back to account identity.
+-- Dated people (config_people) come first: root_program inside their period; outside it the listed-account and
+-- root-program-domain rules do not apply to them (someone who left Mozilla keeps a mozilla.com login in old data).
 CREATE OR REPLACE VIEW metric_assignees AS
 WITH changes AS (
     SELECT h.bug_id, h.changed_at, h.seq, h.change_no, h.removed, h.added
@@ -38,43 +40,78 @@ WHERE b.ca IS NOT NULL AND r.account LIKE '%@%'
   AND split_part(r.account, '@', 2) NOT IN (SELECT domain FROM config_domains);
 
 CREATE OR REPLACE VIEW metric_actors AS
-SELECT DISTINCT bug_id, account FROM (
-    SELECT c.bug_id, c.author AS account FROM comment_meta c, metric_params p WHERE c.created_at <= p.as_of
+SELECT bug_id, account, min(acted_at) AS first_at FROM (
+    SELECT c.bug_id, c.author AS account, c.created_at AS acted_at FROM comment_meta c, metric_params p WHERE c.created_at <= p.as_of
     UNION ALL
-    SELECT DISTINCT h.bug_id, h.who FROM history_changes h, metric_params p WHERE h.changed_at <= p.as_of
+    SELECT h.bug_id, h.who, h.changed_at FROM history_changes h, metric_params p WHERE h.changed_at <= p.as_of
     UNION ALL
-    SELECT h.bug_id, lower(unnest(regexp_extract_all(h.added, 'needinfo\?\(([^)]*)\)', 1)))
+    SELECT h.bug_id, lower(unnest(regexp_extract_all(h.added, 'needinfo\?\(([^)]*)\)', 1))), h.changed_at
     FROM history_changes h, metric_params p WHERE h.field_name = 'flagtypes.name' AND h.changed_at <= p.as_of
     UNION ALL
-    SELECT bug_id, account FROM metric_rule1
-) WHERE account IS NOT NULL AND account <> '';
+    SELECT bug_id, account, CAST(NULL AS TIMESTAMP) FROM metric_rule1
+) WHERE account IS NOT NULL AND account <> ''
+GROUP BY bug_id, account;
+
+-- metric_people: dated registry roles matched to the accounts acting on each bug (config_people, from
+-- bzmine/data/people.json and the user's roles file). A person matches by full account, by Bugzilla id or nick as
+-- the bugs' *_detail objects give them for that account, or by nick = the account itself when e-mails are hidden
+-- (no '@'). in_period: the account's first action on the bug (else the bug's opening) falls in [from, to).
+CREATE OR REPLACE VIEW metric_people AS
+WITH keys AS (
+    SELECT DISTINCT account, 'account' AS key_kind, account AS key FROM metric_actors
+    UNION SELECT DISTINCT account, 'nick', account FROM metric_actors WHERE account NOT LIKE '%@%'
+    UNION SELECT DISTINCT account, 'nick', nick FROM bug_accounts WHERE nick IS NOT NULL
+    UNION SELECT DISTINCT account, 'id', CAST(account_id AS VARCHAR) FROM bug_accounts WHERE account_id IS NOT NULL
+)
+SELECT a.bug_id, a.account,
+       bool_or((cp.valid_from IS NULL OR coalesce(a.first_at, b.opened_at) >= cp.valid_from)
+               AND (cp.valid_to IS NULL OR coalesce(a.first_at, b.opened_at) < cp.valid_to)) AS in_period,
+       first(cp.person) AS person, first(cp.program) AS program
+FROM metric_actors a
+JOIN metric_bugs b USING (bug_id)
+JOIN keys k ON k.account = a.account
+JOIN config_people cp ON cp.key_kind = k.key_kind AND cp.key = k.key
+GROUP BY a.bug_id, a.account;
 
 CREATE OR REPLACE VIEW roles AS
+WITH base AS (
+    SELECT
+        a.bug_id, a.account, pe.in_period, pe.person, pe.program,
+        bot.account IS NOT NULL OR regexp_matches(split_part(a.account, '@', 1), 'bot$') AS is_bot,
+        bot.account IS NOT NULL AS listed_bot,
+        rp.account IS NOT NULL AS listed_rp,
+        split_part(a.account, '@', 2) IN (SELECT domain FROM config_domains WHERE kind = 'root_program')
+            AND a.account NOT IN (SELECT account FROM config_accounts WHERE role = 'placeholder') AS rp_domain,
+        u.account IS NOT NULL AS listed_ca, r1.account IS NOT NULL AS assignee, d.domain IS NOT NULL AS ca_domain
+    FROM metric_actors a
+    JOIN metric_bugs b USING (bug_id)
+    LEFT JOIN (SELECT DISTINCT account FROM config_accounts WHERE role = 'bot') bot ON bot.account = a.account
+    LEFT JOIN (SELECT DISTINCT account FROM config_accounts WHERE role = 'root_program') rp ON rp.account = a.account
+    LEFT JOIN metric_rule1 r1 ON r1.bug_id = a.bug_id AND r1.account = a.account
+    LEFT JOIN metric_ca_domains d ON d.ca = b.ca AND d.domain = split_part(a.account, '@', 2) AND a.account LIKE '%@%'
+    LEFT JOIN (SELECT DISTINCT account, ca FROM config_accounts WHERE role = 'ca') u
+           ON u.account = a.account AND (u.ca = b.ca OR u.ca = b.ca_filed OR u.ca = b.ca_owner)
+    LEFT JOIN metric_people pe ON pe.bug_id = a.bug_id AND pe.account = a.account
+)
 SELECT
-    a.bug_id, a.account,
+    bug_id, account,
     CASE
-        WHEN bot.account IS NOT NULL OR regexp_matches(split_part(a.account, '@', 1), 'bot$') THEN 'bot'
-        WHEN rp.account IS NOT NULL
-          OR (split_part(a.account, '@', 2) IN (SELECT domain FROM config_domains WHERE kind = 'root_program')
-              AND a.account NOT IN (SELECT account FROM config_accounts WHERE role = 'placeholder')) THEN 'root_program'
-        WHEN r1.account IS NOT NULL OR d.domain IS NOT NULL OR u.account IS NOT NULL THEN 'ca'
+        WHEN is_bot THEN 'bot'
+        WHEN in_period THEN 'root_program'
+        WHEN person IS NULL AND (listed_rp OR rp_domain) THEN 'root_program'
+        WHEN listed_ca OR assignee OR ca_domain THEN 'ca'
         ELSE 'community'
     END AS role,
     CASE
-        WHEN bot.account IS NOT NULL THEN 'listed bot'
-        WHEN regexp_matches(split_part(a.account, '@', 1), 'bot$') THEN 'name ends in bot'
-        WHEN rp.account IS NOT NULL THEN 'listed root program account'
-        WHEN split_part(a.account, '@', 2) IN (SELECT domain FROM config_domains WHERE kind = 'root_program')
-             AND a.account NOT IN (SELECT account FROM config_accounts WHERE role = 'placeholder') THEN 'root program domain'
-        WHEN u.account IS NOT NULL THEN 'listed for this CA (roles file)'
-        WHEN r1.account IS NOT NULL THEN 'assignee of this bug'
-        WHEN d.domain IS NOT NULL THEN 'domain of an assignee on a bug of this CA'
+        WHEN listed_bot THEN 'listed bot'
+        WHEN is_bot THEN 'name ends in bot'
+        WHEN in_period THEN 'root program staff then (' || person || ', ' || coalesce(program, 'root program') || ')'
+        WHEN person IS NULL AND listed_rp THEN 'listed root program account'
+        WHEN person IS NULL AND rp_domain THEN 'root program domain'
+        WHEN listed_ca THEN 'listed for this CA (roles file)'
+        WHEN assignee THEN 'assignee of this bug'
+        WHEN ca_domain THEN 'domain of an assignee on a bug of this CA'
+        WHEN person IS NOT NULL THEN 'not root program staff then (' || person || ')'
         ELSE 'none of the above'
     END AS why
-FROM metric_actors a
-JOIN metric_bugs b USING (bug_id)
-LEFT JOIN (SELECT DISTINCT account FROM config_accounts WHERE role = 'bot') bot ON bot.account = a.account
-LEFT JOIN (SELECT DISTINCT account FROM config_accounts WHERE role = 'root_program') rp ON rp.account = a.account
-LEFT JOIN metric_rule1 r1 ON r1.bug_id = a.bug_id AND r1.account = a.account
-LEFT JOIN metric_ca_domains d ON d.ca = b.ca AND d.domain = split_part(a.account, '@', 2) AND a.account LIKE '%@%'
-LEFT JOIN (SELECT DISTINCT account, ca FROM config_accounts WHERE role = 'ca') u ON u.account = a.account AND u.ca = b.ca;
+FROM base;

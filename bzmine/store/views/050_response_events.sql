@@ -1,5 +1,6 @@
 -- metric_status_timeline: per bug, the status in force from each instant on (all changes stamped at one
--- second applied together, P0) and the open-period number (closings + reopenings so far).
+-- second applied together, P0) and the open-period number (closings + reopenings so far). Without any status
+-- change in history, a bug closed now with a cf_last_resolved is open until then and closed from then on.
 CREATE OR REPLACE VIEW metric_status_timeline AS
 WITH per_second AS (
     SELECT bug_id, changed_at AS valid_from, arg_max(added, (seq, change_no)) AS status,
@@ -9,12 +10,20 @@ WITH per_second AS (
     SELECT bug_id, arg_min(removed, (changed_at, seq, change_no)) AS status
     FROM history_changes WHERE field_name = 'status' GROUP BY bug_id
 ), initial AS (
-    SELECT b.bug_id, TIMESTAMP '1970-01-01' AS valid_from, coalesce(f.status, i.status) AS status, 0 AS transitions
+    -- no status history but a cf_last_resolved: open from the start, closed at cf_last_resolved (partial history)
+    SELECT b.bug_id, TIMESTAMP '1970-01-01' AS valid_from,
+           CASE WHEN f.status IS NULL AND i.status IN ('RESOLVED', 'VERIFIED', 'CLOSED') AND i.resolved_at IS NOT NULL
+                THEN 'NEW' ELSE coalesce(f.status, i.status) END AS status, 0 AS transitions
     FROM metric_bugs b JOIN incidents i USING (bug_id) LEFT JOIN first_status f USING (bug_id)
+), fallback_close AS (
+    SELECT i.bug_id, i.resolved_at AS valid_from, i.status, 1 AS transitions
+    FROM metric_bugs b JOIN incidents i USING (bug_id) CROSS JOIN metric_params p
+    WHERE i.status IN ('RESOLVED', 'VERIFIED', 'CLOSED') AND i.resolved_at <= p.as_of
+      AND i.bug_id NOT IN (SELECT bug_id FROM first_status)
 )
 SELECT bug_id, valid_from, status, status NOT IN ('RESOLVED', 'VERIFIED', 'CLOSED') AS is_open,
        sum(transitions) OVER (PARTITION BY bug_id ORDER BY valid_from) AS period_no
-FROM (SELECT * FROM initial UNION ALL SELECT * FROM per_second);
+FROM (SELECT * FROM initial UNION ALL SELECT * FROM per_second UNION ALL SELECT * FROM fallback_close);
 
 -- metric_comments: comments at or before as_of with the author's role and the bug's state at that second.
 CREATE OR REPLACE VIEW metric_comments AS
@@ -56,6 +65,9 @@ WITH ranked AS (
     GROUP BY bug_id, period_no, ca_before
 ), closings AS (
     SELECT bug_id, changed_at FROM metric_status_changes WHERE is_closing
+    UNION ALL  -- partial history: the closing cf_last_resolved stands for (metric_bugs.closed_at)
+    SELECT bug_id, closed_at FROM metric_bugs
+    WHERE closed_at IS NOT NULL AND bug_id NOT IN (SELECT bug_id FROM metric_status_changes WHERE is_closing)
 ), q AS (
     SELECT qs.bug_id, 'question' AS kind, qs.asked_at, qs.asked_by, qs.asker_role,
            a.created_at AS ca_answer_at, a.author AS ca_answer_by,

@@ -5,6 +5,7 @@
 --   superseded - the date changes or is removed first;
 --   closed     - the bug closes first;
 -- otherwise: pending while end_of_d > as_of; missed once end_of_d passed with the bug open.
+-- A closing is a status change to a closed status, or (history partial) the bug's closed_at from metric_bugs.
 -- Ties at one second go to the CA (met). days_late (missed only) = (first ca comment after end_of_d, or the
 -- closure, or as_of, whichever comes first) - end_of_d, in days; answered_late_at is that ca comment.
 CREATE OR REPLACE VIEW update_obligations AS
@@ -27,13 +28,14 @@ WITH wb AS (
             AND c.created_at > s.set_at AND c.created_at <= s.end_of_d) AS met_at,
         (SELECT min(x.changed_at) FROM changes x WHERE x.bug_id = s.bug_id
             AND x.changed_at > s.set_at AND x.changed_at <= s.end_of_d) AS superseded_at,
-        (SELECT min(cl.changed_at) FROM metric_status_changes cl WHERE cl.bug_id = s.bug_id AND cl.is_closing
-            AND cl.changed_at > s.set_at AND cl.changed_at <= s.end_of_d) AS closed_at,
+        coalesce((SELECT min(cl.changed_at) FROM metric_status_changes cl WHERE cl.bug_id = s.bug_id AND cl.is_closing
+            AND cl.changed_at > s.set_at AND cl.changed_at <= s.end_of_d),
+            CASE WHEN bb.closed_at > s.set_at AND bb.closed_at <= s.end_of_d THEN bb.closed_at END) AS closed_at,
         (SELECT min(c.created_at) FROM metric_comments c WHERE c.bug_id = s.bug_id AND c.role = 'ca'
             AND c.created_at > s.end_of_d) AS late_answer_at,
-        (SELECT min(cl.changed_at) FROM metric_status_changes cl WHERE cl.bug_id = s.bug_id AND cl.is_closing
-            AND cl.changed_at > s.end_of_d) AS later_closing_at
-    FROM starts s CROSS JOIN metric_params p
+        coalesce((SELECT min(cl.changed_at) FROM metric_status_changes cl WHERE cl.bug_id = s.bug_id AND cl.is_closing
+            AND cl.changed_at > s.end_of_d), CASE WHEN bb.closed_at > s.end_of_d THEN bb.closed_at END) AS later_closing_at
+    FROM starts s CROSS JOIN metric_params p JOIN metric_bugs bb ON bb.bug_id = s.bug_id
 ), st AS (
     SELECT *,
         CASE

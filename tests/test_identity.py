@@ -1,0 +1,206 @@
+"""Who a bug is about and who speaks: summary forms, owners, dated roles, stored user files, --ca matching."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from bzmine import metrics as M
+from bzmine.cli import cli
+from bzmine.parse.ca import ca_key, load_aliases, parse_ca
+from tests.conftest import realdata
+from tests.helpers import build_db, mk_bug, user
+
+TABLE = load_aliases()
+
+
+@pytest.mark.parametrize(
+    "summary,kind,raw,filed,owner,sub",
+    [
+        ("DigiCert / ABB: Delayed revocation", "ca", "DigiCert / ABB", "DigiCert", "DigiCert", "ABB"),
+        ("QuoVadis / Siemens: OCSP issue", "ca", "QuoVadis / Siemens", "QuoVadis", "DigiCert", "Siemens"),
+        ("PKIoverheid / QuoVadis: late CRL", "ca", "PKIoverheid / QuoVadis", "PKIoverheid",
+         "Government of The Netherlands, PKIoverheid (Logius)", "QuoVadis"),
+        ("Staat der Nederlandend / PKIoverheid: something", "ca", "Staat der Nederlandend / PKIoverheid", "PKIoverheid",
+         "Government of The Netherlands, PKIoverheid (Logius)", None),
+        ("Asseco DS / Certum: CRL", "ca", "Asseco DS / Certum", "Asseco DS / Certum", "Asseco Data Systems S.A.", None),
+        ("T-Systems / DFN-PKI: audit", "ca", "T-Systems / DFN-PKI", "T-Systems", "Deutsche Telekom Security GmbH", None),
+        ("DFN-PKI: OCSP/CRL inconsistencies", "ca", "DFN-PKI", "DFN-PKI", "Deutsche Telekom Security GmbH", "DFN-PKI"),
+        ("NETLOCK - Unavailability of the document repository", "ca", "NETLOCK", "NETLOCK", "NETLOCK Ltd.", None),
+        ("Sectigo \u2013 wrong OID in EV certificates", "ca", "Sectigo", "Sectigo", "Sectigo", None),
+        ("Comodo CA: Mis-issued certificates", "ca", "Comodo CA", "Comodo", "Sectigo", None),
+        ("eMudhra emSign PKI Services: CPS typo", "ca", "eMudhra emSign PKI Services", "eMudhra",
+         "eMudhra Technologies Limited", None),
+        ("SecureTrust: CRL", "ca", "SecureTrust", "SecureTrust", "Viking Cloud, Inc.", None),
+        ("Taiwan-CA: late audit", "ca", "Taiwan-CA", "TWCA", "Taiwan-CA Inc. (TWCA)", None),
+        ("Microsoft DSRE PKI: OCSP", "ca", "Microsoft DSRE PKI", "Microsoft DSRE PKI", "Microsoft Corporation", None),
+        ("Northwind Trust: bad serials", "ca", "Northwind Trust", None, None, None),  # unknown CA: owner set in parse
+        ("Ernst & Young Poland: KIR OCSP unknown status", "auditor", "Ernst & Young Poland", None, None, None),
+        ("KPMG Korea: audit concerns", "auditor", "KPMG Korea", None, None, None),
+        ("Distrust the WebTrust Audit of Deloitte Anjin South Korea", "auditor", None, None, None, None),
+        ("Root CAs operated by Government Entities in Firefox", "program", None, None, None, None),
+        ("[meta] Delayed Revocation", "meta", None, None, None, None),
+        ("Possible mis-issued cert for alleged phishing site", "unknown", None, None, None, None),
+        ("Some CA - text with a dash but an unknown name", "unknown", None, None, None, None),
+    ],
+)
+def test_summary_forms(summary: str, kind: str, raw: str | None, filed: str | None, owner: str | None,
+                       sub: str | None) -> None:  # fmt: skip
+    got = parse_ca(summary, TABLE)
+    assert (got.subject_kind, got.raw, got.name, got.owner, got.sub_ca) == (kind, raw, filed, owner, sub)
+
+
+def test_owner_status_is_dated() -> None:
+    from bzmine.parse.ca import owner_status
+
+    entry = next(e for e in TABLE.owners if e["owner"] == "TrustCor Systems")
+    assert owner_status(entry, "2022-11-29") == "included"
+    assert owner_status(entry, "2022-11-30") == "distrusted"
+    unknown = next(e for e in TABLE.owners if e["owner"] == "Visa")
+    assert owner_status(unknown, "2030-01-01") == "unknown"
+
+
+# people: Wayne Thayer's Fastly account spoke for Mozilla until 2020-09-01, and is community afterwards
+WAYNE = "wthayer@fastly.example"
+CA = "compliance@acme.example"
+BUGS = [
+    mk_bug(11, "Comodo CA: old problem", "2019-03-01T00:00:00Z", CA, CA, comments=[
+        (CA, "2019-03-01T00:00:00Z", "Preliminary report."),
+        (WAYNE, "2019-03-02T00:00:00Z", "Please explain the root cause."),  # root program then: a request
+    ]),
+    mk_bug(12, "Sectigo: new problem", "2022-03-01T00:00:00Z", CA, CA, comments=[
+        (CA, "2022-03-01T00:00:00Z", "Preliminary report."),
+        (WAYNE, "2022-03-02T00:00:00Z", "Out of curiosity: which profile?"),  # community by then
+    ]),
+    mk_bug(13, "TrustCor: delayed revocation", "2022-06-01T00:00:00Z", "t@trustcor.example", "t@trustcor.example"),
+    mk_bug(14, "[meta] Delayed Revocation", "2022-06-01T00:00:00Z", "x@mozilla.com", "nobody@mozilla.org"),
+    mk_bug(15, "KPMG Korea: audit concerns", "2022-06-01T00:00:00Z", "x@mozilla.com", "nobody@mozilla.org"),
+]
+BUGS[0]["creator_detail"] = BUGS[0]["assigned_to_detail"] = user(CA)
+BUGS[0]["cc_detail"] = [user(WAYNE, nick="wthayer")]  # the nick is what identifies the person
+
+
+@pytest.fixture(scope="module")
+def con(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
+    return build_db(tmp_path_factory.mktemp("id") / "id.duckdb", BUGS)
+
+
+def test_same_person_root_program_before_end_date_community_after(con: duckdb.DuckDBPyConnection) -> None:
+    M.snapshot(con, "2023-01-01")
+    roles = dict(((b, r), (role, why)) for b, r, role, why in con.execute("SELECT bug_id, account, role, why FROM roles").fetchall())
+    assert roles[(11, WAYNE)][0] == "root_program" and "Wayne Thayer" in roles[(11, WAYNE)][1]
+    assert roles[(12, WAYNE)] == ("community", "not root program staff then (Wayne Thayer)")
+    asked = con.execute("SELECT bug_id, asker_role FROM response_events ORDER BY bug_id").fetchall()
+    assert asked == [(11, "root_program"), (12, "community")]
+
+
+def test_owner_grouping_and_subject_kinds(con: duckdb.DuckDBPyConnection) -> None:
+    card = M.scorecard(con, "2023-01-01")
+    assert sorted(card["ca"]) == ["Sectigo", "TrustCor Systems"]  # Comodo counts for Sectigo; meta/auditor left out
+    assert int(card.set_index("ca").loc["Sectigo", "bugs_total"]) == 2
+    filed = M.scorecard(con, "2023-01-01", group="filed")
+    assert sorted(filed["ca"]) == ["Comodo", "Sectigo", "TrustCor"]
+    by_status = M.trends(con, "2023-01-01", "year", "owner_status")
+    assert by_status.loc["2022", "distrusted"] == 1 and by_status.loc["2022", "included"] == 1
+    assert by_status.loc["2022", "(meta)"] == 1 and by_status.loc["2022", "(auditor)"] == 1
+    before = M.trends(con, "2022-11-29", "year", "owner_status")
+    assert before.loc["2022", "included"] == 2  # TrustCor was distrusted on 2022-11-30
+
+
+def test_ca_names_resolve_case_insensitively_and_by_alias(con: duckdb.DuckDBPyConnection) -> None:
+    assert M.resolve_cas(con, ["comodo"]) == ["Sectigo"]
+    assert M.resolve_cas(con, ["SECTIGO"], group="filed") == ["Comodo", "Sectigo"]  # an owner stands for its names
+    assert M.resolve_cas(con, ["trustcor systems inc."]) == ["TrustCor Systems"]
+    with pytest.raises(Exception, match=r"no CA named 'Sectgo'.*did you mean 'Sectigo'"):
+        M.resolve_cas(con, ["Sectgo"])
+
+
+@pytest.mark.parametrize("command", [["scorecard"], ["due"], ["trends"], ["trends", "--by", "ca"], ["report", "--out", "OUT"]])
+def test_unknown_ca_fails_in_every_command(command: list[str], con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    db = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+    args = [str(tmp_path / "r") if a == "OUT" else a for a in command]
+    res = CliRunner().invoke(cli, [*args, "--db", db, "--ca", "Sectgo", "--as-of", "2023-01-01"])
+    assert res.exit_code == 1, res.output
+    assert "no CA named 'Sectgo'" in res.output and "did you mean 'Sectigo'" in res.output
+
+
+def test_user_files_are_stored_and_survive_a_full_sync(make_server: Any, tmp_path: Path) -> None:
+    srv = make_server()
+    db = tmp_path / "u.duckdb"
+    run = CliRunner()
+    res = run.invoke(cli, ["sync", "--url", srv.url, "--db", str(db), "-q", "--no-cache"])
+    assert res.exit_code == 0, res.output
+    con = duckdb.connect(str(db), read_only=True)
+    some = con.execute("SELECT ca, ca_owner FROM incidents WHERE subject_kind = 'ca' ORDER BY bug_id LIMIT 1").fetchone()
+    con.close()
+    aliases = tmp_path / "aliases.json"
+    aliases.write_text(json.dumps({"owners": [{"owner": "Umbrella Holdings", "names": {some[0]: []}}]}))
+    roles = tmp_path / "roles.json"
+    roles.write_text(json.dumps({"people": [{"name": "Rita Reviewer", "nicks": ["rita"], "roles": [
+        {"role": "root_program", "program": "Apple", "from": "2020-01-01", "to": None}]}]}))
+    assert run.invoke(cli, ["config", "aliases", str(aliases), "--db", str(db)]).exit_code == 0
+    assert run.invoke(cli, ["config", "roles", str(roles), "--db", str(db)]).exit_code == 0
+    res = run.invoke(cli, ["sync", "--url", srv.url, "--db", str(db), "-q", "--no-cache", "--full"])
+    assert res.exit_code == 0, res.output
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT DISTINCT ca_owner FROM incidents WHERE ca = ?", [some[0]]).fetchall() == [("Umbrella Holdings",)]
+    assert con.execute("SELECT count(*) FROM config_people WHERE source = 'user' AND key = 'rita'").fetchone() == (1,)
+    con.close()
+    shown = run.invoke(cli, ["config", "show", "--db", str(db)])
+    assert "aliases: " + str(aliases) in shown.output and "roles: " + str(roles) in shown.output
+    assert run.invoke(cli, ["config", "reset", "--db", str(db)]).exit_code == 0
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM incidents WHERE ca_owner = 'Umbrella Holdings'").fetchone() == (0,)
+    con.close()
+
+
+@pytest.mark.parametrize("content,message", [
+    ("{not json", "line 1: not valid JSON"),
+    ('{"owners": [{"names": {}}]}', "owners entry 1 needs an 'owner'"),
+    ('{"owners": [{"owner": "X", "names": {"X": "Y"}}]}', "spellings of 'X' must be a list"),
+    ('[1, 2]', "must be a JSON object"),
+])
+def test_bad_aliases_file_is_one_line(content: str, message: str, con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    db = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+    f = tmp_path / "a.json"
+    f.write_text(content)
+    res = CliRunner().invoke(cli, ["config", "aliases", str(f), "--db", str(tmp_path / "missing.duckdb")])
+    assert res.exit_code == 1 and "no database at" in res.output
+    copy = tmp_path / "c.duckdb"
+    import shutil
+
+    con.execute("CHECKPOINT")
+    shutil.copy(db, copy)
+    res = CliRunner().invoke(cli, ["config", "aliases", str(f), "--db", str(copy)])
+    assert res.exit_code == 1 and message in res.output and "Traceback" not in res.output, res.output
+
+
+@pytest.mark.realdata
+def test_real_bugs_owner_agreement_with_the_observatory_mapping() -> None:
+    """Our owners against a third-party hand-made mapping (read here, never shipped): under 1 % differ once the
+    documented policy differences are set aside (docs/ca-identity.md); under 0.3 % of bugs name no subject."""
+    folder = realdata("webpki-observatory")
+    bugs = json.loads((folder / "bugs_raw.json").read_text(encoding="utf-8"))
+    mapping = json.loads((folder / "bugzilla_ca_mappings.json").read_text(encoding="utf-8"))["mappings"]
+    deliberate = {"Swisscom"}  # docs/ca-identity.md: Swisscom's own roots, not SwissSign's
+    compared = differ = unknown = 0
+    for b in bugs:
+        got = parse_ca(b["summary"], TABLE)
+        if got.subject_kind == "unknown":
+            unknown += 1
+        if got.subject_kind != "ca" or got.raw is None:
+            continue
+        theirs = mapping.get(b["summary"].split(":", 1)[0].strip())
+        if not theirs or not theirs.get("ccadb_owner") or got.raw in deliberate:
+            continue
+        compared += 1
+        mine = got.owner or got.name or got.raw
+        differ += ca_key(mine) != ca_key(theirs["ccadb_owner"])
+    assert compared > 1400
+    assert differ / compared < 0.01, (differ, compared)
+    assert unknown / len(bugs) < 0.003, unknown
