@@ -23,7 +23,7 @@ import requests
 
 from bzmine.config import Settings
 from bzmine.errors import FetchError, RateLimitedError
-from bzmine.http import USER_AGENT, make_session
+from bzmine.http import USER_AGENT, make_session, protect_key
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,7 @@ class BugzillaClient:
             self._retry_connect(exc)
         self.session.headers["User-Agent"] = USER_AGENT  # python-bugzilla overwrites it
         if self.settings.api_key:
+            protect_key(self.session, self.settings.rest_url)
             self.session.headers["X-BUGZILLA-API-KEY"] = self.settings.api_key
         q = self.bz.build_query(product=list(self.settings.products), component=list(self.settings.components))
         # build_query always appends "id" to include_fields; we choose fields per request

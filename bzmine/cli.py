@@ -20,17 +20,55 @@ F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_DB = "data/bzmine.duckdb"
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that cleanup (transactions, run records) happens as for Ctrl-C."""
+
+
+def _on_sigterm(*_: Any) -> None:
+    raise _Terminated()
+
+
 def _boundary(fn: F) -> F:
-    """Turn BzmineError into a one-line message and exit 1; other errors keep their traceback."""
+    """The one error boundary: a known error is one line and exit 1; Ctrl-C exits 130 and SIGTERM 143 with one
+    line; anything else is a bzmine bug, said so in one line (the traceback with -v)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        except ValueError:  # not the main thread (tests, notebooks): keep the default handler
+            previous = None
+        try:
             return fn(*args, **kwargs)
         except BzmineError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(_one_line(str(exc))) from None
+        except KeyboardInterrupt as exc:
+            code = 143 if isinstance(exc, _Terminated) else 130
+            click.echo(f"{'terminated' if code == 143 else 'interrupted'}: work committed so far is kept; "
+                       "run the same command again to finish it", err=True)  # fmt: skip
+            sys.exit(code)
+        except click.exceptions.Exit:
+            raise
+        except OSError as exc:
+            raise click.ClickException(_one_line(f"{exc.strerror or exc} ({exc.filename or 'no file'})")) from None
+        except Exception as exc:
+            if logging.getLogger().isEnabledFor(logging.INFO):
+                logging.getLogger("bzmine").exception("unexpected error")
+            raise click.ClickException(_one_line(
+                f"unexpected {type(exc).__name__}: {exc}. This is a bzmine bug: please report it with the command "
+                "you ran (rerun with -v for the traceback)")) from None  # fmt: skip
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _one_line(text: str) -> str:
+    """One line, no control characters (server or bug text may be inside)."""
+    import re
+
+    return re.sub(r"[\x00-\x1f\x7f-\x9f]+", " ", text).strip()
 
 
 def db_option(fn: F) -> F:
@@ -205,6 +243,7 @@ def parse(db: str, full: bool, aliases: str | None, roles: str | None, quiet: bo
 @cli.command("parse-report")
 @click.argument("source", type=click.File("r", encoding="utf-8", errors="replace"))
 @click.option("--compact", is_flag=True, help="One line of JSON instead of indented output.")
+@_boundary
 def parse_report(source: Any, compact: bool) -> None:
     """Parse one text (a comment, or a pasted bug page; `-` for stdin) and print what was found as JSON.
 
@@ -236,10 +275,12 @@ def _clean(df: Any) -> Any:
     """Bug-derived text without control characters (terminal escapes), for terminal tables only."""
     import re
 
+    import pandas as pd
+
     bad = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
     out = df.copy()
     for col in out.columns:
-        if out[col].dtype == object:
+        if not pd.api.types.is_numeric_dtype(out[col]) and not pd.api.types.is_datetime64_any_dtype(out[col]):
             out[col] = out[col].map(lambda v: bad.sub("?", v) if isinstance(v, str) else v)
     out.columns = [bad.sub("?", str(c)) for c in out.columns]
     return out

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 import requests_cache
@@ -27,6 +29,41 @@ def _is_json_success(response: requests.Response) -> bool:
     except ValueError:
         return False
     return isinstance(body, dict) and not body.get("error")
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with the default port filled in: what "the same origin" compares."""
+    u = urlsplit(url)
+    port = u.port or {"http": 80, "https": 443}.get(u.scheme)
+    return (u.scheme.lower(), (u.hostname or "").lower(), port)
+
+
+def is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def protect_key(session: requests.Session, base_url: str) -> None:
+    """Send the API key only to the configured origin: a redirect to another scheme, host or port loses it.
+
+    requests strips `Authorization` on such redirects but keeps custom headers such as X-BUGZILLA-API-KEY.
+    """
+    home = origin(base_url)
+    plain = session.rebuild_auth
+
+    def rebuild_auth(prepared: requests.PreparedRequest, response: requests.Response) -> None:
+        plain(prepared, response)
+        if origin(prepared.url or "") != home:
+            for name in list(prepared.headers):
+                if name.lower() in ("x-bugzilla-api-key", "x-bugzilla-token"):
+                    del prepared.headers[name]
+
+    session.rebuild_auth = rebuild_auth  # type: ignore[method-assign]
 
 
 def make_session(cache_path: str | None) -> requests.Session:

@@ -3,22 +3,44 @@
 Colours come from Okabe & Ito's colour-blind-safe palette; per-CA charts are horizontal with a height
 that grows with the number of CAs, so 60 CA names never overlap. Every function accepts an empty
 DataFrame and returns a figure that says there is no data.
+
+Figures are built without pyplot (no backend is chosen or forced): the CLI writes them with `savefig`, and in
+Jupyter a returned Figure shows inline once. Bug-derived text (CA names, tags) is drawn as plain text, never
+as mathtext, so a `$` in a summary cannot break a plot.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import matplotlib
+import matplotlib.ticker
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # no display needed; figures are written to files
-
-import matplotlib.pyplot as plt  # noqa: E402
-import matplotlib.ticker  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+F = TypeVar("F", bound=Callable[..., Any])
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
 SEVEN_DAYS_H = 168.0
+
+
+def _plain_text(fn: F) -> F:
+    """Build the figure with mathtext off: labels come from bug text, which anyone can write."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with matplotlib.rc_context({"text.parse_math": False}):
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _subplots(figsize: tuple[float, float]) -> tuple[Figure, Any]:
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots()
 
 
 def _colors(n: int) -> list[str]:
@@ -26,8 +48,9 @@ def _colors(n: int) -> list[str]:
     return [OKABE_ITO[i % len(OKABE_ITO)] for i in range(n)]
 
 
+@_plain_text
 def _empty(title: str) -> Figure:
-    fig, ax = plt.subplots(figsize=(7, 2.5))
+    fig, ax = _subplots(figsize=(7, 2.5))
     ax.set_title(title)
     ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes, fontsize=12, color="#555555")
     ax.set_axis_off()
@@ -38,6 +61,7 @@ def _height(n: int, per: float = 0.28, base: float = 1.6) -> float:
     return max(3.0, base + per * n)
 
 
+@_plain_text
 def plot_incidents_per_year(counts: pd.DataFrame, top: int = 7) -> Figure:
     """Stacked bars: bugs opened per year by whiteboard tag (the `top` most common tags, the rest as 'other').
 
@@ -55,7 +79,7 @@ def plot_incidents_per_year(counts: pd.DataFrame, top: int = 7) -> Figure:
     plot = df[keep].copy()
     if len(order) > top:
         plot["other"] = df[order[top:]].sum(axis=1)
-    fig, ax = plt.subplots(figsize=(9, 4.5))
+    fig, ax = _subplots(figsize=(9, 4.5))
     bottom = np.zeros(len(plot))
     colors = _colors(len(keep)) + (["#9a9a9a"] if "other" in plot.columns else [])
     for col, color in zip(plot.columns, colors, strict=True):
@@ -69,6 +93,7 @@ def plot_incidents_per_year(counts: pd.DataFrame, top: int = 7) -> Figure:
     return fig
 
 
+@_plain_text
 def plot_response_times(events: pd.DataFrame, max_cas: int = 60) -> Figure:
     """Box plot per CA of hours to answer (answered requests), log scale, with the 7-day line."""
     title = "Time for CAs to answer questions and needinfos"
@@ -80,8 +105,8 @@ def plot_response_times(events: pd.DataFrame, max_cas: int = 60) -> Figure:
     med = ans.groupby("ca")["response_hours"].median().sort_values()
     cas = list(med.index[:max_cas])
     data = [ans.loc[ans["ca"] == ca, "response_hours"].clip(lower=0.1).to_numpy() for ca in cas]
-    fig, ax = plt.subplots(figsize=(9, _height(len(cas))))
-    ax.boxplot(data, vert=False, tick_labels=cas, showfliers=True, patch_artist=True,
+    fig, ax = _subplots(figsize=(9, _height(len(cas))))
+    ax.boxplot(data, orientation="horizontal", tick_labels=cas, showfliers=True, patch_artist=True,
                boxprops={"facecolor": "#56B4E9", "alpha": 0.6}, medianprops={"color": "#000000"},
                flierprops={"markersize": 3, "markerfacecolor": "#555555"})  # fmt: skip
     ax.axvline(SEVEN_DAYS_H, color="#D55E00", linestyle="--", linewidth=1.2, label="7 days")
@@ -95,13 +120,14 @@ def plot_response_times(events: pd.DataFrame, max_cas: int = 60) -> Figure:
     return fig
 
 
+@_plain_text
 def plot_within_7d_share(yearly: pd.DataFrame) -> Figure:
     """Share of requests answered within 7 days, per year the bug was opened."""
     title = "Requests answered within 7 days, by year opened"
     if yearly is None or yearly.empty or yearly["share_within_7d"].isna().all():
         return _empty(title)
     df = yearly.dropna(subset=["share_within_7d"])
-    fig, ax = plt.subplots(figsize=(8, 3.8))
+    fig, ax = _subplots(figsize=(8, 3.8))
     ax.bar(df["year"].astype(str), 100 * df["share_within_7d"], color="#009E73")
     for x, (v, n) in enumerate(zip(df["share_within_7d"], df["requests"], strict=True)):
         ax.text(x, 100 * v + 1, f"{100 * v:.0f}%\n(n={n})", ha="center", va="bottom", fontsize=7)
@@ -113,6 +139,7 @@ def plot_within_7d_share(yearly: pd.DataFrame) -> Figure:
     return fig
 
 
+@_plain_text
 def plot_action_items(card: pd.DataFrame, max_cas: int = 60) -> Figure:
     """Open and overdue action items per CA (bugs open at as_of)."""
     title = "Open and overdue action items per CA"
@@ -124,7 +151,7 @@ def plot_action_items(card: pd.DataFrame, max_cas: int = 60) -> Figure:
         return _empty(title)
     df = df.sort_values(["open_action_items", "ca"], ascending=[True, False]).tail(max_cas)
     y = np.arange(len(df))
-    fig, ax = plt.subplots(figsize=(8, _height(len(df))))
+    fig, ax = _subplots(figsize=(8, _height(len(df))))
     ax.barh(y + 0.2, df["open_action_items"], height=0.4, color="#0072B2", label="open")
     ax.barh(y - 0.2, df["overdue_action_items"], height=0.4, color="#D55E00", label="overdue")
     ax.set_yticks(y, df["ca"], fontsize=8)
@@ -135,6 +162,7 @@ def plot_action_items(card: pd.DataFrame, max_cas: int = 60) -> Figure:
     return fig
 
 
+@_plain_text
 def plot_time_to_close(bugs: pd.DataFrame, as_of: pd.Timestamp | None = None) -> Figure:
     """Share of bugs still open t days after opening, one curve per year opened (Kaplan-Meier, censored at as_of)."""
     title = "Bugs still open after t days, by year opened"
@@ -147,7 +175,7 @@ def plot_time_to_close(bugs: pd.DataFrame, as_of: pd.Timestamp | None = None) ->
                        (at - pd.to_datetime(df["opened_at"])).dt.total_seconds() / 86400)  # fmt: skip
     df["event"] = df["days_to_close"].notna()
     years = sorted(df["year"].unique())[-8:]
-    fig, ax = plt.subplots(figsize=(8, 4.2))
+    fig, ax = _subplots(figsize=(8, 4.2))
     for year, color in zip(years, _colors(len(years)), strict=True):
         g = df[df["year"] == year].sort_values("t")
         n = len(g)
@@ -171,6 +199,7 @@ def plot_time_to_close(bugs: pd.DataFrame, as_of: pd.Timestamp | None = None) ->
     return fig
 
 
+@_plain_text
 def plot_ca_vs_peers(compare: pd.DataFrame, ca: str) -> Figure:
     """One CA's percentile among peers for each figure (higher is better; 50 = the peer median)."""
     title = f"{ca} beside its peers (percentile, higher is better)"
@@ -178,7 +207,7 @@ def plot_ca_vs_peers(compare: pd.DataFrame, ca: str) -> Figure:
         return _empty(title)
     df = compare.dropna(subset=["percentile"]).sort_values("percentile")
     colors = ["#D55E00" if p < 25 else "#E69F00" if p < 50 else "#56B4E9" if p < 75 else "#009E73" for p in df["percentile"]]
-    fig, ax = plt.subplots(figsize=(8, _height(len(df), 0.3)))
+    fig, ax = _subplots(figsize=(8, _height(len(df), 0.3)))
     ax.barh(df["figure"], df["percentile"], color=colors)
     ax.axvline(50, color="#000000", linewidth=0.8, linestyle=":")
     ax.set_xlim(0, 100)

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -63,7 +62,6 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _save(fig: Any, path: Path) -> str:
     fig.savefig(path, dpi=100)
-    plt.close(fig)
     return path.name
 
 

@@ -28,8 +28,9 @@ from tqdm import tqdm
 
 from bzmine.bugzilla import BugzillaClient
 from bzmine.config import Settings
-from bzmine.errors import SchemaError
+from bzmine.errors import write_error
 from bzmine.store import raw
+from bzmine.store.db import rollback
 from bzmine.timeutil import format_bmo_time, parse_bmo_time, utcnow
 
 log = logging.getLogger(__name__)
@@ -53,13 +54,6 @@ class SyncReport:
         return (f"sync {self.mode}: {self.new} new, {self.changed} changed, {self.unchanged} unchanged, "
                 f"{self.invisible} no longer visible, {self.skipped} skipped; {self.requests} requests in "
                 f"{self.seconds:.1f} s; watermark {self.watermark}")  # fmt: skip
-
-
-def write_error(db: str, exc: Exception) -> SchemaError:
-    """A database write failed (disk full, no permission): say so, and that nothing is half-written."""
-    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return SchemaError(f"could not write to {db} ({first}). Free disk space or fix the file's permissions, then run "
-                       "the command again: every batch written so far is whole, and the run resumes from there.")  # fmt: skip
 
 
 def _since(prev_watermark: str | None, since: datetime | None, overlap: int) -> str | None:
@@ -114,7 +108,7 @@ def sync(con: duckdb.DuckDBPyConnection, settings: Settings, full: bool = False,
                     raw.save_skipped(con, res.skipped, run_id)
                     con.execute("COMMIT")
                 except BaseException:
-                    con.execute("ROLLBACK")
+                    rollback(con)
                     raise
                 for b in res.bugs:
                     if b["id"] in stored:
@@ -142,7 +136,7 @@ def sync(con: duckdb.DuckDBPyConnection, settings: Settings, full: bool = False,
             raw.finish_run(con, run_id, "ok", counts, server_time)
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            rollback(con)
             raise
     except BaseException as exc:
         report.requests = client.requests

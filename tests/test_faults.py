@@ -112,7 +112,7 @@ def test_database_in_use_is_a_clear_error_for_every_command(bmo_server: Any, tmp
     "args,message",
     [
         (["scorecard", "--as-of", "yesterday"], "not a date or time"),
-        (["status", "--db", "/nonexistent/x.duckdb"], "no such database"),
+        (["status", "--db", "/nonexistent/x.duckdb"], "no database at /nonexistent/x.duckdb; run `bzmine sync` first"),
         (["scorecard", "--ca", "Nobody At All"], "no CA named"),
         (["sql", "UPDATE raw_bugs SET data = NULL"], "read-only"),
         (["sql", "SELEC nonsense"], "not valid SQL"),

@@ -30,6 +30,7 @@ from bzmine.parse import PARSER_VERSION
 from bzmine.parse.ca import CaTable, load_table_from_texts, owner_status, parse_ca
 from bzmine.parse.reports import parse_text
 from bzmine.parse.whiteboard import parse_whiteboard
+from bzmine.store.db import rollback
 from bzmine.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -282,7 +283,7 @@ def _write_chunk(con: duckdb.DuckDBPyConnection, chunk: list[int], rows: dict[st
             _write(con, t, rows[t])
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
 
 
@@ -292,7 +293,7 @@ def reparse(con: duckdb.DuckDBPyConnection, full: bool = False, quiet: bool = Fa
     try:
         return _reparse(con, full, quiet, aliases_file, workers)
     except duckdb.Error as exc:
-        from bzmine.sync import write_error
+        from bzmine.errors import write_error
 
         path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
         raise write_error(str(path[0][0]) if path else "the database", exc) from exc
@@ -358,7 +359,7 @@ def _reparse(con: duckdb.DuckDBPyConnection, full: bool, quiet: bool, aliases_fi
                     [stamp, str(PARSER_VERSION), _config_digest(con)])  # fmt: skip
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
     report.seconds = time.monotonic() - started
     return report

@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 
 from bzmine.errors import ConfigError
+from bzmine.store.db import rollback
 from bzmine.timeutil import utcnow
 
 BUILTIN_FILES = ("accounts.json", "people.json", "ca_owners.json")
@@ -149,7 +150,7 @@ def store_user_aliases(con: duckdb.DuckDBPyConnection, path: str | Path) -> None
                     [str(path), text, utcnow().replace(tzinfo=None)])  # fmt: skip
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
 
 
@@ -166,7 +167,7 @@ def reset_user(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("DELETE FROM config_files")
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
 
 
@@ -192,7 +193,7 @@ def _replace(con: duckdb.DuckDBPyConnection, source: str, accounts_data: dict[st
                 con.executemany("INSERT INTO config_owner_status VALUES (?, ?, ?, ?, ?, ?)", owners)
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
     return len(accounts) + len({r[0] for r in people})
 
