@@ -255,3 +255,36 @@ def test_huge_and_odd_inputs_are_handled() -> None:
     parse_text(odd)
     deep = "> " * 5000 + "Incident Report\n" + "   - " * 2000 + "Summary"
     parse_text(deep)
+
+
+# Action-item status phrases as CAs write them, with what a reviewer reads in each. Real ones are marked; the
+# rest were written for this table independently of the parser's rules.
+STATUS_PHRASES = [
+    ("Complete", "complete"), ("Completed", "complete"), ("Done", "complete"), ("DONE", "complete"),
+    ("Implemented", "complete"), ("Finished", "complete"), ("Deployed", "complete"), ("Fixed", "complete"),
+    ("Completed on 2025-01-05", "complete"), ("Complete (2024-11-30)", "complete"), ("Done - see comment 12", "complete"),
+    ("Closed", "complete"), ("Completed as planned", "complete"), ("Live in production since March", "complete"),
+    ("Ongoing", "ongoing"), ("In progress", "ongoing"), ("In-Progress", "ongoing"), ("Open", "ongoing"),
+    ("Pending", "ongoing"), ("Not started", "ongoing"), ("Not yet started", "ongoing"), ("On track", "ongoing"),
+    ("Incomplete", "ongoing"), ("Not complete", "ongoing"), ("Not yet completed", "ongoing"),
+    ("Partially complete", "ongoing"), ("Partially implemented", "ongoing"), ("To be implemented", "ongoing"),
+    ("Will be deployed in Q3", "ongoing"), ("Will complete by 2025-06-30", "ongoing"), ("Planned for Q2 2025", "ongoing"),
+    ("Scheduled for next release", "ongoing"), ("Undone", "ongoing"), ("Unfinished", "ongoing"),
+    ("Awaiting vendor fix", "ongoing"), ("In development", "ongoing"), ("Expected by end of May", "ongoing"),
+    ("Delayed", "delayed"), ("Overdue", "delayed"), ("Postponed to 2025-09-01", "delayed"),
+    ("Delayed - not yet complete", "delayed"), ("Behind schedule", "delayed"), ("Rescheduled", "delayed"),
+    ("Canceled", "canceled"), ("Cancelled", "canceled"), ("Closed - won't fix", "canceled"),
+    ("Closed \u2013 won\u2019t fix", "canceled"), ("Withdrawn", "canceled"), ("Will not be pursued", "canceled"),
+    ("No longer needed", "canceled"),
+    ("N/A", "unknown"), ("n/a", "unknown"), ("TBD", "unknown"), ("-", "unknown"), ("", "unknown"), ("?", "unknown"),
+    ("See above", "unknown"), ("Q3 2025", "unknown"),
+]
+
+
+@pytest.mark.parametrize("phrase,want", STATUS_PHRASES)
+def test_action_item_status_phrases(phrase: str, want: str) -> None:
+    assert normalise_status(phrase) == want
+
+
+def test_status_phrase_table_is_large_enough() -> None:
+    assert len(STATUS_PHRASES) >= 40 and {w for _, w in STATUS_PHRASES} == {"complete", "ongoing", "delayed", "canceled", "unknown"}

@@ -91,13 +91,24 @@ COLUMNS = {
     "evaluation criteria": "evaluation_criteria", "due date": "due_raw", "due": "due_raw", "date": "due_raw",
     "status": "status_raw", "bug": "bug", "description": "description",
 }  # fmt: skip
-STATUS_WORDS = [
-    ("canceled", ("cancel", "withdrawn", "dropped", "abandon", "not pursued", "won't do", "wont do")),
-    ("delayed", ("delay", "overdue", "postpone", "slipped", "behind")),
-    ("complete", ("complete", "done", "closed", "implemented", "finished", "resolved", "fixed", "deployed")),
-    ("ongoing", ("ongoing", "in progress", "in-progress", "open", "planned", "pending", "started", "underway",
-                 "not started", "scheduled", "wip", "on track", "active")),
-]  # fmt: skip
+# Action-item status phrases -> complete | ongoing | delayed | canceled | unknown, as whole phrases with negation
+# and tense, in this order (the first rule that matches decides). Anything unrecognised is `unknown`: a wrong
+# `complete` would hide an open item in the CA's favour (tests/test_parse.py, STATUS_PHRASES).
+STATUS_RULES: list[tuple[str, re.Pattern[str]]] = [
+    ("unknown", re.compile(r"^\W*(n/?a|none|tbd|tbc|unknown|-+|\?+)?\W*$")),
+    ("canceled", re.compile(r"\b(cancell?(ed|ation)?|withdrawn|dropped|abandoned|not (be )?pursued|rejected|descoped|"
+                            r"won'?t (do|fix|implement)|will not (be )?(do|implement|pursu)\w*|no longer (needed|planned|required))\b")),
+    ("delayed", re.compile(r"\b(delay(ed)?|overdue|postponed|slipp(ed|ing)|behind schedule|rescheduled)\b")),
+    ("ongoing", re.compile(r"\b(incomplete|uncompleted|unfinished|undone|not (yet )?(been )?(complete|completed|done|finished|"
+                           r"implemented|deployed|started|fixed|resolved)|partial(ly)?|to be|will( be)?|shall( be)?|going to|"
+                           r"expected (to|by|in)|(planned|scheduled) (for|to|by|in)|^(planned|scheduled)|pending|awaiting|"
+                           r"waiting)\b")),
+    ("ongoing", re.compile(r"\b(ongoing|on-going|in[ -]progress|open|started|underway|under way|wip|on track|active|"
+                           r"in (development|testing|review|implementation)|working on|investigating|continuing)\b")),
+    ("complete", re.compile(r"\b(complete|completed|done|closed|implemented|finished|resolved|fixed|deployed|"
+                            r"accomplished|achieved|live|in place|in production)\b")),
+]
+STATUS_WORDS = [(norm, (rx.pattern,)) for norm, rx in STATUS_RULES]  # for callers of the earlier word list
 BUG_REF = re.compile(
     r"(?:show_bug\.cgi\?id=|bugzilla\.mozilla\.org/|bugzil\.la/|\bbug\s*#?\s*|\bbugs?\s+)(\d{5,8})\b", re.IGNORECASE
 )
@@ -200,11 +211,9 @@ def normalise_status(raw: str | None) -> str:
     """Action-item status text -> complete / ongoing / delayed / canceled / unknown (METRICS.md §6)."""
     if not raw:
         return "unknown"
-    t = raw.lower()
-    for norm, words in STATUS_WORDS:
-        if any(w in t for w in words):
-            if norm == "complete" and re.search(r"\b(not|in)\s+(yet\s+)?(complete|done)", t):
-                continue
+    t = " ".join(raw.translate(_CURLY).lower().replace("\u2019", "'").split())
+    for norm, rx in STATUS_RULES:
+        if rx.search(t):
             return norm
     return "unknown"
 
