@@ -24,6 +24,7 @@ import requests
 from bzmine.config import Settings
 from bzmine.errors import FetchError, RateLimitedError
 from bzmine.http import USER_AGENT, make_session, protect_key
+from bzmine.timeutil import parse_bmo_time
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,53 @@ class FetchResult:
     skipped: dict[int, str] = field(default_factory=dict)  # bug id -> why (a 400 that bisecting isolated)
 
 
+def _is_refused(exc: BaseException) -> bool:
+    """A refused connection (nothing listens), as opposed to a timeout or a reset."""
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, ConnectionRefusedError) or "refused" in str(e).lower():
+            return True
+        e = e.__cause__ or e.__context__ or (e.args[0] if e.args and isinstance(e.args[0], BaseException) else None)
+    return False
+
+
+def _why(exc: BaseException) -> str:
+    return "connection refused: nothing listens there" if _is_refused(exc) else type(exc).__name__
+
+
+def _default_timeout(session: requests.Session, timeouts: tuple[float, float]) -> None:
+    plain = session.request
+
+    def request(method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = timeouts
+        return plain(method, url, *args, **kwargs)
+
+    session.request = request  # type: ignore[method-assign]
+
+
+MAX_LISTED = 5_000_000  # a bug set larger than this is a misbehaving server, not CA compliance bugs
+
+
+def _listed(b: Any, pos: int) -> tuple[int, str]:
+    """(id, last_change_time) of one listing entry, validated (ids are positive integers, times BMO timestamps)."""
+    if not isinstance(b, dict):
+        raise FetchError(f"listing entry {pos} is not an object: {str(b)[:60]!r}. Nothing was written.")
+    bug_id, changed = b.get("id"), b.get("last_change_time")
+    if not isinstance(bug_id, int) or isinstance(bug_id, bool) or bug_id <= 0:
+        raise FetchError(f"listing entry {pos} has an invalid bug id {str(bug_id)[:40]!r} (expected a positive integer). "
+                         "Nothing was written; check --url points at a Bugzilla.")  # fmt: skip
+    try:
+        ok = isinstance(changed, str) and parse_bmo_time(changed) is not None
+    except ValueError:
+        ok = False
+    if not ok:
+        raise FetchError(f"bug {bug_id} has an invalid last_change_time {str(changed)[:40]!r}. Nothing was written.")
+    return bug_id, changed
+
+
 class BugzillaClient:
     """One connection to one Bugzilla. `requests` counts every HTTP attempt made."""
 
@@ -55,6 +103,7 @@ class BugzillaClient:
                  sleep: Callable[[float], None] = time.sleep) -> None:  # fmt: skip
         self.settings = settings
         self.session = session or make_session(settings.cache_path)
+        _default_timeout(self.session, settings.timeouts)  # python-bugzilla's own requests carry no timeout
         self.sleep = sleep
         self.requests = 0
         self.batch_size = settings.batch_size
@@ -82,7 +131,10 @@ class BugzillaClient:
 
     def _retry_connect(self, first: Exception) -> None:
         last: Exception = first
+        deadline = time.monotonic() + self.settings.request_budget
         for attempt in range(1, self.settings.retries + 1):
+            if _is_refused(last) and attempt > 1 or time.monotonic() >= deadline:
+                break  # nothing listens there (refused twice), or out of time
             self._backoff(attempt)
             try:
                 self.requests += 1
@@ -107,17 +159,25 @@ class BugzillaClient:
             raise FetchError(f"request target too long ({len(target)} bytes); this is a bzmine bug, please report it")
         rate_limited = False
         last_problem = ""
+        deadline = time.monotonic() + self.settings.request_budget
+        refused = 0
         for attempt in range(self.settings.retries + 1):
             if attempt:
+                if time.monotonic() >= deadline:
+                    last_problem += f" (gave up after {self.settings.request_budget:g} s)"
+                    break
                 self._backoff(attempt)
             self.requests += 1
             try:
-                resp = self.session.get(url, params=params, timeout=self.settings.timeout)
+                resp = self.session.get(url, params=params, timeout=self.settings.timeouts)
             except requests.Timeout:
                 last_problem = f"no answer within {self.settings.timeout:g} s"
                 continue
             except requests.ConnectionError as exc:
-                last_problem = f"connection failed ({type(exc).__name__})"
+                last_problem = f"connection failed ({_why(exc)})"
+                refused += _is_refused(exc)
+                if refused >= 2:
+                    break  # nothing listens there: retrying will not help
                 continue
             if resp.status_code == 429:
                 rate_limited = True
@@ -180,9 +240,21 @@ class BugzillaClient:
             if since:
                 params.append(("last_change_time", since))
             bugs = self.get("bug", params, "bugs")["bugs"]
-            for b in bugs:
-                out[int(b["id"])] = str(b["last_change_time"])
+            if not isinstance(bugs, list):
+                raise FetchError(f"Bugzilla answered a listing with 'bugs' that is not a list ({type(bugs).__name__}); "
+                                 "check --url points at a Bugzilla. Nothing was written.")  # fmt: skip
+            new = 0
+            for n_b, b in enumerate(bugs):
+                bug_id, changed = _listed(b, offset + n_b)
+                new += bug_id not in out
+                out[bug_id] = changed
             n = len(bugs)
+            if n and not new:
+                raise FetchError(f"Bugzilla returned the same bugs again at offset {offset} (a server that ignores "
+                                 "'offset'?); stopping instead of looping. Nothing was written; check --url.")  # fmt: skip
+            if len(out) > MAX_LISTED:
+                raise FetchError(f"the listing passed {MAX_LISTED:,} bugs without ending; stopping. Check --url and "
+                                 "--product/--component. Nothing was written.")  # fmt: skip
             if n == 0 or (cap is not None and n < cap):
                 return out
             offset += n

@@ -109,10 +109,13 @@ def cli(verbose: int) -> None:
 @click.option("--poison-bug", "poison", multiple=True, type=int, help="Bug id whose pages fail with 400 when comments/history are asked.")
 @click.option("--hide-emails", is_flag=True, help="Hide e-mail addresses from anonymous callers.")
 @click.option("--request-log", type=click.Path(dir_okay=False), help="Append one JSON line per request to this file.")
+@click.option("--misbehave", multiple=True, type=click.Choice(["hang", "repeat-page", "bad-types"]),
+              help="Act as a broken server (repeatable): hang on /rest/bug, ignore offset, or list ids as strings.")
 @_boundary
 def serve_corpus(corpus: str, host: str, port: int, latency_ms: float, page_cap: int, rate_limit: int,
                  rate_limit_all: bool, block_seconds: float, fault_rate: float, seed: int, api_keys: tuple[str, ...],
-                 poison: tuple[int, ...], hide_emails: bool, request_log: str | None) -> None:  # fmt: skip
+                 poison: tuple[int, ...], hide_emails: bool, request_log: str | None,
+                 misbehave: tuple[str, ...]) -> None:  # fmt: skip
     """Serve CORPUS (directory of <id>.json or a .jsonl file) as a local Bugzilla REST API.
 
     Answers on /rest/... as bugzilla.mozilla.org does. Stop with Ctrl-C or SIGTERM.
@@ -122,7 +125,8 @@ def serve_corpus(corpus: str, host: str, port: int, latency_ms: float, page_cap:
 
     opts = ServerOptions(latency_ms=latency_ms, page_cap=page_cap, rate_limit=rate_limit, rate_limit_all=rate_limit_all,
                          block_seconds=block_seconds, fault_rate=fault_rate, seed=seed, api_keys=api_keys,
-                         poison_ids=frozenset(poison), hide_emails=hide_emails, request_log=request_log)  # fmt: skip
+                         poison_ids=frozenset(poison), hide_emails=hide_emails, request_log=request_log,
+                         misbehave=frozenset(misbehave))  # fmt: skip
     srv = _serve(corpus, opts, host, port)
     click.echo(f"serving {len(srv.app.records)} bugs at {srv.url}/rest/", err=False)
     sys.stdout.flush()
@@ -184,9 +188,21 @@ def sync(url: str, db: str, full: bool, since: Any, products: tuple[str, ...], c
         url=url, db=db, products=products or config.DEFAULT_PRODUCTS, components=components or config.DEFAULT_COMPONENTS,
         api_key=config.api_key_from_env(), cache_path=cache, batch_size=batch_size, timeout=timeout, retries=retries,
     ))  # fmt: skip
+    created = db != ":memory:" and not Path(db).exists()
     con = connect(db)
     try:
         report = _sync(con, settings, full=full, since=since.replace(tzinfo=timezone.utc) if since else None, quiet=quiet)
+    except BaseException:
+        try:
+            empty = created and con.execute("SELECT count(*) FROM raw_bugs").fetchone() == (0,)
+        except Exception:
+            empty = False
+        con.close()
+        if empty:  # nothing was harvested into the new file: leave no empty database behind
+            for leftover in (Path(db), Path(db + ".wal")):
+                leftover.unlink(missing_ok=True)
+        raise
+    try:
         if not quiet:
             click.echo(report.summary())
         if not no_parse:

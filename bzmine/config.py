@@ -26,12 +26,18 @@ class Settings:
     cache_path: str | None = "data/http_cache"  # requests-cache sqlite file (".sqlite" added); None: no cache
     list_page_size: int = 1000  # ids per listing page (include_fields=id,last_change_time)
     batch_size: int = 50  # bugs per detail request (comments and history inline)
-    timeout: float = 60.0  # seconds, every request
+    timeout: float = 60.0  # seconds to wait for an answer (read timeout), every request
+    connect_timeout: float = 10.0  # seconds to wait for a connection
+    request_budget: float = 150.0  # seconds for one request with all its retries: a silent server ends the sync
     retries: int = 6
     backoff_base: float = 1.0  # seconds; doubled per attempt, with jitter
     backoff_max: float = 60.0
     overlap_seconds: int = 300  # BMO integration guide: re-search from prev db_time - 5 min
     reconcile_days: float = 7.0  # full id-list reconciliation at most this often on incremental runs
+
+    @property
+    def timeouts(self) -> tuple[float, float]:
+        return (min(self.connect_timeout, self.timeout), self.timeout)
 
     @property
     def rest_url(self) -> str:
@@ -71,6 +77,10 @@ def check(settings: Settings) -> Settings:
     if settings.api_key and settings.url.startswith("http://") and not is_loopback(settings.url):
         raise ConfigError(f"refusing to send the API key in clear text to {host}: use an https:// --url "
                           "(plain http is allowed only for loopback test servers)")  # fmt: skip
+    import math
+
+    if not (isinstance(settings.timeout, (int, float)) and math.isfinite(settings.timeout) and 0 < settings.timeout <= 3600):
+        raise ConfigError(f"--timeout must be a number of seconds between 0 and 3600, got {settings.timeout!r}")
     if not settings.products or not settings.components:
         raise ConfigError("the bug set needs at least one --product and one --component")
     return settings

@@ -74,6 +74,12 @@ class ServerOptions:
     stall_ids: frozenset[int] = frozenset()  # detail requests touching these sleep stall_seconds
     stall_seconds: float = 0.0
     hide_emails: bool = False  # anonymous callers see no e-mail addresses
+    misbehave: frozenset[str] = frozenset()  # MISBEHAVIOURS: a broken server, for robustness tests
+
+
+# what a broken server does (`--misbehave KIND`): hang - accept /rest/bug requests and never answer;
+# repeat-page - ignore offset, so every listing page is the first; bad-types - listing ids are strings
+MISBEHAVIOURS = ("hang", "repeat-page", "bad-types")
 
 
 @dataclass
@@ -126,6 +132,7 @@ class FakeBugzilla:
         self._hits: dict[str, deque[float]] = {}
         self._blocked_until: dict[str, float] = {}
         self._log_fh = open(self.opts.request_log, "a", encoding="utf-8") if self.opts.request_log else None
+        self._closed = threading.Event()
 
     # -- corpus changes (tests and benchmarks simulate activity on the server) --
     def put(self, record: Record) -> None:
@@ -138,6 +145,7 @@ class FakeBugzilla:
             self.records.pop(bug_id, None)
 
     def close(self) -> None:
+        self._closed.set()
         if self._log_fh:
             self._log_fh.close()
             self._log_fh = None
@@ -170,6 +178,9 @@ class FakeBugzilla:
     def _handle(self, method: str, target: str, headers: dict[str, str], client: str) -> Response:
         if self.opts.latency_ms:
             time.sleep(self.opts.latency_ms / 1000.0)
+        if "hang" in self.opts.misbehave and target.startswith("/rest/bug"):
+            self._closed.wait(600)  # until the server stops (bounded): the client must give up by itself
+            return Response(503, b"", "text/plain", drop=True)
         if len(target.encode()) > MAX_TARGET:
             return Response(414, b"414 URI Too Long\n", "text/plain")
         with self.lock:
@@ -427,7 +438,11 @@ class FakeBugzilla:
                     offset = int(params.get("offset", ["0"])[0] or 0)
                 except ValueError:
                     raise ApiError(52, "Invalid argument 'offset': must be numeric.") from None
+        if "repeat-page" in self.opts.misbehave:
+            offset = 0
         page = hits[offset : offset + limit]
+        if "bad-types" in self.opts.misbehave:
+            return {"bugs": [{**self._fields(r, params, user), "id": f"abc{r.id}"} for r in page]}
         if set(_split_fields(params.get("include_fields", []))) & {"_all", "_extra", *EXTRA_FIELDS}:
             self._stall([r.id for r in page])  # slow serialisation is a detail-request problem
         return {"bugs": [self._fields(r, params, user) for r in page]}
@@ -613,6 +628,7 @@ class LocalBugzilla:
         self.httpd.serve_forever()
 
     def stop(self) -> None:
+        self.app._closed.set()  # release handlers held by --misbehave hang before joining them
         self.httpd.shutdown()
         self.httpd.server_close()
         self.app.close()
