@@ -73,7 +73,7 @@ def _default_timeout(session: requests.Session, timeouts: tuple[float, float]) -
             kwargs["timeout"] = timeouts
         return plain(method, url, *args, **kwargs)
 
-    session.request = request  # type: ignore[method-assign]
+    session.request = request  # type: ignore[method-assign,assignment]
 
 
 MAX_LISTED = 5_000_000  # a bug set larger than this is a misbehaving server, not CA compliance bugs
@@ -93,7 +93,7 @@ def _listed(b: Any, pos: int) -> tuple[int, str]:
         ok = False
     if not ok:
         raise FetchError(f"bug {bug_id} has an invalid last_change_time {str(changed)[:40]!r}. Nothing was written.")
-    return bug_id, changed
+    return bug_id, str(changed)
 
 
 class BugzillaClient:
