@@ -338,25 +338,48 @@ def _metrics_con(db: str, as_of: str | None = None) -> Any:
 @click.option("--since", help="Only bugs opened on or after this date.")
 @click.option("--until", help="Only bugs opened before this date.")
 @click.option("--percentiles/--no-percentiles", default=False, help="Add each figure's percentile among peers (table gets wide).")
+@click.option("--all", "show_all", is_flag=True, help="Every figure (the table shows a compact set by default; csv/json always have all).")
+@click.option("--by", "by", type=click.Choice(["ca", "year"]), default="ca", show_default=True,
+              help="year: one CA's figures per year of opening (needs one --ca).")
 @_boundary
 def scorecard(db: str, as_of: str | None, cas: tuple[str, ...], group: str, fmt: str, since: str | None,
-              until: str | None, percentiles: bool) -> None:  # fmt: skip
+              until: str | None, percentiles: bool, show_all: bool, by: str) -> None:  # fmt: skip
     """One row per CA: response delays, breaches, obligations, action items, time to close.
 
-    Only bugs about a CA count (not auditors, the program itself or meta bugs). With one --ca, shows that CA
+    The table shows a compact set of telling figures (--all for every one; docs/metrics.md lists each figure with
+    its direction and unit). Only bugs about a CA count (not auditors, the program itself or meta bugs). With one --ca, shows that CA
     beside the peer median and its percentile for each figure (peers: CAs with at least 5 bugs; higher
     percentile is better).
     """
+    import pandas as pd
+
     from bzmine import metrics
 
+    if by == "year" and len(cas) != 1:
+        raise click.UsageError("--by year shows one CA: give exactly one --ca")
     con = _metrics_con(db, as_of)
     try:
+        compact = set(metrics.figures(con).query("compact")["figure"])
+        if by == "year":
+            df = metrics.scorecard_by_year(con, cas[0], as_of, group=group)
+            if fmt == "table" and not show_all:
+                df = df[[c for c in df.columns if c == "year" or c in compact]]
+            _emit(df, fmt)
+            return
         if len(cas) == 1:
-            _emit(metrics.compare(con, cas[0], as_of, since, until, group=group), fmt)
+            df = metrics.compare(con, cas[0], as_of, since, until, group=group)
+            if fmt == "table":
+                if not show_all:
+                    df = df[df["figure"].isin(compact)]
+                df = df.assign(percentile=df["percentile"].map(lambda v: "no data" if pd.isna(v) else f"{v:.0f}"))
+                df = df[["label", "value", "peer_median", "percentile", "direction"]]
+            _emit(df, fmt)
             return
         df = metrics.scorecard(con, as_of, since, until, list(cas) or None, group=group)
-        if not percentiles and fmt == "table":
-            df = df[[c for c in df.columns if not c.endswith("_pct")]]
+        if fmt == "table":
+            keep = [c for c in df.columns if (show_all or c == "ca" or c in compact or c.removesuffix("_pct") in compact)
+                    and (percentiles or not c.endswith("_pct"))]  # fmt: skip
+            df = df[keep]
         _emit(df, fmt, empty="(no bugs about a CA at this as_of)")
     finally:
         con.close()
@@ -416,6 +439,32 @@ def trends(db: str, as_of: str | None, cas: tuple[str, ...], group: str, fmt: st
     _emit(counts, fmt, "{:.0f}")
     click.echo("")
     _emit(per_year, fmt, "{:.2f}")
+
+
+@cli.command()
+@click.argument("figure")
+@output_options
+@click.option("--since", help="Only bugs opened on or after this date.")
+@click.option("--until", help="Only bugs opened before this date.")
+@_boundary
+def explain(figure: str, db: str, as_of: str | None, cas: tuple[str, ...], group: str, fmt: str, since: str | None,
+            until: str | None) -> None:  # fmt: skip
+    """The bugs, requests, obligations or action items behind one scorecard FIGURE of one --ca, with the
+    timestamps to check it by hand on Bugzilla. Example: bzmine explain breaches_7d --ca Sectigo"""
+    from bzmine import metrics
+
+    if len(cas) != 1:
+        raise click.UsageError("explain shows one CA: give exactly one --ca")
+    con = _metrics_con(db, as_of)
+    try:
+        value, rows = metrics.explain(con, cas[0], figure, as_of, since, until, group=group)
+        base = metrics.bug_url_base(con)
+    finally:
+        con.close()
+    if fmt == "table":
+        shown = "no data" if value is None else (f"{value:.2f}" if isinstance(value, float) else str(value))
+        click.echo(f"{figure} = {shown} for {cas[0]}; {len(rows)} row(s) behind it (bug pages: {base}BUG):")
+    _emit(rows, fmt, "{:.2f}", empty="(no rows)")
 
 
 @cli.command()

@@ -188,10 +188,100 @@ def compare(con: duckdb.DuckDBPyConnection, ca: str, as_of: Any = None, since: A
     """One CA beside its peers: figure, value, peer median, percentile ("how do we compare?")."""
     snapshot(con, as_of, since, until, need=("scorecard", "scorecard_percentiles"), group=group)
     keys = resolve_cas(con, [ca], group)
-    df = _df(con, "SELECT figure, value, peer_median, percentile FROM scorecard_percentiles WHERE ca = ?", [keys[0]])
+    df = _df(con, """SELECT p.figure, p.label, p.value, p.peer_median, p.percentile, p.direction, p.unit
+                     FROM scorecard_percentiles p JOIN (SELECT figure, row_number() OVER () AS n FROM scorecard_figures) o
+                     USING (figure) WHERE p.ca = ? ORDER BY o.n""", [keys[0]])  # fmt: skip
     if df.empty:
         raise ConfigError(f"{ca!r} has no bugs opened in this window at this as_of (try without --since/--until or a later --as-of)")
     return df
+
+
+def figures(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The scorecard figures with direction, unit, label and whether the compact table shows them."""
+    return _df(con, "SELECT * FROM scorecard_figures")
+
+
+def scorecard_by_year(con: duckdb.DuckDBPyConnection, ca: str, as_of: Any = None, group: str = "owner") -> pd.DataFrame:
+    """One CA's scorecard figures per year of opening (each year a since/until window), one row per year."""
+    at = snapshot(con, as_of, need=("metric_bugs",), group=group)
+    key = resolve_cas(con, [ca], group)[0]
+    years = [r[0] for r in con.execute("SELECT DISTINCT year(opened_at) FROM metric_bugs WHERE ca = ? ORDER BY 1", [key]).fetchall()]
+    rows = []
+    for y in years:
+        card = scorecard(con, at, f"{y}-01-01", f"{y + 1}-01-01", group=group)
+        one = card[card["ca"] == key]
+        if len(one):
+            rows.append(one.assign(year=y))
+    if not rows:
+        return pd.DataFrame()
+    out = pd.concat(rows, ignore_index=True)
+    return out[["year", *[c for c in out.columns if c not in ("year", "ca") and not c.endswith("_pct")]]]
+
+
+# figure -> (layer, condition, columns): the rows behind each scorecard figure, for `bzmine explain`.
+# Conditions and columns are fixed text, never user input.
+_REQ = "bug_id, kind, asked_at, asked_by, asker_role, state, answered_at, answered_by, round(wait_hours, 1) AS wait_hours, breach_7d"
+_BUG = ("bug_id, opened_at, closed_at, is_open, self_reported, round(first_ca_response_hours, 1) AS first_ca_response_hours, "
+        "first_ca_at, full_report_at, late_full_report, round(days_to_close, 2) AS days_to_close")
+_OBL = "bug_id, set_at, due, state, met_at, answered_late_at, round(days_late, 2) AS days_late"
+_ITEM = "bug_id, comment_id, posted_at, item_no, action, due_date, status_raw, status, is_open, is_overdue, bug_is_open"
+EXPLAIN: dict[str, tuple[str, str, str]] = {
+    "bugs_total": ("bug_metrics", "TRUE", _BUG),
+    "bugs_open": ("bug_metrics", "is_open", _BUG),
+    "bugs_per_year": ("bug_metrics", "TRUE", _BUG),
+    "self_reported_share": ("bug_metrics", "TRUE", _BUG),
+    "median_first_ca_response_hours": ("bug_metrics", "first_ca_response_hours IS NOT NULL", _BUG),
+    "p90_first_ca_response_hours": ("bug_metrics", "first_ca_response_hours IS NOT NULL", _BUG),
+    "median_days_to_close": ("bug_metrics", "days_to_close IS NOT NULL", _BUG),
+    "full_reports_evaluated": ("bug_metrics", "late_full_report IS NOT NULL", _BUG),
+    "late_full_reports": ("bug_metrics", "late_full_report", _BUG),
+    "late_full_report_rate": ("bug_metrics", "late_full_report IS NOT NULL", _BUG),
+    "median_response_hours": ("response_events", "state = 'answered'", _REQ),
+    "p90_response_hours": ("response_events", "state = 'answered'", _REQ),
+    "requests_total": ("response_events", "TRUE", _REQ),
+    "breaches_7d": ("response_events", "breach_7d", _REQ),
+    "breach_rate": ("response_events", "TRUE", _REQ),
+    "pending_requests": ("response_events", "state = 'pending'", _REQ),
+    "open_needinfos": ("response_events", "state = 'pending' AND kind = 'needinfo'", _REQ),
+    "next_update_obligations": ("update_obligations", "TRUE", _OBL),
+    "next_updates_missed": ("update_obligations", "state = 'missed'", _OBL),
+    "missed_update_rate": ("update_obligations", "TRUE", _OBL),
+    "open_action_items": ("action_item_status", "is_open AND bug_is_open", _ITEM),
+    "overdue_action_items": ("action_item_status", "is_overdue AND bug_is_open", _ITEM),
+    "overdue_items_per_open_bug": ("action_item_status", "is_overdue AND bug_is_open", _ITEM),
+    "unknown_status_items": ("action_item_status", "status = 'unknown'", _ITEM),
+    "closed_with_open_items": ("action_item_status", "is_open AND NOT bug_is_open", _ITEM),
+}
+
+
+def bug_url_base(con: duckdb.DuckDBPyConnection) -> str:
+    """Where bug pages are: the Bugzilla the data came from (last sync), bugzilla.mozilla.org otherwise."""
+    try:
+        row = con.execute("SELECT url FROM sync_runs WHERE url IS NOT NULL ORDER BY run_id DESC LIMIT 1").fetchone()
+    except duckdb.Error:
+        row = None
+    base = str(row[0]).rstrip("/") if row and row[0] else "https://bugzilla.mozilla.org"
+    base = base[: -len("/rest")] if base.endswith("/rest") else base
+    return f"{base}/show_bug.cgi?id="
+
+
+def explain(con: duckdb.DuckDBPyConnection, ca: str, figure: str, as_of: Any = None, since: Any = None,
+            until: Any = None, group: str = "owner") -> tuple[Any, pd.DataFrame]:  # fmt: skip
+    """The value of one scorecard figure for one CA and the rows (bugs, requests, obligations, items) behind it,
+    so the figure can be checked by hand on Bugzilla."""
+    if figure not in EXPLAIN:
+        import difflib
+
+        close = difflib.get_close_matches(figure, list(EXPLAIN), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else f"; one of: {', '.join(EXPLAIN)}"
+        raise ConfigError(f"no scorecard figure named {figure!r}{hint}")
+    layer, cond, cols = EXPLAIN[figure]
+    snapshot(con, as_of, since, until, need=("scorecard", "metric_scope", layer), group=group)
+    key = resolve_cas(con, [ca], group)[0]
+    value = con.execute(f"SELECT {figure} FROM scorecard WHERE ca = ?", [key]).fetchone()  # figure: a key of EXPLAIN
+    rows = _df(con, f"SELECT {cols} FROM {layer} WHERE ca = ? AND ({cond}) AND bug_id IN (SELECT bug_id FROM metric_scope) "
+                    "ORDER BY ALL", [key])  # fmt: skip
+    return (value[0] if value else None), rows
 
 
 def _filter(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

@@ -22,8 +22,6 @@ from tqdm import tqdm
 
 from bzmine import __version__, metrics, plots
 
-BUG_URL = "https://bugzilla.mozilla.org/show_bug.cgi?id={}"
-
 
 @dataclass
 class ReportResult:
@@ -73,6 +71,7 @@ def write_report(con: duckdb.DuckDBPyConnection, out: str | Path, as_of: Any = N
     (outdir / "ca").mkdir(exist_ok=True)
     at = metrics.snapshot(con, as_of)
     wanted = metrics.resolve_cas(con, cas) if cas else None
+    base = metrics.bug_url_base(con)  # links go to the Bugzilla the data came from (ids only: never bug text)
     env = Environment(loader=PackageLoader("bzmine", "templates"), autoescape=select_autoescape(["html"]))
     script = resources.files("bzmine").joinpath("templates/sort.js").read_text(encoding="utf-8")
     css = resources.files("bzmine").joinpath("templates/style.css").read_text(encoding="utf-8")
@@ -84,7 +83,7 @@ def write_report(con: duckdb.DuckDBPyConnection, out: str | Path, as_of: Any = N
     n_bugs = len(bm)
     common = {"as_of": at.strftime("%Y-%m-%d %H:%M"), "n_bugs": n_bugs, "version": __version__, "css": css,
               "script": script, "script_hash": script_hash, "fmt": _fmt, "pct": _pct,
-              "bug_url": lambda i: BUG_URL.format(int(i))}  # fmt: skip
+              "bug_url": lambda i: f"{base}{int(i)}"}  # fmt: skip
     names = list(card["ca"]) if not wanted else [c for c in card["ca"] if c in wanted]
     hrefs = {n: f"ca/{slug(n)}.html" for n in card["ca"]}
     n_plots = 0

@@ -120,3 +120,39 @@ def test_scorecard_and_due_run_read_only_while_the_file_is_held(con: Any, tmp_pa
         for cmd in (["scorecard"], ["due"]):
             res = CliRunner().invoke(cli, [*cmd, "--db", str(copy), "--as-of", AS_OF])
             assert res.exit_code == 0, res.output
+
+
+def test_every_scorecard_figure_declares_a_direction_and_can_be_explained(con: duckdb.DuckDBPyConnection) -> None:
+    M.snapshot(con, AS_OF)
+    figs = M.figures(con).set_index("figure")
+    card_cols = set(M.scorecard(con, AS_OF).columns) - {"ca"}
+    assert {c for c in card_cols if not c.endswith("_pct")} == set(figs.index)
+    assert set(figs["direction"]) == {"lower_is_better", "higher_is_better", "not_ranked"}
+    assert figs.loc["bugs_total", "direction"] == "not_ranked" and figs.loc["self_reported_share", "direction"] == "higher_is_better"
+    assert set(M.EXPLAIN) == set(figs.index)
+
+
+def test_explain_lists_the_rows_behind_a_figure(con: duckdb.DuckDBPyConnection) -> None:
+    value, rows = M.explain(con, "acme", "pending_requests", AS_OF)
+    assert value == 1 and rows["bug_id"].tolist() == [22] and rows["asked_by"].tolist() == [RP]
+    value, rows = M.explain(con, "Acme", "requests_total", AS_OF)
+    assert value == 2 and sorted(rows["state"]) == ["closed_unanswered", "pending"]
+    res = CliRunner().invoke(cli, ["explain", "pending_rquests", "--ca", "Acme", "--db", _db(con), "--as-of", AS_OF])
+    assert res.exit_code == 1 and "did you mean pending_requests" in res.output
+
+
+def test_percentile_is_no_data_when_peers_do_not_differ(tmp_path: Path) -> None:
+    # five CAs with five bugs each, none with any request: requests_total is not ranked and breach_rate has no data;
+    # bugs_open differs (one open bug at E) but sizes are not ranked either
+    bugs = []
+    for n, ca in enumerate("ABCDE"):
+        for k in range(5):
+            bugs.append(mk_bug(100 + 10 * n + k, f"CA {ca}: bug {k}", "2025-01-01T00:00:00Z", f"x@{ca.lower()}.example",
+                               f"x@{ca.lower()}.example", status="RESOLVED" if (ca != "E" or k) else "ASSIGNED"))
+    c = build_db(tmp_path / "p.duckdb", bugs)
+    M.snapshot(c, AS_OF)
+    pct = {(r[0], r[1]): r[2] for r in c.execute("SELECT ca, figure, percentile FROM scorecard_percentiles").fetchall()}
+    assert pct[("CA A", "breach_rate")] is None and pct[("CA A", "requests_total")] is None
+    assert pct[("CA E", "bugs_open")] is None and pct[("CA A", "self_reported_share")] is None
+    res = CliRunner().invoke(cli, ["scorecard", "--ca", "ca a", "--db", str(tmp_path / "p.duckdb"), "--as-of", AS_OF])
+    assert res.exit_code == 0 and "no data" in res.output and " 50 " not in res.output

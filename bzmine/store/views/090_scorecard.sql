@@ -17,7 +17,7 @@ WITH bugs AS (
            quantile_cont(first_ca_response_hours, 0.9) AS p90_first_ca_response_hours,
            count(late_full_report) AS full_reports_evaluated,
            count(*) FILTER (WHERE late_full_report) AS late_full_reports,
-           median(days_to_close) AS median_days_to_close
+           median(days_to_close) AS median_days_to_close, min(opened_at) AS first_opened
     FROM metric_scope GROUP BY ca
 ), req AS (
     SELECT s.ca, count(*) AS requests_total,
@@ -49,34 +49,84 @@ SELECT
     b.full_reports_evaluated, b.late_full_reports,
     coalesce(i.open_action_items, 0) AS open_action_items, coalesce(i.overdue_action_items, 0) AS overdue_action_items,
     coalesce(i.unknown_status_items, 0) AS unknown_status_items, coalesce(i.closed_with_open_items, 0) AS closed_with_open_items,
-    b.median_days_to_close
+    b.median_days_to_close,
+    CASE WHEN o.next_update_obligations > 0 THEN o.next_updates_missed / o.next_update_obligations END AS missed_update_rate,
+    CASE WHEN b.full_reports_evaluated > 0 THEN b.late_full_reports / b.full_reports_evaluated END AS late_full_report_rate,
+    CASE WHEN b.bugs_open > 0 THEN coalesce(i.overdue_action_items, 0) / b.bugs_open END AS overdue_items_per_open_bug,
+    b.bugs_total / greatest(1.0, date_diff('day', b.first_opened, (SELECT as_of FROM metric_params)) / 365.25) AS bugs_per_year
 FROM bugs b
 LEFT JOIN req r USING (ca) LEFT JOIN obl o USING (ca) LEFT JOIN items i USING (ca);
 
+-- scorecard_figures: every scorecard figure with its direction, unit and label, in one place (the CLI, the report and
+-- the percentiles read it). direction: lower_is_better | higher_is_better | not_ranked (sizes, which say nothing
+-- about quality). compact: shown in the default scorecard table.
+CREATE OR REPLACE VIEW scorecard_figures AS
+SELECT * FROM (VALUES
+    ('bugs_total', 'not_ranked', 'bugs', 'Bugs', TRUE),
+    ('bugs_open', 'not_ranked', 'bugs', 'Open bugs', TRUE),
+    ('bugs_per_year', 'not_ranked', 'bugs/year', 'Bugs per year', FALSE),
+    ('self_reported_share', 'higher_is_better', 'share', 'Self-reported share', TRUE),
+    ('median_first_ca_response_hours', 'lower_is_better', 'hours', 'Median first CA response (h)', FALSE),
+    ('p90_first_ca_response_hours', 'lower_is_better', 'hours', 'p90 first CA response (h)', FALSE),
+    ('median_response_hours', 'lower_is_better', 'hours', 'Median response (h)', TRUE),
+    ('p90_response_hours', 'lower_is_better', 'hours', 'p90 response (h)', FALSE),
+    ('requests_total', 'not_ranked', 'requests', 'Requests', FALSE),
+    ('breaches_7d', 'lower_is_better', 'requests', 'Answered after 7 days', FALSE),
+    ('breach_rate', 'lower_is_better', 'share', 'Share answered after 7 days', TRUE),
+    ('pending_requests', 'lower_is_better', 'requests', 'Pending requests', TRUE),
+    ('open_needinfos', 'lower_is_better', 'needinfos', 'Open needinfos', FALSE),
+    ('next_update_obligations', 'not_ranked', 'dates', 'Next-update dates', FALSE),
+    ('next_updates_missed', 'lower_is_better', 'dates', 'Next updates missed', FALSE),
+    ('missed_update_rate', 'lower_is_better', 'share', 'Share of next updates missed', TRUE),
+    ('full_reports_evaluated', 'not_ranked', 'bugs', 'Full reports evaluated', FALSE),
+    ('late_full_reports', 'lower_is_better', 'bugs', 'Late full reports', FALSE),
+    ('late_full_report_rate', 'lower_is_better', 'share', 'Share of full reports late', TRUE),
+    ('open_action_items', 'not_ranked', 'items', 'Open action items', FALSE),
+    ('overdue_action_items', 'lower_is_better', 'items', 'Overdue action items', TRUE),
+    ('overdue_items_per_open_bug', 'lower_is_better', 'items/bug', 'Overdue items per open bug', FALSE),
+    ('unknown_status_items', 'lower_is_better', 'items', 'Items with unreadable status', FALSE),
+    ('closed_with_open_items', 'lower_is_better', 'bugs', 'Closed with open items', FALSE),
+    ('median_days_to_close', 'lower_is_better', 'days', 'Median days to close', TRUE)
+) AS f(figure, direction, unit, label, compact);
+
 -- scorecard_percentiles: each figure of each CA with its percentile among peers (P10). Grain: (ca, figure).
 -- Peers: CAs with at least 5 bugs and a value for the figure, the CA included. percentile =
--- 100 * (peers strictly better + 1/2 * other peers equal) / (peers - 1); higher is better; null for CAs with
--- fewer than 5 bugs. Better = lower for delays, counts of problems and volumes; higher for self_reported_share.
+-- 100 * (peers strictly better + 1/2 * other peers equal) / (peers - 1) (mid-ranks for ties); higher is better;
+-- null for CAs with fewer than 5 bugs, for not_ranked figures, and where every peer has the same value
+-- (no data to rank: e.g. no CA has any request). Better = lower or higher as scorecard_figures.direction says.
 CREATE OR REPLACE VIEW scorecard_percentiles AS
-WITH long AS (
-    UNPIVOT (SELECT * EXCLUDE (full_reports_evaluated) FROM scorecard)
-    ON COLUMNS(* EXCLUDE (ca, bugs_total)) INTO NAME figure VALUE value
+WITH long AS (  -- every figure but bugs_total, nulls kept (a figure without a value is "no data")
+    SELECT ca, figure, CAST(value AS DOUBLE) AS value FROM scorecard
+    UNPIVOT INCLUDE NULLS (value FOR figure IN (
+        bugs_open, bugs_per_year, self_reported_share, median_first_ca_response_hours,
+        p90_first_ca_response_hours, median_response_hours, p90_response_hours, requests_total,
+        breaches_7d, breach_rate, pending_requests, open_needinfos,
+        next_update_obligations, next_updates_missed, missed_update_rate, full_reports_evaluated,
+        late_full_reports, late_full_report_rate, open_action_items, overdue_action_items,
+        overdue_items_per_open_bug, unknown_status_items, closed_with_open_items, median_days_to_close))
 ), all_figures AS (
     SELECT ca, figure, CAST(value AS DOUBLE) AS value FROM long
     UNION ALL SELECT ca, 'bugs_total', CAST(bugs_total AS DOUBLE) FROM scorecard
 ), dir AS (
-    SELECT figure, CASE WHEN figure = 'self_reported_share' THEN 1 ELSE -1 END AS sign FROM (SELECT DISTINCT figure FROM all_figures)
+    SELECT figure, CASE direction WHEN 'higher_is_better' THEN 1 WHEN 'lower_is_better' THEN -1 END AS sign
+    FROM scorecard_figures
 ), peers AS (
     SELECT f.ca, f.figure, f.value * d.sign AS score FROM all_figures f JOIN dir d USING (figure)
-    JOIN scorecard s USING (ca) WHERE s.bugs_total >= 5 AND f.value IS NOT NULL
+    JOIN scorecard s USING (ca) WHERE s.bugs_total >= 5 AND f.value IS NOT NULL AND d.sign IS NOT NULL
+), spread AS (
+    SELECT figure, count(*) AS n, count(DISTINCT score) AS distinct_scores FROM peers GROUP BY figure
 )
 SELECT
     f.ca, f.figure, f.value,
-    (SELECT median(p2.score * d.sign) FROM peers p2 WHERE p2.figure = f.figure) AS peer_median,
-    CASE WHEN p.ca IS NOT NULL AND (SELECT count(*) FROM peers p2 WHERE p2.figure = f.figure) > 1 THEN
+    (SELECT median(x.value) FROM all_figures x JOIN scorecard s2 USING (ca)
+     WHERE x.figure = f.figure AND s2.bugs_total >= 5 AND x.value IS NOT NULL) AS peer_median,
+    CASE WHEN p.ca IS NOT NULL AND sp.n > 1 AND sp.distinct_scores > 1 THEN
         100.0 * ((SELECT count(*) FROM peers p2 WHERE p2.figure = f.figure AND p2.score < p.score)
                  + 0.5 * ((SELECT count(*) FROM peers p2 WHERE p2.figure = f.figure AND p2.score = p.score) - 1))
-        / ((SELECT count(*) FROM peers p2 WHERE p2.figure = f.figure) - 1)
-    END AS percentile
-FROM all_figures f JOIN dir d USING (figure)
-LEFT JOIN peers p ON p.ca = f.ca AND p.figure = f.figure;
+        / (sp.n - 1)
+    END AS percentile,
+    fd.direction, fd.unit, fd.label
+FROM all_figures f
+JOIN scorecard_figures fd USING (figure)
+LEFT JOIN peers p ON p.ca = f.ca AND p.figure = f.figure
+LEFT JOIN spread sp ON sp.figure = f.figure;
