@@ -104,3 +104,43 @@ def sample_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
         reparse(con, quiet=True)
         con.close()
     return path, truth
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The suite leaves no process behind: every child this test process started has ended (5 s grace)."""
+    import os
+    import time
+
+    def children() -> set[int]:
+        out: set[int] = set()
+        for task in Path(f"/proc/{os.getpid()}/task").glob("*"):
+            try:
+                out |= {int(x) for x in (task / "children").read_text().split()}
+            except OSError:
+                pass
+        alive = set()
+        for pid in out:
+            try:
+                if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                    alive.add(pid)
+            except OSError:
+                pass
+        return alive
+
+    if not Path("/proc/self/task").exists():
+        return
+    deadline = time.monotonic() + 5
+    left = children()
+    while left and time.monotonic() < deadline:
+        time.sleep(0.2)
+        left = children()
+    if left:
+        cmds = []
+        for pid in sorted(left):
+            try:
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+                cmds.append(f"{pid}: {cmd[:120]}")
+            except OSError:
+                pass
+        print("\nprocesses left behind by the test suite:\n  " + "\n  ".join(cmds))
+        session.exitstatus = 1
