@@ -7,7 +7,7 @@ SAMPLE := data/sample
 DEMO_DB := data/demo.duckdb
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint fmt bench sample report clean
+.PHONY: help venv demo test lint fmt bench sample report clean notebooks
 
 help: ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -25,6 +25,10 @@ demo: $(STAMP) ## Run the whole pipeline offline on the bundled sample (local se
 
 test: $(STAMP) ## Run the test suite
 	$(BIN)/python -m pytest -q
+
+notebooks: $(STAMP) ## Open the notebooks in JupyterLab (on the demo database unless BZMINE_DB is set)
+	@test -f $(DEMO_DB) || $(MAKE) demo
+	$(BIN)/jupyter lab notebooks/
 
 lint: $(STAMP) ## ruff + mypy
 	$(BIN)/ruff check bzmine tests benchmarks

@@ -27,6 +27,28 @@ OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "
 SEVEN_DAYS_H = 168.0
 
 
+def _png(fig: Figure) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def _show_in_jupyter() -> None:
+    """In IPython/Jupyter, display a returned Figure as a PNG (pyplot is not used, so nothing else would)."""
+    try:
+        from IPython import get_ipython  # type: ignore[attr-defined]
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.display_formatter.formatters["image/png"].for_type(Figure, _png)
+
+
+_show_in_jupyter()
+
+
 def _plain_text(fn: F) -> F:
     """Build the figure with mathtext off: labels come from bug text, which anyone can write."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shutil
@@ -176,6 +177,16 @@ def test_report_in_headless_chromium(report_dir: Path) -> None:
 
 
 @pytest.mark.slow
+def _assert_not_blank(png: bytes) -> None:
+    import io
+
+    import matplotlib.image
+
+    pixels = matplotlib.image.imread(io.BytesIO(png), format="png")
+    assert pixels.shape[0] > 100 and pixels.shape[1] > 100
+    assert pixels[..., :3].std() > 0.05, "the image is (nearly) one colour"
+
+
 def test_notebooks_execute_top_to_bottom(sample_db: tuple[Path, Any], tmp_path: Path) -> None:
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
@@ -191,6 +202,14 @@ def test_notebooks_execute_top_to_bottom(sample_db: tuple[Path, Any], tmp_path: 
             outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
             assert not [o for o in outputs if o.get("output_type") == "error"]
             assert any(o.get("output_type") in ("execute_result", "display_data") for o in outputs)
+            text = "".join(str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", "")) for o in outputs)
+            assert str(sample_db[0]) in text and AS_OF in text, f"{path.name} does not state its parameters"
+            plot_cells = [c for c in nb.cells if c.cell_type == "code" and "plots.plot_" in c.source]
+            assert plot_cells, f"{path.name} draws no plot"
+            for c in plot_cells:  # every plotting cell shows a picture, and the picture is not blank
+                pngs = [o["data"]["image/png"] for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+                assert pngs, f"{path.name}: no image from {c.source.splitlines()[-1]!r}"
+                _assert_not_blank(base64.b64decode(pngs[0]))
     finally:
         for k, v in old.items():
             if v is None:
