@@ -20,7 +20,7 @@ from bzmine.errors import ConfigError
 # dependency order: each layer reads only layers above it
 LAYERS = (
     "metric_status_changes", "metric_bugs", "metric_assignees", "metric_rule1", "metric_ca_domains", "metric_actors",
-    "metric_people", "roles", "metric_status_timeline", "metric_comments", "response_events", "bug_metrics", "update_obligations",
+    "metric_people", "metric_hidden_ca", "metric_rule1b", "roles", "metric_status_timeline", "metric_comments", "response_events", "bug_metrics", "update_obligations",
     "next_update_overdue", "metric_ca_items", "action_item_status", "metric_scope", "scorecard",
     "scorecard_percentiles", "metric_tags_at", "tag_first_added", "trend_bugs", "trend_counts", "trend_medians",
 )  # fmt: skip
@@ -31,7 +31,9 @@ DEPS: dict[str, tuple[str, ...]] = {
     "metric_ca_domains": ("metric_rule1", "metric_bugs"),
     "metric_actors": ("metric_rule1",),
     "metric_people": ("metric_actors", "metric_bugs"),
-    "roles": ("metric_actors", "metric_bugs", "metric_rule1", "metric_ca_domains", "metric_people"),
+    "metric_hidden_ca": ("metric_actors", "metric_bugs", "metric_ca_domains"),
+    "roles": ("metric_actors", "metric_bugs", "metric_rule1", "metric_ca_domains", "metric_people", "metric_hidden_ca",
+              "metric_rule1b"),
     "metric_status_timeline": ("metric_status_changes", "metric_bugs"),
     "metric_comments": ("metric_bugs", "roles", "metric_status_timeline"),
     "response_events": ("metric_comments", "metric_status_changes", "metric_bugs", "roles"),

@@ -321,22 +321,35 @@ class FakeBugzilla:
             out.append(self._scrub(c, user))
         return out
 
-    def _history_of(self, rec: Record, new_since: datetime | None) -> list[dict[str, Any]]:
-        if new_since is None:
-            return list(rec.history)
-        return [h for h in rec.history if parse_bmo_time(h["when"]) > new_since]  # type: ignore[operator]
+    def _history_of(self, rec: Record, new_since: datetime | None, user: str | None = None) -> list[dict[str, Any]]:
+        hist = list(rec.history) if new_since is None else [
+            h for h in rec.history if parse_bmo_time(h["when"]) > new_since]  # type: ignore[operator]  # fmt: skip
+        # BMO's webservice_email_filter: `who` loses its domain; added/removed values keep full addresses
+        return [self._scrub(h, user) for h in hist]
 
     def _scrub(self, obj: dict[str, Any], user: str | None) -> dict[str, Any]:
+        """BMO with `webservice_email_filter` on, for anonymous callers (realdata/bmo-2026/email_filter_anonymous.json):
+        account fields and the email/name of *_detail objects keep only the part before the '@'; ids, nicks and
+        real names stay; history added/removed values are untouched."""
         if not self.opts.hide_emails or user is not None:
             return obj
+
+        def local(v: Any) -> Any:
+            return v.split("@")[0] if isinstance(v, str) else v
+
+        def detail(d: Any) -> Any:
+            return {**d, "email": local(d.get("email")), "name": local(d.get("name"))} if isinstance(d, dict) else d
+
         out = dict(obj)
         for k, v in obj.items():
-            if isinstance(v, str) and "@" in v and k in ("creator", "author", "assigned_to", "qa_contact", "setter", "requestee"):
-                out[k] = v.split("@")[0]
-            elif k.endswith("_detail") and isinstance(v, dict):
-                out[k] = {kk: vv for kk, vv in v.items() if kk != "email"} | {"name": v.get("nick", "")}
-            elif k == "cc":
-                out[k] = [x.split("@")[0] for x in v]
+            if k in ("creator", "author", "assigned_to", "qa_contact", "who", "setter", "requestee"):
+                out[k] = local(v)
+            elif k.endswith("_detail"):
+                out[k] = [detail(d) for d in v] if isinstance(v, list) else detail(v)
+            elif k in ("cc", "mentors"):
+                out[k] = [local(x) for x in v]
+            elif k == "flags" and isinstance(v, list):
+                out[k] = [{**f, **{kk: local(f[kk]) for kk in ("setter", "requestee") if kk in f}} for f in v]
         return out
 
     def _fields(self, rec: Record, params: dict[str, list[str]], user: str | None) -> dict[str, Any]:
@@ -365,7 +378,7 @@ class FakeBugzilla:
         if "comments" in wanted:
             out["comments"] = self._comments_of(rec, new_since, user)
         if "history" in wanted:
-            out["history"] = self._history_of(rec, new_since)
+            out["history"] = self._history_of(rec, new_since, user)
         if rec.id in self.opts.poison_ids and wanted & set(EXTRA_FIELDS):
             # Perceval #875: BMO answers 400 for some pages with extra fields
             raise ApiError(-32000, f"Internal error while serialising bug {rec.id}.")
@@ -401,7 +414,7 @@ class FakeBugzilla:
     def _history(self, ids: list[str], params: dict[str, list[str]], user: str | None) -> Any:
         new_since = _parse_date(params["new_since"][0]) if params.get("new_since") else None
         recs = self._batch(ids, params, user)
-        return {"bugs": [{"id": r.id, "alias": r.bug.get("alias"), "history": self._history_of(r, new_since)}
+        return {"bugs": [{"id": r.id, "alias": r.bug.get("alias"), "history": self._history_of(r, new_since, user)}
                          for r in recs]}  # fmt: skip
 
     def _search(self, params: dict[str, list[str]], user: str | None) -> Any:

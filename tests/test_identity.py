@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -204,3 +205,56 @@ def test_real_bugs_owner_agreement_with_the_observatory_mapping() -> None:
     assert compared > 1400
     assert differ / compared < 0.01, (differ, compared)
     assert unknown / len(bugs) < 0.003, unknown
+
+
+def _with_cc_history(records: dict[int, Any]) -> dict[int, Any]:
+    """As BMO does, a first comment adds its author to the CC list, and history records that change (with the full
+    address, even when e-mails are hidden)."""
+    out = {}
+    for bug_id, rec in records.items():
+        rec = copy.deepcopy(rec)
+        cc = {rec.bug.get("creator"), rec.bug.get("assigned_to")}
+        for c in rec.comments:
+            if c["creator"] not in cc:
+                cc.add(c["creator"])
+                rec.history.append({"when": c["creation_time"], "who": c["creator"],
+                                    "changes": [{"field_name": "cc", "removed": "", "added": c["creator"]}]})  # fmt: skip
+        rec.history.sort(key=lambda h: h["when"])
+        out[bug_id] = rec
+    return out
+
+
+def test_hidden_emails_give_the_same_roles_and_requests(make_server: Any, corpus: dict[int, Any], tmp_path: Path) -> None:
+    """BMO's webservice_email_filter (anonymous callers see only local parts; history values keep full addresses):
+    roles and requests must come out as with e-mails visible, on the same corpus."""
+    out = {}
+    records = _with_cc_history(corpus)
+    for hide in (False, True):
+        srv = make_server(records, hide_emails=hide)
+        db = tmp_path / f"h{hide}.duckdb"
+        res = CliRunner().invoke(cli, ["sync", "--url", srv.url, "--db", str(db), "--no-cache", "-q"])
+        assert res.exit_code == 0, res.output
+        con = duckdb.connect(str(db))
+        if hide:  # the harvest really holds the filtered shapes
+            authors = {r[0] for r in con.execute("SELECT coalesce(data->>'creator', data->>'author') FROM raw_comments").fetchall()}
+            assert authors and not any("@" in a for a in authors)
+        M.snapshot(con, "2026-11-01")
+        out[hide] = (
+            # who speaks for the CA on each bug, by local part (the part both forms share)
+            set(con.execute("SELECT bug_id, split_part(account, '@', 1) FROM roles WHERE role = 'ca'").fetchall()),
+            con.execute("SELECT bug_id, kind, asked_at, state, answered_at, response_hours FROM response_events "
+                        "ORDER BY ALL").fetchall(),  # fmt: skip
+            # CA accounts whose full address BMO shows somewhere (history values): these must be resolvable
+            set(con.execute("""SELECT bug_id, split_part(account, '@', 1) FROM roles WHERE role = 'ca' AND account IN (
+                                 SELECT lower(unnest(regexp_extract_all(coalesce(added, '') || ' ' || coalesce(removed, ''),
+                                        '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+'))) FROM history_changes)""").fetchall()),
+        )
+        con.close()
+    ca_visible, events_visible, resolvable = out[False]
+    assert len(events_visible) > 20 and len(resolvable) > 20
+    assert resolvable <= out[True][0] <= ca_visible  # every resolvable CA speaker found, nobody wrongly made one
+    # requests come out the same on every bug whose CA speakers were all resolved; count how many those are
+    same = {b for b in {e[0] for e in events_visible}
+            if {x for x in out[True][0] if x[0] == b} == {x for x in ca_visible if x[0] == b}}
+    assert [e for e in out[True][1] if e[0] in same] == [e for e in events_visible if e[0] in same]
+    assert len(same) >= 0.8 * len({e[0] for e in events_visible}), (len(same), len({e[0] for e in events_visible}))

@@ -12,6 +12,7 @@ import json
 import logging
 import multiprocessing
 import os
+import re
 import sys
 import time
 from collections import deque
@@ -44,6 +45,7 @@ POOL_MIN_BUGS = 3000  # measured: 520 bugs took 13-16 s with the pool, 6-8 s in 
 COMMENT_TABLES = ("reports", "report_sections", "action_items", "timeline_events", "related_incidents", "bug_refs",
                   "parse_failures", "whiteboard_changes", "incidents", "history_changes", "comment_meta", "bug_accounts")  # fmt: skip
 _DETAILS = ("creator_detail", "assigned_to_detail", "qa_contact_detail")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
 
 @dataclass
@@ -65,18 +67,41 @@ def _state(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
     return row[0] if row else None
 
 
-def _config_digest(con: duckdb.DuckDBPyConnection) -> str:
-    """Changes when the shipped owner table or the stored aliases file changes (then every bug is parsed again)."""
+def _config_digest(con: duckdb.DuckDBPyConnection, accounts: dict[str, str] | None = None) -> str:
+    """Changes when the shipped owner table, the stored aliases file or the hidden-e-mail account map changes
+    (then every bug is parsed again)."""
     from bzmine.parse.ca import builtin_table_text
 
     rows = con.execute("SELECT content FROM config_files WHERE name = 'aliases'").fetchall()
-    return hashlib.sha256("\0".join([builtin_table_text(), *(r[0] for r in rows)]).encode()).hexdigest()
+    acc = json.dumps(sorted((accounts or {}).items()))
+    return hashlib.sha256("\0".join([builtin_table_text(), *(r[0] for r in rows), acc]).encode()).hexdigest()
 
 
-def _bugs_to_parse(con: duckdb.DuckDBPyConnection, full: bool) -> list[int]:
+def account_map(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """local part -> full address, when Bugzilla hid e-mails (METRICS.md §1).
+
+    With `webservice_email_filter` on, BMO gives anonymous callers only the part before the '@' in account fields,
+    but keeps full addresses inside history values (needinfo?(x@y), assignee changes). A local part seen with
+    exactly one full address across the harvested history resolves to it; an ambiguous one stays as it is.
+    Empty (and no scan) when every comment author has an '@'.
+    """
+    hidden = con.execute("SELECT 1 FROM raw_comments WHERE coalesce(data->>'creator', data->>'author') NOT LIKE '%@%' LIMIT 1").fetchall()
+    if not hidden:
+        return {}
+    rows = con.execute(r"""
+        SELECT DISTINCT lower(unnest(regexp_extract_all(CAST(data AS VARCHAR), '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+')))
+        FROM raw_history""").fetchall()  # fmt: skip
+    by_local: dict[str, set[str]] = {}
+    for (addr,) in rows:
+        by_local.setdefault(addr.split("@")[0], set()).add(addr)
+    return {local: next(iter(a)) for local, a in by_local.items() if len(a) == 1}
+
+
+def _bugs_to_parse(con: duckdb.DuckDBPyConnection, full: bool, accounts: dict[str, str] | None = None) -> list[int]:
     parsed_at = _state(con, "parsed_at")
     version = _state(con, "parser_version")
-    if full or parsed_at is None or version != str(PARSER_VERSION) or _state(con, "config") != _config_digest(con):
+    digest = _config_digest(con, accounts)
+    if full or parsed_at is None or version != str(PARSER_VERSION) or _state(con, "config") != digest:
         return [r[0] for r in con.execute("SELECT bug_id FROM raw_bugs ORDER BY bug_id").fetchall()]
     rows = con.execute(
         "SELECT bug_id FROM raw_bugs WHERE fetched_at >= CAST(? AS TIMESTAMP) "
@@ -98,9 +123,28 @@ def _closed_at(status: str, created: datetime, changes: list[tuple[datetime, str
 
 def parse_bug_rows(bug: dict[str, Any], fetched: tuple[bool, datetime], history: list[dict[str, Any]],
                    comments: list[tuple[int, datetime, str, str]], table: CaTable,
-                   today: str | None = None) -> dict[str, list[tuple[Any, ...]]]:  # fmt: skip
-    """Every parsed row of one bug (pure: the caller reads and writes the database)."""
+                   today: str | None = None, accounts: dict[str, str] | None = None) -> dict[str, list[tuple[Any, ...]]]:  # fmt: skip
+    """Every parsed row of one bug (pure: the caller reads and writes the database).
+
+    accounts: local part -> full address, for servers that hide e-mails (see `account_map`); every account
+    written is lower-cased and, when it has no '@', resolved through it.
+    """
     v = PARSER_VERSION
+    full = dict(accounts or {})
+    if full or any("@" not in str(h.get("who") or "@") for h in history):
+        # this bug's own history values first: a local part with one full address here is that address
+        per_bug: dict[str, set[str]] = {}
+        for h in history:
+            for c in h.get("changes", []):
+                for val in (c.get("removed"), c.get("added")):
+                    for addr in _EMAIL.findall(str(val or "")):
+                        per_bug.setdefault(addr.split("@")[0].lower(), set()).add(addr.lower())
+        full.update({local: next(iter(a)) for local, a in per_bug.items() if len(a) == 1})
+
+    def acc(value: Any) -> str:
+        a = str(value or "").lower()
+        return a if "@" in a or not a else full.get(a, a)
+
     out: dict[str, list[tuple[Any, ...]]] = {t: [] for t in COMMENT_TABLES}
     bug_id = bug["id"]
     created = datetime.fromisoformat(bug["creation_time"].replace("Z", ""))
@@ -111,10 +155,13 @@ def parse_bug_rows(bug: dict[str, Any], fetched: tuple[bool, datetime], history:
     first_wb_removed: str | None = None
     for seq, h in enumerate(history):
         when = datetime.fromisoformat(h["when"].replace("Z", ""))
-        who = (h.get("who") or "").lower()
+        who = acc(h.get("who"))
         for n, c in enumerate(h.get("changes", [])):
             f = c.get("field_name")
-            out["history_changes"].append((bug_id, seq, n, when, who, f, c.get("removed"), c.get("added"), v))
+            removed, added = c.get("removed"), c.get("added")
+            if f == "assigned_to":  # BMO keeps full addresses here even when it hides them elsewhere
+                removed, added = acc(removed) or removed, acc(added) or added
+            out["history_changes"].append((bug_id, seq, n, when, who, f, removed, added, v))
             if f == "status":
                 status_changes.append((when, c.get("removed", ""), c.get("added", "")))
             elif f == "whiteboard":
@@ -139,26 +186,27 @@ def parse_bug_rows(bug: dict[str, Any], fetched: tuple[bool, datetime], history:
     for key in _DETAILS:
         d = bug.get(key)
         if isinstance(d, dict) and (d.get("email") or d.get("name")):
-            acc = str(d.get("email") or d.get("name")).lower()
-            if acc not in seen:
-                seen.add(acc)
-                out["bug_accounts"].append((bug_id, acc, d.get("id") if isinstance(d.get("id"), int) else None,
+            a = acc(d.get("email") or d.get("name"))
+            if a not in seen:
+                seen.add(a)
+                out["bug_accounts"].append((bug_id, a, d.get("id") if isinstance(d.get("id"), int) else None,
                                             (d.get("nick") or "").lower() or None, d.get("real_name"), v))  # fmt: skip
     for d in bug.get("cc_detail") or []:
         if isinstance(d, dict) and (d.get("email") or d.get("name")):
-            acc = str(d.get("email") or d.get("name")).lower()
-            if acc not in seen:
-                seen.add(acc)
-                out["bug_accounts"].append((bug_id, acc, d.get("id") if isinstance(d.get("id"), int) else None,
+            a = acc(d.get("email") or d.get("name"))
+            if a not in seen:
+                seen.add(a)
+                out["bug_accounts"].append((bug_id, a, d.get("id") if isinstance(d.get("id"), int) else None,
                                             (d.get("nick") or "").lower() or None, d.get("real_name"), v))  # fmt: skip
     out["incidents"].append((
         bug_id, ca.raw, ca.key, ca.name, ca.name, title, summary, wb.tags, wb.free_text, wb.next_update, wb.close_on, created,
         _closed_at(bug.get("status", ""), created, status_changes), bug.get("status"), bug.get("resolution"),
-        bug.get("is_open"), bug.get("product"), fetched[0], v, (bug.get("creator") or "").lower(),
-        (bug.get("assigned_to") or "").lower(), ca.owner, ca.sub_ca, ca.subject_kind, status_today, resolved_at,
+        bug.get("is_open"), bug.get("product"), fetched[0], v, acc(bug.get("creator")),
+        acc(bug.get("assigned_to")), ca.owner, ca.sub_ca, ca.subject_kind, status_today, resolved_at,
     ))  # fmt: skip
-    for n_c, (comment_id, posted, author, text) in enumerate(comments):
-        out["comment_meta"].append((bug_id, comment_id, n_c, posted, (author or "").lower(), v))
+    for n_c, (comment_id, posted, raw_author, text) in enumerate(comments):
+        author = acc(raw_author)
+        out["comment_meta"].append((bug_id, comment_id, n_c, posted, author, v))
         res = parse_text(text)
         for ref in res.bug_refs:
             if ref != bug_id:
@@ -278,19 +326,26 @@ def _die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
-def _init_worker(table: CaTable, parent: int | None = None) -> None:
+_ACCOUNTS: dict[str, str] = {}
+
+
+def _init_worker(table: CaTable, parent: int | None = None, accounts: dict[str, str] | None = None) -> None:
     if parent is not None:
         _die_with_parent(parent)
     _TABLE[:] = [table]
+    _ACCOUNTS.clear()
+    _ACCOUNTS.update(accounts or {})
 
 
-def _parse_chunk(items: list[tuple[Any, ...]], table: CaTable | None = None) -> tuple[dict[str, list[tuple[Any, ...]]], int]:
+def _parse_chunk(items: list[tuple[Any, ...]], table: CaTable | None = None,
+                 accounts: dict[str, str] | None = None) -> tuple[dict[str, list[tuple[Any, ...]]], int]:  # fmt: skip
     """Pure: parse a chunk of bugs (runs in a worker process for large rebuilds)."""
     al = table if table is not None else _TABLE[0]
     rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in COMMENT_TABLES}
     n_comments = 0
     for data, visible, fetched_at, hist, coms in items:
-        per = parse_bug_rows(json.loads(data), (visible, fetched_at), [json.loads(h) for h in hist], coms, al)
+        per = parse_bug_rows(json.loads(data), (visible, fetched_at), [json.loads(h) for h in hist], coms, al,
+                             accounts=accounts if accounts is not None else _ACCOUNTS)  # fmt: skip
         for t, r in per.items():
             rows[t].extend(r)
         n_comments += len(coms)
@@ -343,8 +398,9 @@ def _reparse(con: duckdb.DuckDBPyConnection, full: bool, quiet: bool, aliases_fi
 
         store_user_aliases(con, aliases_file)
     aliases = load_table(con)
+    accounts = account_map(con)
     report = ParseReport()
-    todo = _bugs_to_parse(con, full)
+    todo = _bugs_to_parse(con, full, accounts)
     stamp = utcnow().replace(tzinfo=None).isoformat(sep=" ")
     env_workers = os.environ.get("BZMINE_PARSE_WORKERS")
     if workers is None and env_workers:
@@ -374,11 +430,11 @@ def _reparse(con: duckdb.DuckDBPyConnection, full: bool, quiet: bool, aliases_fi
 
         if n_workers <= 1 or len(chunks) < 2:
             for chunk in chunks:
-                done(chunk, *_parse_chunk(_read_chunk(con, chunk), aliases))
+                done(chunk, *_parse_chunk(_read_chunk(con, chunk), aliases, accounts))
         else:
             ctx = multiprocessing.get_context("spawn")  # no fork of a process holding DuckDB threads
             with ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_init_worker,
-                                     initargs=(aliases, os.getpid())) as pool:
+                                     initargs=(aliases, os.getpid(), accounts)) as pool:
                 pending: deque[tuple[list[int], Future[Any]]] = deque()
                 for chunk in chunks:
                     pending.append((chunk, pool.submit(_parse_chunk, _read_chunk(con, chunk))))
@@ -392,7 +448,7 @@ def _reparse(con: duckdb.DuckDBPyConnection, full: bool, quiet: bool, aliases_fi
     try:
         _display_names(con)
         con.execute("INSERT OR REPLACE INTO parse_state VALUES ('parsed_at', ?), ('parser_version', ?), ('config', ?)",
-                    [stamp, str(PARSER_VERSION), _config_digest(con)])  # fmt: skip
+                    [stamp, str(PARSER_VERSION), _config_digest(con, accounts)])  # fmt: skip
         con.execute("COMMIT")
     except BaseException:
         rollback(con)

@@ -33,6 +33,16 @@ WHERE a.account NOT IN (SELECT account FROM config_accounts WHERE role IN ('plac
   AND split_part(a.account, '@', 2) NOT IN (SELECT domain FROM config_domains WHERE kind = 'root_program')
   AND NOT regexp_matches(split_part(a.account, '@', 1), 'bot$');
 
+-- metric_rule1b: METRICS.md §1 rule 1b: the author of a full incident report (reports.is_full) or of a report
+-- closure summary on a bug, posted at or before as_of, speaks for the CA on that bug (CAs often report before
+-- anyone assigns the bug to them). Preliminary reports do not count: a third party may post one.
+CREATE OR REPLACE VIEW metric_rule1b AS
+SELECT DISTINCT r.bug_id, lower(r.author) AS account
+FROM reports r, metric_params p
+WHERE (r.is_full OR r.kind = 'closure') AND r.posted_at <= p.as_of AND r.author IS NOT NULL
+  AND lower(r.author) NOT IN (SELECT account FROM config_accounts WHERE role IN ('placeholder', 'root_program', 'bot'))
+  AND split_part(lower(r.author), '@', 2) NOT IN (SELECT domain FROM config_domains WHERE kind = 'root_program');
+
 CREATE OR REPLACE VIEW metric_ca_domains AS
 SELECT DISTINCT b.ca, split_part(r.account, '@', 2) AS domain
 FROM metric_rule1 r JOIN metric_bugs b USING (bug_id)
@@ -73,6 +83,22 @@ JOIN keys k ON k.account = a.account
 JOIN config_people cp ON cp.key_kind = k.key_kind AND cp.key = k.key
 GROUP BY a.bug_id, a.account;
 
+-- metric_hidden_ca: with e-mails hidden (an account without '@'), rule 2 by local part: the account is `ca` on a bug
+-- when a full address with that local part, on a domain of the bug's CA (metric_ca_domains), appears in the
+-- harvested history values (needinfo?(x@ca.example), assignee changes), which BMO never hides.
+CREATE OR REPLACE VIEW metric_hidden_ca AS
+WITH seen AS (
+    SELECT DISTINCT lower(unnest(regexp_extract_all(coalesce(h.added, '') || ' ' || coalesce(h.removed, ''),
+                                                    '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+'))) AS address
+    FROM history_changes h WHERE h.field_name IN ('flagtypes.name', 'assigned_to', 'cc', 'qa_contact')
+)
+SELECT DISTINCT a.bug_id, a.account
+FROM metric_actors a
+JOIN metric_bugs b USING (bug_id)
+JOIN metric_ca_domains d ON d.ca = b.ca
+JOIN seen s ON s.address = a.account || '@' || d.domain
+WHERE a.account NOT LIKE '%@%';
+
 CREATE OR REPLACE VIEW roles AS
 WITH base AS (
     SELECT
@@ -82,7 +108,8 @@ WITH base AS (
         rp.account IS NOT NULL AS listed_rp,
         split_part(a.account, '@', 2) IN (SELECT domain FROM config_domains WHERE kind = 'root_program')
             AND a.account NOT IN (SELECT account FROM config_accounts WHERE role = 'placeholder') AS rp_domain,
-        u.account IS NOT NULL AS listed_ca, r1.account IS NOT NULL AS assignee, d.domain IS NOT NULL AS ca_domain
+        u.account IS NOT NULL AS listed_ca, r1.account IS NOT NULL AS assignee, rb.account IS NOT NULL AS reporter,
+        d.domain IS NOT NULL OR hc.account IS NOT NULL AS ca_domain
     FROM metric_actors a
     JOIN metric_bugs b USING (bug_id)
     LEFT JOIN (SELECT DISTINCT account FROM config_accounts WHERE role = 'bot') bot ON bot.account = a.account
@@ -92,6 +119,8 @@ WITH base AS (
     LEFT JOIN (SELECT DISTINCT account, ca FROM config_accounts WHERE role = 'ca') u
            ON u.account = a.account AND (u.ca = b.ca OR u.ca = b.ca_filed OR u.ca = b.ca_owner)
     LEFT JOIN metric_people pe ON pe.bug_id = a.bug_id AND pe.account = a.account
+    LEFT JOIN metric_hidden_ca hc ON hc.bug_id = a.bug_id AND hc.account = a.account
+    LEFT JOIN metric_rule1b rb ON rb.bug_id = a.bug_id AND rb.account = a.account
 )
 SELECT
     bug_id, account,
@@ -99,7 +128,7 @@ SELECT
         WHEN is_bot THEN 'bot'
         WHEN in_period THEN 'root_program'
         WHEN person IS NULL AND (listed_rp OR rp_domain) THEN 'root_program'
-        WHEN listed_ca OR assignee OR ca_domain THEN 'ca'
+        WHEN listed_ca OR assignee OR reporter OR ca_domain THEN 'ca'
         ELSE 'community'
     END AS role,
     CASE
@@ -110,6 +139,7 @@ SELECT
         WHEN person IS NULL AND rp_domain THEN 'root program domain'
         WHEN listed_ca THEN 'listed for this CA (roles file)'
         WHEN assignee THEN 'assignee of this bug'
+        WHEN reporter THEN 'author of a full report or closure summary on this bug'
         WHEN ca_domain THEN 'domain of an assignee on a bug of this CA'
         WHEN person IS NOT NULL THEN 'not root program staff then (' || person || ')'
         ELSE 'none of the above'
