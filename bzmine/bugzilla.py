@@ -22,7 +22,7 @@ import bugzilla
 import requests
 
 from bzmine.config import Settings
-from bzmine.errors import FetchError, RateLimitedError
+from bzmine.errors import BlockedError, FetchError, RateLimitedError
 from bzmine.http import USER_AGENT, make_session, protect_key
 from bzmine.timeutil import parse_bmo_time
 
@@ -76,6 +76,16 @@ def _default_timeout(session: requests.Session, timeouts: tuple[float, float]) -
     session.request = request  # type: ignore[method-assign,assignment]
 
 
+BLOCKED = ("Bugzilla has blocked this address (HTTP 429) for up to an hour, and every further request renews the "
+           "block: wait an hour, then run `bzmine sync` again (it resumes where it stopped). An API key does not lift "
+           "an address block.")
+
+
+def _is_blocked(exc: BaseException) -> bool:
+    resp = getattr(exc, "response", None)
+    return getattr(resp, "status_code", None) == 429 or "429" in str(exc)
+
+
 MAX_LISTED = 5_000_000  # a bug set larger than this is a misbehaving server, not CA compliance bugs
 
 
@@ -118,6 +128,8 @@ class BugzillaClient:
             self.bz = bugzilla.Bugzilla(self.settings.rest_url + "/", force_rest=True, use_creds=False,
                                         requests_session=self.session, api_key=None, sslverify=True)  # fmt: skip
         except (requests.RequestException, bugzilla.BugzillaError) as exc:
+            if _is_blocked(exc):
+                raise BlockedError(BLOCKED) from None
             # connect is retried like any request
             self._retry_connect(exc)
         self.session.headers["User-Agent"] = USER_AGENT  # python-bugzilla overwrites it
@@ -142,6 +154,8 @@ class BugzillaClient:
                                             requests_session=self.session, api_key=None)  # fmt: skip
                 return
             except (requests.RequestException, bugzilla.BugzillaError) as exc:
+                if _is_blocked(exc):
+                    raise BlockedError(BLOCKED) from None
                 last = exc
         raise FetchError(f"cannot reach Bugzilla at {self.settings.rest_url}: {_scrub(str(last), self.settings.api_key)}. "
                          "Check --url and the network, then run `bzmine sync` again.")  # fmt: skip
@@ -157,7 +171,6 @@ class BugzillaClient:
         target = f"{url}?{urlencode(params)}"
         if len(target.encode()) > MAX_TARGET + len(self.settings.rest_url):
             raise FetchError(f"request target too long ({len(target)} bytes); this is a bzmine bug, please report it")
-        rate_limited = False
         last_problem = ""
         deadline = time.monotonic() + self.settings.request_budget
         refused = 0
@@ -180,9 +193,7 @@ class BugzillaClient:
                     break  # nothing listens there: retrying will not help
                 continue
             if resp.status_code == 429:
-                rate_limited = True
-                last_problem = "HTTP 429 Too Many Requests (address blocked)"
-                continue
+                raise BlockedError(BLOCKED)  # every further request renews the block: stop at once
             if resp.status_code in RETRY_STATUSES:
                 last_problem = f"HTTP {resp.status_code}"
                 continue
@@ -191,9 +202,11 @@ class BugzillaClient:
                 code = body.get("code")
                 message = str(body.get("message", ""))
                 if code == 32000 and "rate limit" in message:
-                    rate_limited = True
-                    last_problem = "rate limit exceeded (HTTP 400, code 32000)"
-                    continue
+                    # the next request would be answered with a block (429 for an hour): stop before it
+                    raise RateLimitedError(
+                        "Bugzilla rate-limited this address (HTTP 400, code 32000); one more request would get it "
+                        "blocked for up to an hour. Set BUGZILLA_API_KEY (authenticated reads are not rate-limited), "
+                        "wait a minute, and run `bzmine sync` again: it resumes where it stopped.")
                 if code == 306:
                     raise FetchError("Bugzilla rejected the API key (code 306). Check BUGZILLA_API_KEY.")
                 raise ApiError(resp.status_code, code if isinstance(code, int) else None, message)
@@ -203,12 +216,6 @@ class BugzillaClient:
                 last_problem = f"answer without '{expect}': {resp.text[:120]!r}"
                 continue  # truncated or wrong body: retry, it is usually a proxy hiccup
             return body
-        if rate_limited:
-            raise RateLimitedError(
-                f"Bugzilla rate-limited this address ({last_problem}); BMO blocks for up to an hour. "
-                "Set BUGZILLA_API_KEY (authenticated reads are not rate-limited) and run `bzmine sync` again "
-                "later: it resumes where it stopped."
-            )
         raise FetchError(f"GET {path} failed after {self.settings.retries + 1} attempts: {last_problem}. "
                          "Nothing was lost; run `bzmine sync` again to resume.")  # fmt: skip
 

@@ -493,15 +493,18 @@ def sql(query: str, db: str, as_of: str | None, group: str, fmt: str) -> None:
 @click.option("--as-of", "as_of", help="Compute as of this UTC date or time (default: now).")
 @click.option("--ca", "cas", multiple=True, help="Only pages for these CAs (repeatable); the overview keeps everyone.")
 @click.option("--days", default=7, show_default=True, type=click.IntRange(0, 3650), help="Due page: next-update dates within this many days.")
+@click.option("--include-private", is_flag=True,
+              help="Include private (group-restricted) bugs seen with an API key; they are marked. Default: left out.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 @_boundary
-def report(db: str, out: str, as_of: str | None, cas: tuple[str, ...], days: int, quiet: bool) -> None:
+def report(db: str, out: str, as_of: str | None, cas: tuple[str, ...], days: int, include_private: bool,
+           quiet: bool) -> None:  # fmt: skip
     """Write a static HTML report (overview, sortable scorecard, one page per CA, due list) that opens from disk."""
     from bzmine.report import write_report
 
     con = _metrics_con(db, as_of)
     try:
-        res = write_report(con, out, as_of, list(cas) or None, days, quiet)
+        res = write_report(con, out, as_of, list(cas) or None, days, quiet, include_private=include_private)
     finally:
         con.close()
     if not quiet:
@@ -589,15 +592,16 @@ def config_reset(db: str) -> None:
 @db_option
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True)
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Output directory.")
+@click.option("--include-private", is_flag=True, help="Also export private (group-restricted) bugs seen with an API key.")
 @_boundary
-def export_cmd(db: str, fmt: str, out: str) -> None:
+def export_cmd(db: str, fmt: str, out: str, include_private: bool) -> None:
     """Write every table as Parquet or CSV (large tables partitioned by year) for Spark, Trino or DuckDB elsewhere."""
     from bzmine.export import export
     from bzmine.store.db import open_for_reading
 
     con = open_for_reading(db)
     try:
-        for e in export(con, out, fmt):
+        for e in export(con, out, fmt, include_private=include_private):
             click.echo(f"{e.table}: {e.rows} rows -> {e.path}{' (by year)' if e.partitioned else ''}")
     finally:
         con.close()

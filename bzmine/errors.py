@@ -18,7 +18,11 @@ class FetchError(BzmineError):
 
 
 class RateLimitedError(FetchError):
-    """Bugzilla blocked this address; the run stopped and can be resumed later."""
+    """Bugzilla rate-limited this address; the run stopped and can be resumed later."""
+
+
+class BlockedError(RateLimitedError):
+    """Bugzilla blocked this address (HTTP 429 for every request, renewed by each one): stop at once."""
 
 
 class SchemaError(BzmineError):

@@ -26,8 +26,12 @@ class Exported:
 
 
 def export(con: duckdb.DuckDBPyConnection, out: str | Path, fmt: str = "parquet",
-           partition_rows: int = PARTITION_ROWS) -> list[Exported]:  # fmt: skip
-    """Write every base table of the database (raw, parsed, sync log, config) into `out`."""
+           partition_rows: int = PARTITION_ROWS, include_private: bool = False) -> list[Exported]:  # fmt: skip
+    """Write every base table of the database (raw, parsed, sync log, config) into `out`.
+
+    Private (group-restricted) bugs, which only an API key holder sees, are left out of every table with a
+    bug_id unless include_private: an export is meant to be shared.
+    """
     if fmt not in ("parquet", "csv"):
         raise ConfigError("--format must be parquet or csv")
     outdir = Path(out)
@@ -39,8 +43,10 @@ def export(con: duckdb.DuckDBPyConnection, out: str | Path, fmt: str = "parquet"
     for t in tables:
         cols = [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ? "
                                           "AND table_schema = 'main'", [t]).fetchall()]  # fmt: skip
-        rows = con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0]  # t comes from the catalog
         rel = con.table(t)
+        if "bug_id" in cols and not include_private:
+            rel = rel.filter("bug_id NOT IN (SELECT bug_id FROM raw_bugs WHERE json_array_length(data->'groups') > 0)")
+        rows = rel.count("*").fetchall()[0][0]
         tcol = next((c for c in TIME_COLUMNS if c in cols), None)
         if rows > partition_rows and tcol:
             rel = rel.project(f'*, CAST(year("{tcol}") AS INTEGER) AS year')

@@ -95,7 +95,8 @@ def snapshot(con: duckdb.DuckDBPyConnection, as_of: Any = None, since: Any = Non
         raise ConfigError(f"--group must be owner or filed, got {group!r}")
     at = to_timestamp(as_of) or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     s, u = to_timestamp(since), to_timestamp(until)
-    key = f"{at.isoformat()}|{s}|{u}|{group}"
+    private = con.execute("SELECT getvariable('bzmine_include_private')").fetchone()
+    key = f"{at.isoformat()}|{s}|{u}|{group}|{private[0] if private else None}"
     layers = _closure(need)
     row = con.execute("SELECT getvariable('bzmine_snapshot'), getvariable('bzmine_layers')").fetchall()[0]
     have = set(row[1].split(",")) if row[0] == key and row[1] else set()

@@ -64,8 +64,12 @@ def _save(fig: Any, path: Path) -> str:
 
 
 def write_report(con: duckdb.DuckDBPyConnection, out: str | Path, as_of: Any = None, cas: list[str] | None = None,
-                 days: int = 7, quiet: bool = False) -> ReportResult:  # fmt: skip
-    """Write index, scorecard, due and one page per CA (all CAs, or those named) into `out`."""
+                 days: int = 7, quiet: bool = False, include_private: bool = False) -> ReportResult:  # fmt: skip
+    """Write index, scorecard, due and one page per CA (all CAs, or those named) into `out`.
+
+    Private (group-restricted) bugs are left out unless include_private (a report is meant to be shared).
+    """
+    con.execute("SET VARIABLE bzmine_include_private = ?", [include_private])
     outdir = Path(out)
     (outdir / "img").mkdir(parents=True, exist_ok=True)
     (outdir / "ca").mkdir(exist_ok=True)

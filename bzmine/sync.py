@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from bzmine.bugzilla import BugzillaClient
 from bzmine.config import Settings
-from bzmine.errors import write_error
+from bzmine.errors import BlockedError, write_error
 from bzmine.store import raw
 from bzmine.store.db import rollback
 from bzmine.timeutil import format_bmo_time, parse_bmo_time, utcnow
@@ -71,7 +71,6 @@ def sync(con: duckdb.DuckDBPyConnection, settings: Settings, full: bool = False,
          quiet: bool = False, client: BugzillaClient | None = None) -> SyncReport:  # fmt: skip
     """Bring the raw tables up to date with Bugzilla; return what was done."""
     started = time.monotonic()
-    client = client or BugzillaClient(settings)
     prev = raw.get_state(con, "watermark")
     mode = "full" if full or (prev is None and since is None) else "incremental"
     since_q = None if mode == "full" else _since(prev, since, settings.overlap_seconds)
@@ -79,6 +78,7 @@ def sync(con: duckdb.DuckDBPyConnection, settings: Settings, full: bool = False,
     report = SyncReport(run_id=run_id, mode=mode)
     counts: dict[str, int] = {}
     try:
+        client = client or BugzillaClient(settings)  # inside the run: a failed connect is recorded too
         server_time = client.fetch_time()
         listing = client.list_ids(since_q)
         stored = raw.stored_change_times(con)
@@ -139,9 +139,10 @@ def sync(con: duckdb.DuckDBPyConnection, settings: Settings, full: bool = False,
             rollback(con)
             raise
     except BaseException as exc:
-        report.requests = client.requests
+        report.requests = client.requests if client is not None else 0
         counts = {k: v for k, v in asdict(report).items() if isinstance(v, int)}
-        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        status = ("interrupted" if isinstance(exc, KeyboardInterrupt) else
+                  "blocked" if isinstance(exc, BlockedError) else "failed")  # fmt: skip
         try:
             raw.finish_run(con, run_id, status, counts, None, str(exc)[:2000])
         except duckdb.Error as exc2:

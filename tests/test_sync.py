@@ -16,6 +16,7 @@ from typing import Any
 
 import duckdb
 import pytest
+import requests
 from click.testing import CliRunner
 
 from bzmine.cli import cli
@@ -132,25 +133,42 @@ def test_faults_still_complete_correctly(make_server: Any, corpus: dict[int, Rec
     assert statuses & {0, 500, 502, 503, 1001, 1002}, "the fault knob injected nothing"
 
 
-def test_rate_limit_backs_off_and_finishes(make_server: Any, corpus: dict[int, Record], tmp_path: Path) -> None:
-    srv = make_server(rate_limit=4, rate_limit_all=True, block_seconds=0.3)
-    con = connect(tmp_path / "t.duckdb")
-    sync(con, settings(srv, tmp_path, batch_size=10, backoff_base=0.2, backoff_max=1.0, retries=8), quiet=True)
-    assert db_snapshot(con) == expected(corpus)
-    assert 429 in {e["status"] for e in srv.app.requests}
-
-
-def test_rate_limit_block_stops_with_resumable_error(make_server: Any, corpus: dict[int, Record], tmp_path: Path) -> None:
+def test_rate_limit_stops_before_the_block(make_server: Any, corpus: dict[int, Record], tmp_path: Path) -> None:
+    """BMO's first answer over the limit is 400/32000; the next request would be blocked for an hour: stop there."""
     srv = make_server(rate_limit=4, rate_limit_all=True, block_seconds=3600)
     con = connect(tmp_path / "t.duckdb")
     with pytest.raises(RateLimitedError, match="BUGZILLA_API_KEY"):
         sync(con, settings(srv, tmp_path, batch_size=10, retries=2), quiet=True)
+    statuses = [e["status"] for e in srv.app.requests]
+    assert statuses.count(400) == 1 and 429 not in statuses and statuses[-1] == 400  # nothing after the warning
     assert con.execute("SELECT status FROM sync_runs").fetchall() == [("failed",)]
     assert con.execute("SELECT count(*) FROM sync_state WHERE key = 'watermark'").fetchone()[0] == 0
     # authenticated reads are not rate-limited on the next server: the run resumes
     srv2 = make_server()
     sync(con, settings(srv2, tmp_path), quiet=True)
     assert db_snapshot(con) == expected(corpus)
+
+
+def test_address_block_stops_at_the_first_429(make_server: Any, corpus: dict[int, Record], tmp_path: Path) -> None:
+    """A blocked address gets 429 for every request, and each renews the block: one 429, then stop, say so."""
+    srv = make_server(rate_limit=4, rate_limit_all=True, block_seconds=3600)
+    for _ in range(6):  # someone else on this address used up the limit: the block is on before we start
+        requests.get(f"{srv.url}/rest/bug/{min(corpus)}", timeout=5)
+    before = len(srv.app.requests)
+    db = tmp_path / "b.duckdb"
+    con = connect(db)
+    con.close()
+    started = time.monotonic()
+    res = CliRunner().invoke(cli, ["sync", "--url", srv.url, "--db", str(db), "--no-cache", "-q"])
+    assert time.monotonic() - started < 10
+    assert res.exit_code == 1 and "blocked this address" in res.output and "does not lift" in res.output
+    mine = [e["status"] for e in srv.app.requests[before:]]
+    assert mine == [429], mine  # the block was recognised on the first 429, and nothing more was sent
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT status FROM sync_runs").fetchall() == [("blocked",)]
+    con.close()
+    status = CliRunner().invoke(cli, ["status", "--db", str(db)])
+    assert "blocked" in status.output
 
 
 def test_poisoned_bug_is_bisected_out_and_reported(make_server: Any, corpus: dict[int, Record], tmp_path: Path) -> None:
@@ -327,3 +345,45 @@ def test_sync_rejects_corrupted_database(tmp_path: Path) -> None:
     db.write_bytes(b"this is not a duckdb file" * 100)
     with pytest.raises(SchemaError, match="rebuild it with `bzmine sync --full`"):
         connect(db)
+
+
+def test_private_bugs_stay_out_of_shared_report_and_export(bmo_server: Any, tmp_path: Path) -> None:
+    db = tmp_path / "p.duckdb"
+    con = connect(db)
+    sync(con, settings(bmo_server, tmp_path, api_key=API_KEY), quiet=True)
+    from bzmine.parse.run import reparse
+
+    reparse(con, quiet=True)
+    private = {r[0] for r in con.execute("SELECT bug_id FROM bugs WHERE is_private").fetchall()}
+    con.close()
+    assert len(private) >= 2
+    run = CliRunner()
+    for flag, want_private in (([], False), (["--include-private"], True)):
+        out = tmp_path / f"r{len(flag)}"
+        assert run.invoke(cli, ["report", "--db", str(db), "--out", str(out), "-q", *flag]).exit_code == 0
+        html = "\n".join(p.read_text(encoding="utf-8") for p in out.rglob("*.html"))
+        assert any(f"id={b}\"" in html for b in private) == want_private
+        exp = tmp_path / f"e{len(flag)}"
+        assert run.invoke(cli, ["export", "--db", str(db), "--out", str(exp), "--format", "csv", *flag]).exit_code == 0
+        exported = duckdb.sql(f"SELECT DISTINCT bug_id FROM read_csv('{exp / 'raw_bugs.csv'}')").fetchall()
+        assert bool({r[0] for r in exported} & private) == want_private
+
+
+def test_a_bug_turning_private_leaves_the_figures_on_the_next_sync(make_server: Any, corpus: dict[int, Record],
+                                                                     tmp_path: Path) -> None:  # fmt: skip
+    from bzmine import metrics
+
+    public = {i: r for i, r in corpus.items() if not r.bug.get("groups")}
+    srv = make_server(public)
+    db = tmp_path / "v.duckdb"
+    assert CliRunner().invoke(cli, ["sync", "--url", srv.url, "--db", str(db), "--no-cache", "-q"]).exit_code == 0
+    gone = min(public)
+    rec = copy.deepcopy(public[gone])
+    rec.bug["groups"] = ["ca-confidential"]  # now private: anonymous callers no longer see it
+    srv.app.put(rec)
+    assert CliRunner().invoke(cli, ["sync", "--url", srv.url, "--db", str(db), "--no-cache", "-q", "--full"]).exit_code == 0
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT is_visible FROM raw_bugs WHERE bug_id = ?", [gone]).fetchone() == (False,)
+    assert con.execute("SELECT is_visible FROM incidents WHERE bug_id = ?", [gone]).fetchone() == (False,)
+    assert gone not in set(metrics.bug_metrics(con)["bug_id"])
+    con.close()

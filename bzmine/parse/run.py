@@ -203,6 +203,7 @@ def parse_bug_rows(bug: dict[str, Any], fetched: tuple[bool, datetime], history:
         _closed_at(bug.get("status", ""), created, status_changes), bug.get("status"), bug.get("resolution"),
         bug.get("is_open"), bug.get("product"), fetched[0], v, acc(bug.get("creator")),
         acc(bug.get("assigned_to")), ca.owner, ca.sub_ca, ca.subject_kind, status_today, resolved_at,
+        bool(bug.get("groups")),
     ))  # fmt: skip
     for n_c, (comment_id, posted, raw_author, text) in enumerate(comments):
         author = acc(raw_author)
@@ -446,6 +447,9 @@ def _reparse(con: duckdb.DuckDBPyConnection, full: bool, quiet: bool, aliases_fi
                     done(c, *fut.result())
     con.execute("BEGIN TRANSACTION")
     try:
+        # visibility changes without a re-fetch (a bug turned private): it flows into the parsed layer every time
+        con.execute("""UPDATE incidents SET is_visible = r.is_visible FROM raw_bugs r
+                       WHERE r.bug_id = incidents.bug_id AND incidents.is_visible IS DISTINCT FROM r.is_visible""")
         _display_names(con)
         con.execute("INSERT OR REPLACE INTO parse_state VALUES ('parsed_at', ?), ('parser_version', ?), ('config', ?)",
                     [stamp, str(PARSER_VERSION), _config_digest(con, accounts)])  # fmt: skip

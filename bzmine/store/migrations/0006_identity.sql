@@ -4,6 +4,7 @@ ALTER TABLE incidents ADD COLUMN sub_ca VARCHAR;         -- "Parent / Sub: ..." 
 ALTER TABLE incidents ADD COLUMN subject_kind VARCHAR;   -- ca | auditor | program | meta | unknown
 ALTER TABLE incidents ADD COLUMN owner_status VARCHAR;   -- included | distrusted | unknown, on the day of the parse
 ALTER TABLE incidents ADD COLUMN resolved_at TIMESTAMP;  -- cf_last_resolved as Bugzilla returned it
+ALTER TABLE incidents ADD COLUMN is_private BOOLEAN;     -- restricted to groups (seen only with an API key)
 
 -- Accounts as the bug's *_detail objects describe them: with e-mails hidden, the id and nick still identify them.
 CREATE TABLE bug_accounts (
