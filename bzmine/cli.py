@@ -49,6 +49,10 @@ def _boundary(fn: F) -> F:
             sys.exit(code)
         except click.exceptions.Exit:
             raise
+        except BrokenPipeError:  # `bzmine due | head`: the reader has what it wanted
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(0)
         except OSError as exc:
             raise click.ClickException(_one_line(f"{exc.strerror or exc} ({exc.filename or 'no file'})")) from None
         except Exception as exc:

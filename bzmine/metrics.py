@@ -324,7 +324,8 @@ def due(con: duckdb.DuckDBPyConnection, as_of: Any = None, days: int = 7, cas: l
     keys = resolve_cas(con, cas, group)
     con.execute("SET VARIABLE bzmine_due_days = ?", [days])
     con.execute("SET VARIABLE bzmine_stale_days = CAST(? AS INTEGER)", [stale_days])
-    return _filter(_df(con, "SELECT * FROM due"), keys)
+    # due as YYYY-MM-DD text: a date, shown as one in every format (table, csv, json, HTML)
+    return _filter(_df(con, "SELECT * REPLACE (strftime(due, '%Y-%m-%d') AS due) FROM due"), keys)
 
 
 def trends(con: duckdb.DuckDBPyConnection, as_of: Any = None, period: str = "year", dimension: str = "tag",

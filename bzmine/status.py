@@ -38,12 +38,18 @@ def status_lines(db: str) -> list[str]:
             lines.append("no longer visible (private now, or left the bug set): " + ", ".join(str(r[0]) for r in invisible))
         no_email = one("SELECT count(DISTINCT author) FROM comments WHERE author NOT LIKE '%@%'")
         if no_email:
-            lines.append(f"warning: {no_email} comment authors have no e-mail address (anonymous sync?); "
-                         "the CA-domain role rule cannot apply to them. Sync with BUGZILLA_API_KEY set.")  # fmt: skip
+            resolved = one("SELECT count(DISTINCT author) FROM comment_meta WHERE author LIKE '%@%'") if _has_table(con, "comment_meta") else 0
+            lines.append(f"warning: Bugzilla hid e-mail addresses from {no_email} comment authors (anonymous sync); "
+                         f"{resolved} accounts were resolved to full addresses from history values, the rest are "
+                         "matched by local part (docs/metrics.md). Sync with BUGZILLA_API_KEY set for exact roles.")  # fmt: skip
         if _has_table(con, "incidents"):
-            unattributed = con.execute("SELECT bug_id FROM incidents WHERE ca IS NULL ORDER BY bug_id").fetchall()
+            kinds = con.execute("SELECT coalesce(subject_kind, 'unknown'), count(*) FROM incidents GROUP BY 1 ORDER BY 2 DESC").fetchall()
+            owners = one("SELECT count(DISTINCT ca_owner) FROM incidents WHERE subject_kind = 'ca'")
+            lines.append(f"subjects: {', '.join(f'{n} {k}' for k, n in kinds)}; {owners} CA owners")
+            unattributed = con.execute("SELECT bug_id FROM incidents WHERE coalesce(subject_kind, 'unknown') = 'unknown' "
+                                       "ORDER BY bug_id").fetchall()  # fmt: skip
             if unattributed:
-                lines.append(f"unattributed bugs (summary has no 'CA:' prefix): {', '.join(str(r[0]) for r in unattributed)}")
+                lines.append(f"bugs naming no CA (left out of per-CA figures): {', '.join(str(r[0]) for r in unattributed)}")
             failures = one("SELECT count(*) FROM parse_failures")
             lines.append(f"parse failures: {failures}")
         return lines
