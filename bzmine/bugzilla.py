@@ -24,7 +24,7 @@ import requests
 from bzmine.config import Settings
 from bzmine.errors import BlockedError, FetchError, RateLimitedError
 from bzmine.http import USER_AGENT, make_session, protect_key
-from bzmine.timeutil import parse_bmo_time
+from bzmine.timeutil import format_bmo_time, parse_bmo_time, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,34 @@ BLOCKED = ("Bugzilla has blocked this address (HTTP 429) for up to an hour, and 
 def _is_blocked(exc: BaseException) -> bool:
     resp = getattr(exc, "response", None)
     return getattr(resp, "status_code", None) == 429 or "429" in str(exc)
+
+
+def _time_ok(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and parse_bmo_time(value) is not None
+    except ValueError:
+        return False
+
+
+def _invalid_bug(b: dict[str, Any]) -> str | None:
+    """Why a bug from a detail request cannot be stored as it is (None when it can): checked before any write."""
+    for f in ("creation_time", "last_change_time"):
+        if not _time_ok(b.get(f)):
+            return f"field {f!r} is not a timestamp: {str(b.get(f))[:40]!r}"
+    for f in ("summary", "whiteboard", "status", "resolution", "product", "component"):
+        if b.get(f) is not None and not isinstance(b.get(f), str):
+            return f"field {f!r} should be text, got {type(b.get(f)).__name__}"
+    if not isinstance(b["comments"], list) or not isinstance(b["history"], list):
+        return "comments and history should be lists"
+    for c in b["comments"]:
+        if not isinstance(c, dict) or not isinstance(c.get("id"), int) or isinstance(c.get("id"), bool):
+            return "a comment without an integer id"
+        if not _time_ok(c.get("creation_time") or c.get("time")):
+            return f"comment {c.get('id')} has no valid time"
+    for h in b["history"]:
+        if not isinstance(h, dict) or not _time_ok(h.get("when")) or not isinstance(h.get("changes", []), list):
+            return f"a history entry with an invalid time or changes: {str(h)[:60]!r}"
+    return None
 
 
 MAX_LISTED = 5_000_000  # a bug set larger than this is a misbehaving server, not CA compliance bugs
@@ -209,20 +237,34 @@ class BugzillaClient:
                         "wait a minute, and run `bzmine sync` again: it resumes where it stopped.")
                 if code == 306:
                     raise FetchError("Bugzilla rejected the API key (code 306). Check BUGZILLA_API_KEY.")
-                raise ApiError(resp.status_code, code if isinstance(code, int) else None, message)
+                raise ApiError(resp.status_code, code if isinstance(code, int) else None, self._scrub(message))
             if resp.status_code != 200 and resp.status_code != 304:
-                raise ApiError(resp.status_code, None, f"unexpected answer: {resp.text[:200]!r}")
+                raise ApiError(resp.status_code, None, self._scrub(f"unexpected answer: {resp.text[:200]!r}"))
             if not isinstance(body, dict) or expect not in body:
-                last_problem = f"answer without '{expect}': {resp.text[:120]!r}"
+                last_problem = self._scrub(f"answer without '{expect}': {resp.text[:120]!r}")
                 continue  # truncated or wrong body: retry, it is usually a proxy hiccup
             return body
         raise FetchError(f"GET {path} failed after {self.settings.retries + 1} attempts: {last_problem}. "
                          "Nothing was lost; run `bzmine sync` again to resume.")  # fmt: skip
 
+    def _scrub(self, text: str) -> str:
+        """Server text may echo the request (headers included): the key never leaves in it."""
+        return _scrub(text, self.settings.api_key)
+
     # -- the request plan --
     def fetch_time(self) -> str:
-        """Bugzilla's database time (the next run's watermark)."""
-        return str(self.get("time", [], "db_time")["db_time"])
+        """Bugzilla's database time (the next run's watermark), checked against the local clock: a time that is
+        invalid or more than a day away would freeze (or skip) every later incremental sync."""
+        value = self.get("time", [], "db_time")["db_time"]
+        try:
+            at = parse_bmo_time(str(value))
+        except ValueError:
+            at = None
+        now = utcnow()
+        if at is None or abs((at - now).total_seconds()) > 86400:
+            raise FetchError(f"Bugzilla's clock says {str(value)[:40]!r}, more than a day from this machine's "
+                             f"({format_bmo_time(now)}); refusing it as a watermark. Check --url and both clocks.")  # fmt: skip
+        return str(value)
 
     def _query_params(self) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []
@@ -311,9 +353,13 @@ class BugzillaClient:
                 raise FetchError(f"Bugzilla returned bug {b.get('id')} that was not asked for; stopping to stay consistent")
             if "comments" not in b or "history" not in b:
                 raise FetchError(f"Bugzilla returned bug {b['id']} without comments/history; run `bzmine sync` again")
+            problem = _invalid_bug(b)
+            if problem:  # stored nowhere; listed by `bzmine status` and asked for again on the next sync
+                result.skipped[b["id"]] = self._scrub(f"invalid data from Bugzilla: {problem}")
+                continue
             got.append(b)
         result.bugs.extend(got)
-        missing = [i for i in chunk if i not in {b["id"] for b in got}]
+        missing = [i for i in chunk if i not in {b["id"] for b in got} and i not in result.skipped]
         if not missing:
             return
         if got:

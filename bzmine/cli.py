@@ -69,9 +69,14 @@ def _boundary(fn: F) -> F:
 
 
 def _one_line(text: str) -> str:
-    """One line, no control characters (server or bug text may be inside)."""
+    """One line, no control characters (server or bug text may be inside), and never the API key."""
     import re
 
+    from bzmine.config import api_key_from_env
+
+    key = api_key_from_env()
+    if key:
+        text = text.replace(key, "REDACTED")
     return re.sub(r"[\x00-\x1f\x7f-\x9f]+", " ", text).strip()
 
 

@@ -144,7 +144,8 @@ def sync(con: duckdb.DuckDBPyConnection, settings: Settings, full: bool = False,
         status = ("interrupted" if isinstance(exc, KeyboardInterrupt) else
                   "blocked" if isinstance(exc, BlockedError) else "failed")  # fmt: skip
         try:
-            raw.finish_run(con, run_id, status, counts, None, str(exc)[:2000])
+            key = settings.api_key
+            raw.finish_run(con, run_id, status, counts, None, (str(exc).replace(key, "REDACTED") if key else str(exc))[:2000])
         except duckdb.Error as exc2:
             log.warning("could not record the failed run: %s", str(exc2).splitlines()[0])
         if isinstance(exc, duckdb.Error):

@@ -165,3 +165,114 @@ def test_hostile_labels_render_as_plain_text() -> None:
     fig.canvas.draw()
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert HOSTILE in labels
+
+
+class _Echo(http.server.BaseHTTPRequestHandler):
+    """A hostile Bugzilla: its clock and its error bodies are whatever the test says (errors echo the headers)."""
+
+    db_time = "2026-11-01T00:00:00Z"
+
+    def _json(self, status: int, obj: Any) -> None:
+        body = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:  # noqa: N802
+        if self.path.startswith("/rest/version"):
+            return self._json(200, {"version": "20260820.1"})
+        if self.path.startswith("/rest/time"):
+            return self._json(200, {"db_time": self.db_time, "web_time": self.db_time})
+        echoed = "; ".join(f"{k}: {v}" for k, v in self.headers.items())
+        return self._json(400, {"error": True, "code": 51, "message": f"Invalid request. You sent: {echoed}"})
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_key_is_scrubbed_from_everything_a_server_echoes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+
+    handler = type("E", (_Echo,), {"db_time": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")})
+    gen = _serve(handler)
+    url = next(gen)
+    try:
+        monkeypatch.setenv("BUGZILLA_API_KEY", KEY)
+        db = tmp_path / "e.duckdb"
+        from bzmine.store.db import connect
+
+        connect(db).close()
+        res = CliRunner().invoke(cli, ["sync", "--url", url, "--db", str(db), "--no-cache", "--retries", "0"])
+        assert res.exit_code == 1 and "You sent" in res.output, res.output  # the echo reached us...
+        assert KEY not in res.output and "REDACTED" in res.output  # ...without the key
+        con = duckdb.connect(str(db), read_only=True)
+        stored = json.dumps(con.execute("SELECT * FROM sync_runs").fetchall(), default=str)
+        stored += json.dumps(con.execute("SELECT * FROM sync_skipped").fetchall(), default=str)
+        con.close()
+        assert KEY not in stored and "You sent" in stored
+        status = CliRunner().invoke(cli, ["status", "--db", str(db)])
+        assert KEY not in status.output
+    finally:
+        next(gen, None)
+
+
+def test_a_far_future_server_clock_is_refused(tmp_path: Path) -> None:
+    handler = type("F", (_Echo,), {"db_time": "2999-01-01T00:00:00Z"})
+    gen = _serve(handler)
+    url = next(gen)
+    try:
+        db = tmp_path / "f.duckdb"
+        from bzmine.store.db import connect
+
+        connect(db).close()
+        res = CliRunner().invoke(cli, ["sync", "--url", url, "--db", str(db), "--no-cache"])
+        assert res.exit_code == 1 and "2999-01-01" in res.output and "more than a day" in res.output
+        con = duckdb.connect(str(db), read_only=True)
+        assert con.execute("SELECT count(*) FROM sync_state WHERE key = 'watermark'").fetchone() == (0,)
+        con.close()
+    finally:
+        next(gen, None)
+
+
+def test_malformed_bugs_are_skipped_or_recorded_and_the_rest_kept(make_server: Any, corpus: dict[int, Any],
+                                                                    tmp_path: Path) -> None:  # fmt: skip
+    import copy as _copy
+
+    srv = make_server()
+    bad = _copy.deepcopy(corpus[min(corpus)])
+    bad.history.append({"when": "2024-02-30T10:00:00Z", "who": "x@y.example",  # an impossible date
+                        "changes": [{"field_name": "status", "removed": "NEW", "added": "ASSIGNED"}]})
+    srv.app.put(bad)  # put() bypasses the corpus check: a server can send anything
+    odd = _copy.deepcopy(corpus[max(corpus)])
+    odd.bug["summary"] = {"not": "a string"}  # survives as a bug naming no CA
+    srv.app.put(odd)
+    db = tmp_path / "m.duckdb"
+    res = CliRunner().invoke(cli, ["sync", "--url", srv.url, "--db", str(db), "--no-cache", "-q"])
+    assert res.exit_code == 0, res.output
+    status = CliRunner().invoke(cli, ["status", "--db", str(db)])  # rejected at sync, before anything is written
+    assert f"{bad.id}: invalid data from Bugzilla: a history entry with an invalid time" in status.output
+    assert f"{odd.id}: invalid data from Bugzilla: field 'summary' should be text" in status.output
+    con = duckdb.connect(str(db), read_only=True)
+    visible = [r for r in corpus.values() if not r.bug.get("groups")]
+    assert con.execute("SELECT count(*) FROM incidents").fetchone()[0] == len(visible) - 2
+    con.close()
+
+
+def test_a_bug_the_parser_cannot_read_is_a_recorded_failure(tmp_path: Path) -> None:
+    """Raw rows written by an older bzmine (before sync validated them) must not stop every later parse."""
+    from tests.helpers import build_db
+
+    bugs = [mk_bug(41, "Acme: fine", "2025-01-01T00:00:00Z", "a@acme.example", "a@acme.example"),
+            mk_bug(42, "Acme: odd", "2025-01-01T00:00:00Z", "a@acme.example", "a@acme.example")]
+    bugs[1]["whiteboard"] = ["not", "text"]
+    con = build_db(tmp_path / "o.duckdb", bugs)
+    assert con.execute("SELECT bug_id FROM incidents").fetchall() == [(41,)]
+    reasons = con.execute("SELECT bug_id, reason FROM parse_failures").fetchall()
+    assert len(reasons) == 1 and reasons[0][0] == 42 and reasons[0][1].startswith("bug not parsed:")
+    con.close()
+    res = CliRunner().invoke(cli, ["parse", "--db", str(tmp_path / "o.duckdb"), "--full", "-q"])
+    assert res.exit_code == 0, res.output
+    status = CliRunner().invoke(cli, ["status", "--db", str(tmp_path / "o.duckdb")])
+    assert "parse failures: 1" in status.output

@@ -293,7 +293,8 @@ def _read_chunk(con: duckdb.DuckDBPyConnection, chunk: list[int]) -> list[tuple[
     by_com: dict[int, list[tuple[int, datetime, str, str]]] = {}
     for bug_id, cid, created, author, text in coms:
         by_com.setdefault(bug_id, []).append((cid, created, author, text))
-    return [(data, visible, fetched_at, by_hist.get(bug_id, []), by_com.get(bug_id, [])) for bug_id, data, visible, fetched_at in bugs]
+    return [(bug_id, data, visible, fetched_at, by_hist.get(bug_id, []), by_com.get(bug_id, []))
+            for bug_id, data, visible, fetched_at in bugs]  # fmt: skip
 
 
 _TABLE: list[CaTable] = []
@@ -344,9 +345,14 @@ def _parse_chunk(items: list[tuple[Any, ...]], table: CaTable | None = None,
     al = table if table is not None else _TABLE[0]
     rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in COMMENT_TABLES}
     n_comments = 0
-    for data, visible, fetched_at, hist, coms in items:
-        per = parse_bug_rows(json.loads(data), (visible, fetched_at), [json.loads(h) for h in hist], coms, al,
-                             accounts=accounts if accounts is not None else _ACCOUNTS)  # fmt: skip
+    for bug_id, data, visible, fetched_at, hist, coms in items:
+        try:
+            per = parse_bug_rows(json.loads(data), (visible, fetched_at), [json.loads(h) for h in hist], coms, al,
+                                 accounts=accounts if accounts is not None else _ACCOUNTS)  # fmt: skip
+        except Exception as exc:  # one malformed bug (a summary that is an object, an impossible time) never stops the rest
+            reason = f"bug not parsed: {type(exc).__name__}: {str(exc)[:300]}"
+            rows["parse_failures"].append((bug_id, None, reason, PARSER_VERSION))
+            continue
         for t, r in per.items():
             rows[t].extend(r)
         n_comments += len(coms)
