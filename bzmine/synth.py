@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import random
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -496,7 +497,8 @@ def _build_bug(bug_id: int, rng: random.Random, start: datetime, end: datetime) 
 
     def user(email: str) -> dict[str, Any]:
         nick = email.split("@")[0]
-        return {"id": abs(hash(email)) % 900000 + 1000, "email": email, "name": email, "nick": nick, "real_name": nick.replace(".", " ").title()}
+        # zlib.crc32, not hash(): the built-in is salted per process, and the same seed must give the same bytes
+        return {"id": zlib.crc32(email.encode()) % 900000 + 1000, "email": email, "name": email, "nick": nick, "real_name": nick.replace(".", " ").title()}
 
     bug_obj: dict[str, Any] = {
         "id": bug_id, "alias": None, "summary": summary, "whiteboard": bug.whiteboard,

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -304,3 +307,15 @@ def test_conformance_with_older_bmo_recordings(bmo_server: Any, corpus: dict[int
     entry = ph["bugs"][0]["history"][0]
     oh = get(bmo_server, f"bug/{pub[0]}/history").json()["bugs"][0]["history"][0]
     assert set(entry) == set(oh)
+
+
+def test_same_seed_gives_the_same_bytes(tmp_path: Path) -> None:
+    """`make sample` must not rewrite the bundled sample: two processes (two hash salts), one seed, equal files."""
+    outs = []
+    for n in range(2):
+        out = tmp_path / f"s{n}"
+        env = {**os.environ, "PYTHONHASHSEED": str(n + 1)}
+        subprocess.run([sys.executable, "-m", "bzmine", "synth", "--bugs", "12", "--seed", "7", "--out", str(out)],
+                       check=True, env=env, capture_output=True)  # fmt: skip
+        outs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+    assert outs[0] == outs[1] and len(outs[0]) == 13
