@@ -149,6 +149,7 @@ class Report:
 class ParseResult:
     reports: list[Report] = field(default_factory=list)
     bug_refs: list[int] = field(default_factory=list)
+    bug_ref_spans: list[tuple[int, int, int]] = field(default_factory=list)  # (bug id, start, end), not in to_json
     failures: list[str] = field(default_factory=list)
     # an Action Items table posted outside any report (a weekly update): still the CA's current list
     action_items: list[dict[str, Any]] = field(default_factory=list)
@@ -505,11 +506,34 @@ def _items_from_steps(lines: list[str]) -> list[dict[str, Any]]:
     return items
 
 
-def find_bug_refs(text: str) -> list[int]:
+# Other ways a comment points at a bug (docs/parsing.md lists every form): "#1886467" (6-7 digits, not an HTML entity,
+# a URL fragment or a colour), "Incident 2029013", "Bugzilla incident 2029013". Not references: numbers after
+# case/ticket/serial/CCADB (case numbers, serials), plain numbers (certificate counts), dates.
+HASH_REF = re.compile(r"(?<![\w&/#])#(\d{6,7})(?![\d-])")
+INCIDENT_REF = re.compile(r"\bincidents?\s*(?:no\.?\s*|number\s*)?#?\s*(\d{6,7})(?![\d-])", re.IGNORECASE)
+_NOT_A_BUG = re.compile(r"(?:case|ticket|serial|ccadb|salesforce|order|invoice|request)\s*(?:no\.?|number|id)?\s*[:#]?\s*$",
+                        re.IGNORECASE)  # fmt: skip
+
+
+def find_bug_ref_spans(text: str) -> list[tuple[int, int, int]]:
+    """Every bug reference in a text as (bug id, start, end) of the referring words, in order of appearance."""
     low = text.lower()
-    if "bug" not in low:
-        return []  # every form of reference names a bug or bugzilla
-    return sorted({int(x) for x in BUG_REF.findall(text)})
+    if not any(w in low for w in ("bug", "#", "incident")):
+        return []  # every form of reference names a bug, bugzilla, an incident, or uses '#'
+    spans: list[tuple[int, int, int]] = []
+    for rx in (BUG_REF, HASH_REF, INCIDENT_REF):  # "Bug #1234567" is one reference, found by the first form
+        for m in rx.finditer(text):
+            if _NOT_A_BUG.search(text[max(0, m.start() - 24) : m.start()]):
+                continue
+            if any(m.start() < e and s < m.end() for _, s, e in spans):
+                continue
+            spans.append((int(m.group(1)), m.start(), m.end()))
+    return sorted(spans, key=lambda x: x[1])
+
+
+def find_bug_refs(text: str) -> list[int]:
+    """The distinct bug ids a text refers to, sorted."""
+    return sorted({b for b, _, _ in find_bug_ref_spans(text)})
 
 
 def parse_text(text: str | None) -> ParseResult:
@@ -528,7 +552,8 @@ def parse_text(text: str | None) -> ParseResult:
 def _parse(text: str, res: ParseResult) -> ParseResult:
     if "\x00" in text:
         text = text.replace("\x00", "")
-    res.bug_refs = find_bug_refs(text[:200_000])
+    res.bug_ref_spans = find_bug_ref_spans(text[:200_000])
+    res.bug_refs = sorted({b for b, _, _ in res.bug_ref_spans})
     raw_lines = text.splitlines()
     folded = text.translate(_CURLY).splitlines()
     if len(folded) != len(raw_lines):  # cannot happen with the current table; stay safe

@@ -182,6 +182,9 @@ def parse_bug_rows(bug: dict[str, Any], fetched: tuple[bool, datetime], history:
         status_today = owner_status(entry, today or utcnow().date().isoformat()) if entry else "unknown"
     resolved = bug.get("cf_last_resolved")
     resolved_at = datetime.fromisoformat(resolved.replace("Z", "")) if isinstance(resolved, str) and resolved else None
+    for ref, kind in _field_refs(bug):
+        if ref != bug_id:
+            out["bug_refs"].append((bug_id, None, ref, v, "field", kind, None, None))
     seen: set[str] = set()
     for key in _DETAILS:
         d = bug.get(key)
@@ -209,9 +212,9 @@ def parse_bug_rows(bug: dict[str, Any], fetched: tuple[bool, datetime], history:
         author = acc(raw_author)
         out["comment_meta"].append((bug_id, comment_id, n_c, posted, author, v))
         res = parse_text(text)
-        for ref in res.bug_refs:
+        for ref, start, end in res.bug_ref_spans:
             if ref != bug_id:
-                out["bug_refs"].append((bug_id, comment_id, ref, v))
+                out["bug_refs"].append((bug_id, comment_id, ref, v, "text", "cites", start, end))
         for reason in res.failures:
             out["parse_failures"].append((bug_id, comment_id, reason, v))
         for n, rep in enumerate(res.reports):
@@ -230,8 +233,31 @@ def parse_bug_rows(bug: dict[str, Any], fetched: tuple[bool, datetime], history:
                 out["timeline_events"].append((bug_id, comment_id, n, k, at, ev.get("at_raw"), ev.get("text"), v))
             for rel in rep.related_incidents:
                 out["related_incidents"].append((bug_id, comment_id, n, rel["bug_id"], rel.get("date"), rel.get("description"), v))
+                if rel["bug_id"] != bug_id:
+                    out["bug_refs"].append((bug_id, comment_id, rel["bug_id"], v, "related_table", "related_incident", None, None))
         _items(out, bug_id, comment_id, -1, posted, author, res.action_items)
     return out
+
+
+_SEE_ALSO_BUG = re.compile(r"(?:bugzilla\.mozilla\.org/show_bug\.cgi\?id=|bugzil\.la/)(\d{5,8})\b")
+
+
+def _field_refs(bug: dict[str, Any]) -> list[tuple[int, str]]:
+    """(bug id, kind) from the structured fields Bugzilla returns: dupe_of, depends_on, blocks, regressed_by, see_also."""
+    refs: list[tuple[int, str]] = []
+
+    def ints(value: Any) -> list[int]:
+        items = value if isinstance(value, list) else [value]
+        return [i for i in items if isinstance(i, int) and not isinstance(i, bool) and i > 0]
+
+    refs += [(i, "duplicate") for i in ints(bug.get("dupe_of"))]
+    refs += [(i, "depends") for i in ints(bug.get("depends_on"))]
+    refs += [(i, "blocks") for i in ints(bug.get("blocks"))]
+    refs += [(i, "regressed_by") for i in ints(bug.get("regressed_by"))]
+    for url in bug.get("see_also") or []:
+        for m in _SEE_ALSO_BUG.finditer(str(url)):
+            refs.append((int(m.group(1)), "see_also"))
+    return refs
 
 
 def _items(out: dict[str, list[tuple[Any, ...]]], bug_id: int, comment_id: int, n: int, posted: datetime,
