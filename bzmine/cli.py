@@ -477,6 +477,28 @@ def explain(figure: str, db: str, as_of: str | None, cas: tuple[str, ...], group
 
 
 @cli.command()
+@click.argument("bug", type=int)
+@click.option("--depth", default=1, show_default=True, type=click.IntRange(1, 10), help="How many links away to follow.")
+@db_option
+@click.option("--as-of", "as_of", help="Only links and bugs that existed at this UTC date or time (default: now).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@_boundary
+def related(bug: int, depth: int, db: str, as_of: str | None, fmt: str) -> None:
+    """Bugs linked to BUG (bug N, #N, Incident N, links, depends/blocks/duplicate/see-also fields, Related Incidents
+    tables; either direction), up to --depth links away, nearest first."""
+    from bzmine import metrics
+
+    con = _metrics_con(db, as_of)
+    try:
+        df = metrics.related(con, bug, depth, as_of)
+    finally:
+        con.close()
+    if fmt == "table":
+        df = df.assign(summary=df["summary"].astype(str).str.slice(0, 70))
+    _emit(df, fmt, empty=f"no bug in this database refers to {bug} or is referred to by it")
+
+
+@cli.command()
 @click.argument("query")
 @db_option
 @click.option("--as-of", "as_of", help="as_of for the metric views (default: now).")

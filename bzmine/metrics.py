@@ -21,8 +21,8 @@ from bzmine.errors import ConfigError
 LAYERS = (
     "metric_status_changes", "metric_bugs", "metric_assignees", "metric_rule1", "metric_ca_domains", "metric_actors",
     "metric_people", "metric_hidden_ca", "metric_rule1b", "roles", "metric_status_timeline", "metric_comments", "response_events", "bug_metrics", "update_obligations",
-    "next_update_overdue", "metric_ca_items", "action_item_status", "metric_scope", "scorecard",
-    "scorecard_percentiles", "metric_tags_at", "tag_first_added", "trend_bugs", "trend_counts", "trend_medians",
+    "next_update_overdue", "metric_ca_items", "action_item_status", "metric_scope", "incident_links", "recurrences",
+    "scorecard", "scorecard_percentiles", "incident_clusters", "metric_tags_at", "tag_first_added", "trend_bugs", "trend_counts", "trend_medians",
 )  # fmt: skip
 # what each layer reads (besides base tables); snapshot() materialises only the closure a caller needs
 DEPS: dict[str, tuple[str, ...]] = {
@@ -43,9 +43,12 @@ DEPS: dict[str, tuple[str, ...]] = {
     "metric_ca_items": ("roles",),
     "action_item_status": ("metric_ca_items", "metric_bugs"),
     "metric_scope": ("bug_metrics",),
-    "scorecard": ("metric_scope", "response_events", "update_obligations", "action_item_status"),
+    "scorecard": ("metric_scope", "response_events", "update_obligations", "action_item_status", "recurrences"),
     "scorecard_percentiles": ("scorecard",),
     "metric_tags_at": ("metric_bugs",),
+    "incident_links": ("metric_bugs",),
+    "incident_clusters": ("incident_links",),
+    "recurrences": ("metric_bugs", "incident_links"),
     "trend_bugs": ("metric_bugs", "metric_tags_at"),
     "trend_counts": ("trend_bugs",),
     "trend_medians": ("response_events", "metric_bugs", "bug_metrics"),
@@ -254,7 +257,37 @@ EXPLAIN: dict[str, tuple[str, str, str]] = {
     "overdue_items_per_open_bug": ("action_item_status", "is_overdue AND bug_is_open", _ITEM),
     "unknown_status_items": ("action_item_status", "status = 'unknown'", _ITEM),
     "closed_with_open_items": ("action_item_status", "is_open AND NOT bug_is_open", _ITEM),
+    "repeat_share": ("recurrences", "TRUE", "bug_id, earlier_bug_id, earlier_opened_at, shared_tags, cited, after_resolution"),
 }
+
+
+def related(con: duckdb.DuckDBPyConnection, bug_id: int, depth: int = 1, as_of: Any = None,
+            group: str = "owner") -> pd.DataFrame:  # fmt: skip
+    """Bugs linked to one bug (any reference, either direction) up to `depth` steps, nearest first: depth, bug, CA,
+    summary, opened, status, how it is linked (kind/source/direction of the first link that reached it)."""
+    snapshot(con, as_of, need=("incident_links", "metric_bugs"), group=group)
+    if not con.execute("SELECT count(*) FROM metric_bugs WHERE bug_id = ?", [bug_id]).fetchall()[0][0]:
+        raise ConfigError(f"bug {bug_id} is not in this database (or not visible at this as_of)")
+    seen: dict[int, tuple[int, str | None]] = {bug_id: (0, None)}
+    frontier = [bug_id]
+    for d in range(1, depth + 1):
+        if not frontier:
+            break
+        rows = con.execute("SELECT bug_id, other_id, kind || ' (' || source || ', ' || direction || ')' FROM incident_links "
+                           "WHERE list_contains(?, bug_id) ORDER BY other_id", [frontier]).fetchall()  # fmt: skip
+        frontier = []
+        for src, other, how in rows:
+            if other not in seen:
+                seen[other] = (d, f"{how} of {src}")
+                frontier.append(other)
+    ids = [b for b in seen if b != bug_id]
+    if not ids:
+        return pd.DataFrame(columns=["depth", "bug_id", "ca", "summary", "opened_at", "status", "link"])
+    df = _df(con, "SELECT bug_id, coalesce(ca, '(' || subject_kind || ')') AS ca, summary, opened_at, status_at AS status "
+                  "FROM metric_bugs WHERE list_contains(?, bug_id)", [ids])  # fmt: skip
+    df.insert(0, "depth", df["bug_id"].map(lambda b: seen[b][0]))
+    df["link"] = df["bug_id"].map(lambda b: seen[b][1])
+    return df.sort_values(["depth", "bug_id"]).reset_index(drop=True)
 
 
 def bug_url_base(con: duckdb.DuckDBPyConnection) -> str:

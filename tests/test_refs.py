@@ -86,3 +86,35 @@ def test_structured_fields_and_related_tables_become_refs(tmp_path: Path) -> Non
         (1886467, "text", "cites", True), (1886468, "text", "cites", True),
     ]
     con.close()
+
+
+def test_related_clusters_and_repeats(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from bzmine import metrics as M
+    from bzmine.cli import cli
+
+    a = "a@acme.example"
+    bugs = [
+        mk_bug(1800101, "Acme: CRL late", "2023-01-01T00:00:00Z", a, a, status="RESOLVED",
+               whiteboard="[ca-compliance] [crl-failure]"),
+        mk_bug(1800102, "Acme: CRL late again", "2024-03-01T00:00:00Z", a, a, whiteboard="[ca-compliance] [crl-failure]",
+               comments=[(a, "2024-03-02T00:00:00Z", "This recurs; see #1800101.")]),
+        mk_bug(1800103, "Acme: unrelated", "2024-04-01T00:00:00Z", a, a, whiteboard="[ca-compliance] [ov-misissuance]",
+               comments=[(a, "2024-04-02T00:00:00Z", "Follow-up in Incident 1800104.")]),
+        mk_bug(1800104, "Other CA: something", "2024-05-01T00:00:00Z", "b@other.example", "b@other.example"),
+    ]
+    bugs[0]["cf_last_resolved"] = "2023-02-01T00:00:00Z"
+    con = build_db(tmp_path / "g.duckdb", bugs)
+    M.snapshot(con, "2025-01-01")
+    clusters = dict(con.execute("SELECT bug_id, cluster_id FROM incident_clusters").fetchall())
+    assert clusters == {1800101: 1800101, 1800102: 1800101, 1800103: 1800103, 1800104: 1800103}
+    rec = con.execute("SELECT bug_id, earlier_bug_id, shared_tags, cited, after_resolution FROM recurrences").fetchall()
+    assert rec == [(1800102, 1800101, ["crl-failure"], True, True)]  # a repeat, cited, after the first was resolved
+    card = M.scorecard(con, "2025-01-01").set_index("ca")
+    assert card.loc["Acme", "repeat_share"] == pytest.approx(1 / 3)
+    rel = M.related(con, 1800102, depth=2, as_of="2025-01-01")
+    assert rel["bug_id"].tolist() == [1800101] and rel["link"].tolist() == ["cites (text, out) of 1800102"]
+    con.close()
+    res = CliRunner().invoke(cli, ["related", "1800104", "--db", str(tmp_path / "g.duckdb"), "--as-of", "2025-01-01"])
+    assert res.exit_code == 0 and "1800103" in res.output and "cites (text, in)" in res.output

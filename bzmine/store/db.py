@@ -116,37 +116,48 @@ def _current(con: duckdb.DuckDBPyConnection) -> bool:
 def open_for_reading(path: str | Path) -> duckdb.DuckDBPyConnection:
     """Open an existing database read-only, so readers never wait for a running sync.
 
-    When this bzmine's schema or views are newer than the file's, the file is upgraded first (a short
-    read-write open); if a sync holds it, the error says to rerun after the sync.
+    When this bzmine's schema, views or parser are newer than the file's, the file is upgraded first (one short
+    read-write open, and a re-parse after a parser change); if a sync holds it, the error says to rerun after it.
     """
     require_db(path)
-    con = connect(path, read_only=True) if _can_check(path) else None
-    if con is not None and _current(con):
+    try:
+        con: duckdb.DuckDBPyConnection | None = connect(path, read_only=True)
+    except SchemaError as exc:
+        if "older schema" not in str(exc):
+            raise
+        con = None
+    if con is not None and _current(con) and not _parse_stale(con):
         return con
     if con is not None:
         con.close()
     try:
-        connect(path).close()
+        rw = connect(path)
     except SchemaError as exc:
         if "in use" in str(exc):
             raise SchemaError(f"{path} needs a one-time upgrade for this bzmine but is in use by another process "
                               "(a running `bzmine sync`?); run the command again when it has finished.") from None  # fmt: skip
         raise
+    try:
+        if _parse_stale(rw):
+            from bzmine.parse.run import reparse
+
+            log.warning("upgrading %s for this bzmine: re-parsing its bugs (once)", path)
+            reparse(rw, quiet=True)
+    finally:
+        rw.close()
     return connect(path, read_only=True)
 
 
-def _can_check(path: str | Path) -> bool:
+def _parse_stale(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when the parsed tables were written by another parser version (and there is something to parse)."""
+    from bzmine.parse import PARSER_VERSION
+
     try:
-        c = duckdb.connect(str(path), read_only=True)
+        row = con.execute("SELECT value FROM parse_state WHERE key = 'parser_version'").fetchone()
+        has_bugs = con.execute("SELECT count(*) > 0 FROM raw_bugs").fetchone()
     except duckdb.Error:
         return False
-    try:
-        c.execute("SELECT 1 FROM schema_migrations LIMIT 1")
-        return True
-    except duckdb.Error:
-        return False
-    finally:
-        c.close()
+    return bool(has_bugs and has_bugs[0]) and (row is None or row[0] != str(PARSER_VERSION))
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
