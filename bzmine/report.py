@@ -108,8 +108,17 @@ def write_report(con: duckdb.DuckDBPyConnection, out: str | Path, as_of: Any = N
              "pending": int((events["state"] == "pending").sum()) if len(events) else 0,
              "breaches": int(events["breach_7d"].sum()) if len(events) else 0,
              "overdue_items": int(card["overdue_action_items"].sum()) if len(card) else 0}  # fmt: skip
+    due = metrics.due(con, at, days)
+    attention = _records(due[due["days_overdue"] > 0].head(10))
+    ca_rows = []
+    for r in _records(card):
+        if r["ca"] in names:
+            ca_rows.append({"name": r["ca"], "href": hrefs[r["ca"]], "bugs": r["bugs_total"], "open": r["bugs_open"],
+                            "overdue": r["overdue_action_items"], "median_response": r["median_response_hours"],
+                            "repeat": r.get("repeat_share")})  # fmt: skip
     page = env.get_template("index.html").render(title="CA compliance incidents", root="", plots=figs, stats=stats,
-                                                 yearly=_records(yearly), cas=[{"name": n, "href": hrefs[n]} for n in names], **common)  # fmt: skip
+                                                 yearly=_records(yearly), cas=ca_rows, attention=attention,
+                                                 n_due=int((due["days_overdue"] > 0).sum()), **common)  # fmt: skip
     (outdir / "index.html").write_text(page, encoding="utf-8")
     columns = [{"key": c, "label": c.replace("_", " ")} for c in card.columns if not c.endswith("_pct")]
     rows = _records(card)
@@ -117,7 +126,6 @@ def write_report(con: duckdb.DuckDBPyConnection, out: str | Path, as_of: Any = N
         r["href"] = hrefs[r["ca"]]
     (outdir / "scorecard.html").write_text(env.get_template("scorecard.html").render(
         title="Scorecard", root="", columns=columns, rows=rows, **common), encoding="utf-8")  # fmt: skip
-    due = metrics.due(con, at, days)
     (outdir / "due.html").write_text(env.get_template("due.html").render(
         title="Due now", root="", rows=_records(due), days=days, **common), encoding="utf-8")  # fmt: skip
     items = metrics.action_items(con, at)
@@ -131,7 +139,7 @@ def write_report(con: duckdb.DuckDBPyConnection, out: str | Path, as_of: Any = N
         n_plots += 1
         html = env.get_template("ca.html").render(
             title=name, ca=name, root="../", plot=f"../img/{plot}", compare=_records(comp),
-            bugs=_records(bm_i[bm_i["ca"] == name].sort_values("opened_at")),
+            bugs=_records(bm_i[bm_i["ca"] == name].sort_values(["is_open", "opened_at"], ascending=[False, False])),
             events=_records(events[events["ca"] == name]), obligations=_records(obl[obl["ca"] == name]),
             items=_records(items[(items["ca"] == name) & items["is_open"]]), **common,
         )

@@ -172,11 +172,26 @@ def test_report_in_headless_chromium(report_dir: Path) -> None:
         page.screenshot(path=str(ART / "scorecard.png"), full_page=False)
         page.goto((report_dir / "index.html").as_uri())
         page.screenshot(path=str(ART / "index.png"), full_page=True)
+        # the CA table: search narrows the rows, a header click sorts them
+        rows = page.locator("#ca-table tbody tr")
+        total = rows.count()
+        first = page.locator("#ca-table tbody tr td:first-child").first.inner_text()
+        page.fill("#ca-search", first[:6])
+        shown = [r for r in range(total) if rows.nth(r).is_visible()]
+        assert 0 < len(shown) < total and all(first[:6].lower() in rows.nth(r).inner_text().lower() for r in shown)
+        page.fill("#ca-search", "")
+        assert sum(rows.nth(r).is_visible() for r in range(total)) == total
+        page.locator("#ca-table th", has_text="bugs").first.click()
+        bugs = [int(v) for v in page.eval_on_selector_all("#ca-table tbody tr td:nth-child(2)", "els => els.map(e => e.textContent)")]
+        assert bugs == sorted(bugs)
+        for name in ("due.html", sorted((report_dir / "ca").glob("*.html"))[0]):
+            page.goto((report_dir / name).as_uri() if isinstance(name, str) else name.as_uri())
+            page.screenshot(path=str(ART / f"{Path(str(name)).stem}.png"), full_page=False)
+        assert errors == [], errors
         browser.close()
     assert (ART / "index.png").stat().st_size > 10_000
 
 
-@pytest.mark.slow
 def _assert_not_blank(png: bytes) -> None:
     import io
 
@@ -187,6 +202,7 @@ def _assert_not_blank(png: bytes) -> None:
     assert pixels[..., :3].std() > 0.05, "the image is (nearly) one colour"
 
 
+@pytest.mark.slow
 def test_notebooks_execute_top_to_bottom(sample_db: tuple[Path, Any], tmp_path: Path) -> None:
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
@@ -216,3 +232,10 @@ def test_notebooks_execute_top_to_bottom(sample_db: tuple[Path, Any], tmp_path: 
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def test_no_plot_in_the_report_is_blank(report_dir: Path) -> None:
+    pngs = sorted((report_dir / "img").glob("*.png"))
+    assert len(pngs) >= 5
+    for p in pngs:
+        _assert_not_blank(p.read_bytes())

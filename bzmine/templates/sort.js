@@ -24,3 +24,15 @@ document.querySelectorAll("table.sortable").forEach(function (table) {
     });
   });
 });
+
+// Type in an input[data-filter] to show only the rows of that table whose text contains it (case-insensitive).
+document.querySelectorAll("input[data-filter]").forEach(function (input) {
+  var table = document.getElementById(input.getAttribute("data-filter"));
+  if (!table) { return; }
+  input.addEventListener("input", function () {
+    var q = input.value.trim().toLowerCase();
+    Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
+      row.hidden = q !== "" && row.textContent.toLowerCase().indexOf(q) === -1;
+    });
+  });
+});
