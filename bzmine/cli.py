@@ -83,7 +83,7 @@ def _one_line(text: str) -> str:
 def db_option(fn: F) -> F:
     return click.option(
         "--db", "db", default=lambda: os.environ.get("BZMINE_DB", DEFAULT_DB), show_default=f"$BZMINE_DB or {DEFAULT_DB}",
-        type=click.Path(dir_okay=False), help="DuckDB database file.",
+        type=click.Path(), help="DuckDB database file (reading commands also take a snapshot directory).",
     )(fn)  # fmt: skip
 
 
@@ -617,6 +617,51 @@ def config_reset(db: str) -> None:
         click.echo(reparse(con, quiet=True).summary())
     finally:
         con.close()
+
+
+@cli.command("snapshot")
+@db_option
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="A new directory for the snapshot.")
+@click.option("--as-of", "as_of", help="The as_of the snapshot is cut for (recorded in the manifest and the citation).")
+@click.option("--include-private", is_flag=True, help="Also include private (group-restricted) bugs seen with an API key.")
+@_boundary
+def snapshot_cmd(db: str, out: str, as_of: str | None, include_private: bool) -> None:
+    """Freeze the raw and parsed tables as Parquet with a manifest (versions, server, sync time, as_of, row counts,
+    SHA-256 per file), to cite and to rerun every command on later with --db DIR, offline."""
+    from bzmine.snapshot import write_snapshot
+
+    con = _metrics_con(db, as_of)
+    try:
+        m = write_snapshot(con, out, as_of, include_private)
+    finally:
+        con.close()
+    click.echo(f"snapshot {m['snapshot_id'][:12]}: {m['bugs']} bugs, {len(m['tables'])} tables -> {out}")
+    click.echo(f"use it with any command: --db {out}; cite it: bzmine cite {out}")
+
+
+@cli.command("open-snapshot")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@_boundary
+def open_snapshot_cmd(folder: str) -> None:
+    """Check a snapshot (every file's SHA-256 against its manifest) and say what it holds and how to use it."""
+    from bzmine.snapshot import open_snapshot, read_manifest
+
+    m = read_manifest(folder)
+    open_snapshot(folder).close()  # it loads, and the views apply
+    click.echo(f"snapshot {m['snapshot_id'][:12]}: intact; {m['bugs']} bugs from {m.get('server')} synced "
+               f"{m.get('synced_at')}, as_of {m.get('as_of')}, bzmine {m.get('bzmine_version')}, parser {m.get('parser_version')}")  # fmt: skip
+    click.echo(f"every reading command takes it: bzmine scorecard --db {folder} (read-only, offline); "
+               f"in Python: bzmine.connect({folder!r})")
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@_boundary
+def cite(folder: str) -> None:
+    """How to cite a snapshot: a sentence and a BibTeX entry with its SHA-256, as_of and versions."""
+    from bzmine.snapshot import citation, read_manifest
+
+    click.echo(citation(read_manifest(folder)))
 
 
 @cli.command("export")

@@ -92,7 +92,9 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 def require_db(path: str | Path) -> None:
     """Only sync and parse create a database: every other command needs an existing one."""
     p = str(path)
-    if p != ":memory:" and not Path(p).is_file():
+    from bzmine.snapshot import is_snapshot
+
+    if p != ":memory:" and not Path(p).is_file() and not is_snapshot(p):
         raise SchemaError(f"no database at {p}; run `bzmine sync` first (or pass --db / set $BZMINE_DB)")
 
 
@@ -120,6 +122,10 @@ def open_for_reading(path: str | Path) -> duckdb.DuckDBPyConnection:
     read-write open, and a re-parse after a parser change); if a sync holds it, the error says to rerun after it.
     """
     require_db(path)
+    from bzmine.snapshot import is_snapshot, open_snapshot
+
+    if is_snapshot(path):
+        return open_snapshot(path)
     try:
         con: duckdb.DuckDBPyConnection | None = connect(path, read_only=True)
     except SchemaError as exc:
