@@ -47,23 +47,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def steps(url: str, db: str, report: str) -> list[list[str]]:
-    """The commands the demo runs, in order (each stage adds its step here)."""
-    out: list[list[str]] = []
-    names = set(cli.commands)  # type: ignore[attr-defined]
-    if "sync" in names:
-        out.append(["sync", "--url", url, "--db", db, "--full"])
-        out.append(["sync", "--url", url, "--db", db])
-    if "status" in names:
-        out.append(["status", "--db", db])
-    if "scorecard" in names:
-        out.append(["scorecard", "--db", db, "--as-of", "2026-11-01"])
-    if "due" in names:
-        out.append(["due", "--db", db, "--as-of", "2026-11-01"])
-    if "trends" in names:
-        out.append(["trends", "--db", db, "--as-of", "2026-11-01", "--by", "all"])
-    if "report" in names:
-        out.append(["report", "--db", db, "--out", report, "--as-of", "2026-11-01"])
-    return out
+    """The commands the demo runs, in order. A full sync the first time, an incremental one after it (and on
+    every later `make demo`: nothing changed, nothing is fetched again)."""
+    first = [["sync", "--url", url, "--db", db, "--full"]] if not Path(db).exists() else []
+    return [
+        *first,
+        ["sync", "--url", url, "--db", db],
+        ["status", "--db", db],
+        ["scorecard", "--db", db, "--as-of", "2026-11-01"],
+        ["due", "--db", db, "--as-of", "2026-11-01"],
+        ["trends", "--db", db, "--as-of", "2026-11-01", "--by", "subject"],
+        ["explain", "pending_requests", "--ca", "Lumen Sign", "--db", db, "--as-of", "2026-11-01"],
+        ["report", "--db", db, "--out", report, "--as-of", "2026-11-01"],
+    ]
 
 
 if __name__ == "__main__":

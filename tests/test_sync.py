@@ -387,3 +387,17 @@ def test_a_bug_turning_private_leaves_the_figures_on_the_next_sync(make_server: 
     assert con.execute("SELECT is_visible FROM incidents WHERE bug_id = ?", [gone]).fetchone() == (False,)
     assert gone not in set(metrics.bug_metrics(con)["bug_id"])
     con.close()
+
+
+def test_demo_runs_end_to_end_twice_without_refetching(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`make demo` (bzmine.demo) exits 0; a second run fetches nothing again (no bug reported as changed)."""
+    from bzmine import demo
+
+    root = Path(__file__).resolve().parents[1]
+    args = ["--corpus", str(root / "data" / "sample"), "--db", str(tmp_path / "d.duckdb"), "--report", str(tmp_path / "r")]
+    assert demo.main(args) == 0
+    first = capsys.readouterr().out
+    assert "sync full: 79 new" in first and (tmp_path / "r" / "index.html").exists()
+    assert demo.main(args) == 0
+    second = capsys.readouterr().out
+    assert "sync full" not in second and "sync incremental: 0 new, 0 changed" in second
