@@ -284,7 +284,11 @@ def parse_report(source: Any, compact: bool) -> None:
 
 
 def output_options(fn: F) -> F:
-    """--db, --as-of, --ca (repeatable), --group, --format: shared by the metric commands."""
+    """--db, --as-of, --ca (repeatable), --group, --exclude-resolution, --only-ca, --format: the metric commands'."""
+    fn = click.option("--only-ca", is_flag=True,
+                      help="Leave out bugs that are not about a CA (auditors, the program, meta, none named) everywhere.")(fn)
+    fn = click.option("--exclude-resolution", "exclude_resolution", default="", metavar="LIST",
+                      help="Leave bugs with these resolutions out of every figure, e.g. INVALID,DUPLICATE.")(fn)
     fn = click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
                       help="Output format.")(fn)  # fmt: skip
     fn = click.option("--group", type=click.Choice(["owner", "filed"]), default="owner", show_default=True,
@@ -327,8 +331,12 @@ def _emit(df: Any, fmt: str, floatfmt: str = "{:.1f}", empty: str = "(nothing)")
 
 
 def _metrics_con(db: str, as_of: str | None = None) -> Any:
-    """Open an existing database for reading (never creates one); warn about an as_of in the future."""
+    """Open an existing database for reading (never creates one); warn about an as_of in the future; apply the
+    exclusions given on the command line (--exclude-resolution, --only-ca)."""
     from bzmine.store.db import open_for_reading
+
+    ctx = click.get_current_context(silent=True)
+    params = ctx.params if ctx else {}
 
     if as_of:
         from datetime import datetime, timezone
@@ -339,7 +347,16 @@ def _metrics_con(db: str, as_of: str | None = None) -> Any:
         if at and at > datetime.now(timezone.utc).replace(tzinfo=None):
             click.echo(f"warning: --as-of {as_of} is in the future; figures treat every pending item as waiting until then",
                        err=True)  # fmt: skip
-    return open_for_reading(db)
+    con = open_for_reading(db)
+    if params.get("exclude_resolution") or params.get("only_ca"):
+        from bzmine.metrics import set_exclusions
+
+        try:
+            set_exclusions(con, str(params.get("exclude_resolution") or "").split(","), bool(params.get("only_ca")))
+        except BaseException:
+            con.close()
+            raise
+    return con
 
 
 @cli.command()
@@ -352,7 +369,7 @@ def _metrics_con(db: str, as_of: str | None = None) -> Any:
               help="year: one CA's figures per year of opening (needs one --ca).")
 @_boundary
 def scorecard(db: str, as_of: str | None, cas: tuple[str, ...], group: str, fmt: str, since: str | None,
-              until: str | None, percentiles: bool, show_all: bool, by: str) -> None:  # fmt: skip
+              until: str | None, percentiles: bool, show_all: bool, by: str, **_exclusions: Any) -> None:  # fmt: skip
     """One row per CA: response delays, breaches, obligations, action items, time to close.
 
     The table shows a compact set of telling figures (--all for every one; docs/metrics.md lists each figure with
@@ -400,7 +417,7 @@ def scorecard(db: str, as_of: str | None, cas: tuple[str, ...], group: str, fmt:
 @click.option("--stale", "stale", type=click.IntRange(1, 3650),
               help="Also list open bugs with no next-update date and no CA comment for this many days.")
 @_boundary
-def due(db: str, as_of: str | None, cas: tuple[str, ...], group: str, fmt: str, days: int, stale: int | None) -> None:
+def due(db: str, as_of: str | None, cas: tuple[str, ...], group: str, fmt: str, days: int, stale: int | None, **_exclusions: Any) -> None:
     """What waits on CAs now, most overdue first: pending questions and needinfos (due 7 days after asking),
     next-update dates due soon or missed, close-on dates passed, full reports missing, overdue action items.
 
@@ -424,7 +441,7 @@ def due(db: str, as_of: str | None, cas: tuple[str, ...], group: str, fmt: str, 
 @click.option("--by", "dimension", type=click.Choice(["tag", "ca", "owner_status", "subject", "all"]), default="tag",
               show_default=True, help="Split counts by whiteboard tag, CA, owner status (included/distrusted), subject kind, or not.")  # fmt: skip
 @_boundary
-def trends(db: str, as_of: str | None, cas: tuple[str, ...], group: str, fmt: str, period: str, dimension: str) -> None:
+def trends(db: str, as_of: str | None, cas: tuple[str, ...], group: str, fmt: str, period: str, dimension: str, **_exclusions: Any) -> None:
     """Bugs opened per year or quarter, then per year: bugs, closed, still open, median days to close,
     requests, median response hours, share answered within 7 days.
 
@@ -457,7 +474,7 @@ def trends(db: str, as_of: str | None, cas: tuple[str, ...], group: str, fmt: st
 @click.option("--until", help="Only bugs opened before this date.")
 @_boundary
 def explain(figure: str, db: str, as_of: str | None, cas: tuple[str, ...], group: str, fmt: str, since: str | None,
-            until: str | None) -> None:  # fmt: skip
+            until: str | None, **_exclusions: Any) -> None:  # fmt: skip
     """The bugs, requests, obligations or action items behind one scorecard FIGURE of one --ca, with the
     timestamps to check it by hand on Bugzilla. Example: bzmine explain breaches_7d --ca Sectigo"""
     from bzmine import metrics

@@ -85,6 +85,20 @@ def to_timestamp(value: str | date | datetime | None) -> datetime | None:
 
 
 GROUPS = ("owner", "filed")
+RESOLUTIONS = ("FIXED", "INVALID", "DUPLICATE", "WONTFIX", "WORKSFORME", "INCOMPLETE", "MOVED", "EXPIRED", "INACTIVE")
+
+
+def set_exclusions(con: duckdb.DuckDBPyConnection, resolutions: list[str] | tuple[str, ...] | None = None,
+                   only_ca: bool = False) -> dict[str, Any]:  # fmt: skip
+    """Leave bugs with these resolutions (and, with only_ca, bugs not about a CA) out of every figure on this
+    connection; returns what is excluded, for the record (notebooks print it)."""
+    res = sorted({r.strip().upper() for r in resolutions or [] if r.strip()})
+    unknown = [r for r in res if r not in RESOLUTIONS]
+    if unknown:
+        raise ConfigError(f"unknown resolution {', '.join(unknown)}; one of: {', '.join(RESOLUTIONS)}")
+    con.execute("SET VARIABLE bzmine_exclude_resolutions = CAST(? AS VARCHAR[])", [res])
+    con.execute("SET VARIABLE bzmine_only_ca = ?", [only_ca])
+    return {"excluded_resolutions": res, "only_ca_subjects": only_ca}
 
 
 def snapshot(con: duckdb.DuckDBPyConnection, as_of: Any = None, since: Any = None, until: Any = None,
@@ -98,8 +112,9 @@ def snapshot(con: duckdb.DuckDBPyConnection, as_of: Any = None, since: Any = Non
         raise ConfigError(f"--group must be owner or filed, got {group!r}")
     at = to_timestamp(as_of) or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     s, u = to_timestamp(since), to_timestamp(until)
-    private = con.execute("SELECT getvariable('bzmine_include_private')").fetchone()
-    key = f"{at.isoformat()}|{s}|{u}|{group}|{private[0] if private else None}"
+    flags = con.execute("SELECT getvariable('bzmine_include_private'), getvariable('bzmine_exclude_resolutions'), "
+                        "getvariable('bzmine_only_ca')").fetchone()  # fmt: skip
+    key = f"{at.isoformat()}|{s}|{u}|{group}|{flags}"
     layers = _closure(need)
     row = con.execute("SELECT getvariable('bzmine_snapshot'), getvariable('bzmine_layers')").fetchall()[0]
     have = set(row[1].split(",")) if row[0] == key and row[1] else set()
@@ -409,3 +424,42 @@ def yearly(con: duckdb.DuckDBPyConnection, as_of: Any = None, cas: list[str] | N
         SELECT c.year, c.bugs, c.bugs_closed, c.still_open, c.median_days_to_close, coalesce(r.requests, 0) AS requests,
                r.median_response_hours, r.share_within_7d
         FROM c LEFT JOIN r USING (year) ORDER BY c.year""", [keys] if keys else [])  # fmt: skip
+
+
+def paper_tables(con: duckdb.DuckDBPyConnection, as_of: Any = None, top: int = 20,
+                 group: str = "owner") -> dict[str, pd.DataFrame]:  # fmt: skip
+    """The tables a paper cites, for one as_of (notebooks/04_paper_tables writes each as CSV).
+
+    incidents_by_owner_status, incidents_by_subject: bugs opened per year; per_ca_top: per year for the `top`
+    owners with most bugs; per_tag: per year and tag (a bug counts once per tag); delayed_revocation_per_quarter:
+    bugs tagged *revocation-delay*; self_reported_share: share of bugs whose earliest report says Self, per year
+    (bugs with a disclosure source only); days_to_close: median per year; response_breaches: requests and
+    those answered (or left) after 7 days, per year.
+    """
+    at = snapshot(con, as_of, need=("trend_bugs", "response_events", "bug_metrics"), group=group)
+    out: dict[str, pd.DataFrame] = {}
+    out["incidents_by_owner_status"] = trends(con, at, "year", "owner_status", group=group)
+    out["incidents_by_subject"] = trends(con, at, "year", "subject", group=group)
+    by_ca = trends(con, at, "year", "ca", group=group)
+    cas = [c for c in by_ca.sum().sort_values(ascending=False).index if not str(c).startswith("(")][:top]
+    out["per_ca_top"] = by_ca[cas] if cas else by_ca
+    out["per_tag"] = trends(con, at, "year", "tag", group=group)
+    q = trends(con, at, "quarter", "tag", group=group)
+    cols = [c for c in q.columns if "revocation-delay" in str(c)]
+    out["delayed_revocation_per_quarter"] = (q[cols].sum(axis=1).to_frame("bugs") if cols
+                                             else pd.DataFrame({"bugs": []}))  # fmt: skip
+    out["self_reported_share"] = _df(con, """
+        WITH first_src AS (
+            SELECT r.bug_id, arg_min(r.disclosure_source_norm, r.posted_at) AS src
+            FROM reports r JOIN metric_bugs b USING (bug_id), metric_params p
+            WHERE r.disclosure_source_norm IS NOT NULL AND r.posted_at <= p.as_of GROUP BY r.bug_id
+        )
+        SELECT year(b.opened_at) AS year, count(*) AS bugs_with_source, avg(CAST(f.src = 'self' AS DOUBLE)) AS self_share
+        FROM first_src f JOIN metric_bugs b USING (bug_id) GROUP BY 1 ORDER BY 1""")
+    y = yearly(con, at, group=group)
+    out["days_to_close"] = y[["year", "bugs", "bugs_closed", "median_days_to_close"]]
+    out["response_breaches"] = _df(con, """
+        SELECT year(b.opened_at) AS year, count(*) AS requests, count(*) FILTER (WHERE e.breach_7d) AS breaches_7d,
+               avg(CAST(e.breach_7d AS DOUBLE)) AS breach_share
+        FROM response_events e JOIN metric_bugs b USING (bug_id) GROUP BY 1 ORDER BY 1""")
+    return out

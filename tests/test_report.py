@@ -206,7 +206,7 @@ def _assert_not_blank(png: bytes) -> None:
 def test_notebooks_execute_top_to_bottom(sample_db: tuple[Path, Any], tmp_path: Path) -> None:
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
-    env = {"BZMINE_DB": str(sample_db[0]), "BZMINE_AS_OF": AS_OF}
+    env = {"BZMINE_DB": str(sample_db[0]), "BZMINE_AS_OF": AS_OF, "BZMINE_PAPER_OUT": str(tmp_path / "paper")}
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
@@ -226,6 +226,11 @@ def test_notebooks_execute_top_to_bottom(sample_db: tuple[Path, Any], tmp_path: 
                 pngs = [o["data"]["image/png"] for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
                 assert pngs, f"{path.name}: no image from {c.source.splitlines()[-1]!r}"
                 _assert_not_blank(base64.b64decode(pngs[0]))
+        # the paper notebook wrote every table as CSV, with rows
+        csvs = {p.stem: p.read_text() for p in (tmp_path / "paper").glob("*.csv")}
+        assert {"incidents_by_owner_status", "per_ca_top", "per_tag", "delayed_revocation_per_quarter",
+                "self_reported_share", "days_to_close", "response_breaches", "incidents_by_subject"} <= set(csvs)
+        assert all(len(t.splitlines()) > 1 for t in csvs.values())
     finally:
         for k, v in old.items():
             if v is None:

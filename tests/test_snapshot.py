@@ -86,3 +86,34 @@ def test_snapshot_input_errors(args: list[str], sample_db: tuple[Path, Any], tmp
         args += ["--db", str(sample_db[0])]
     res = CliRunner().invoke(cli, args)
     assert res.exit_code in (1, 2) and "Traceback" not in res.output
+
+
+@pytest.mark.realdata
+def test_real_bug_list_per_year_totals_and_report(make_server: Any, tmp_path: Path) -> None:
+    """The 1,688 real bugs (a saved /rest/bug list, served as BMO would): the per-year table adds up to the bugs per
+    creation year, and the report builds quickly and stays small."""
+    import collections
+    import time
+
+    from bzmine.corpus import load_corpus
+    from tests.conftest import realdata
+
+    path = realdata("webpki-observatory") / "bugs_raw.json"
+    records = load_corpus(path)
+    srv = make_server(records)
+    db = tmp_path / "real.duckdb"
+    assert CliRunner().invoke(cli, ["sync", "--url", srv.url, "--db", str(db), "--no-cache", "-q"]).exit_code == 0
+    import bzmine
+
+    con = bzmine.connect(str(db))
+    tables = M.paper_tables(con)
+    con.close()
+    per_year = collections.Counter(r.bug["creation_time"][:4] for r in records.values())
+    by_subject = tables["incidents_by_subject"]
+    assert {str(y): int(n) for y, n in by_subject.sum(axis=1).items()} == dict(per_year)
+    assert int(by_subject.values.sum()) == 1688
+    started = time.monotonic()
+    res = CliRunner().invoke(cli, ["report", "--db", str(db), "--out", str(tmp_path / "r"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert time.monotonic() - started < 30
+    assert (tmp_path / "r" / "index.html").stat().st_size < 1_000_000

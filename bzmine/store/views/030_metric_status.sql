@@ -53,6 +53,9 @@ WITH last_change AS (
     LEFT JOIN closings cl USING (bug_id)
     WHERE i.opened_at <= p.as_of AND i.is_visible
       AND (NOT coalesce(i.is_private, FALSE) OR coalesce(CAST(getvariable('bzmine_include_private') AS BOOLEAN), TRUE))
+      -- exclusions a study asks for (--exclude-resolution, --only-ca): resolutions and subjects left out everywhere
+      AND NOT list_contains(coalesce(CAST(getvariable('bzmine_exclude_resolutions') AS VARCHAR[]), []), coalesce(i.resolution, ''))
+      AND (NOT coalesce(CAST(getvariable('bzmine_only_ca') AS BOOLEAN), FALSE) OR coalesce(i.subject_kind, 'ca') = 'ca')
 )
 SELECT
     s.bug_id,
