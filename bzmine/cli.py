@@ -24,7 +24,11 @@ class _Terminated(KeyboardInterrupt):
     """SIGTERM, raised in the main thread so that cleanup (transactions, run records) happens as for Ctrl-C."""
 
 
+_SIGTERM = {"received": False}
+
+
 def _on_sigterm(*_: Any) -> None:
+    _SIGTERM["received"] = True
     raise _Terminated()
 
 
@@ -43,7 +47,7 @@ def _boundary(fn: F) -> F:
         except BzmineError as exc:
             raise click.ClickException(_one_line(str(exc))) from None
         except KeyboardInterrupt as exc:
-            code = 143 if isinstance(exc, _Terminated) else 130
+            code = 143 if isinstance(exc, _Terminated) or _SIGTERM["received"] else 130
             click.echo(f"{'terminated' if code == 143 else 'interrupted'}: work committed so far is kept; "
                        "run the same command again to finish it", err=True)  # fmt: skip
             sys.exit(code)

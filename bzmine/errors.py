@@ -50,3 +50,9 @@ def write_error(db: str, exc: Exception) -> BzmineError:
                            "the command again: every batch written so far is whole, and the run resumes from there.")  # fmt: skip
     return InternalError(f"database error in {db} ({type(exc).__name__}: {first}). This is a bzmine bug: please report "
                          "it; every batch written so far is whole, and the next run resumes from there.")  # fmt: skip
+
+
+def was_interrupted(exc: BaseException) -> bool:
+    """A database error that only wraps a Ctrl-C or SIGTERM raised while DuckDB was calling back into Python."""
+    text = str(exc)
+    return isinstance(exc, KeyboardInterrupt) or "KeyboardInterrupt" in text or "_Terminated" in text

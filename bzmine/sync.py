@@ -6,7 +6,9 @@ Request plan ("ids, then details inline"), N bugs in the set, M changed since th
   L  GET /rest/bug?...&include_fields=id,last_change_time&order=bug_id&limit=1000&offset=k
      (L = floor(N/1000) + 1 on a full run; floor(M/1000) + 1 on an incremental one)
   D  GET /rest/bug?id=<50 ids>&include_fields=_default,comments,history   (D = ceil(changed/50))
-Full run: 2 + floor(N/1000) + 1 + ceil(N/50) requests; incremental with no change: 3.
+Full run: 2 + floor(N/P) + 1 + [N mod P > 0] + ceil(N/50) requests (P = 1000 ids per listing page: a short
+page is followed by one empty page, because a short page may be a server's silent cap); incremental with no
+change: 3.
 An incremental run also lists every id (L = floor(N/1000) + 1) once per reconcile period to notice
 bugs that left the set or became private.
 
@@ -28,7 +30,7 @@ from tqdm import tqdm
 
 from bzmine.bugzilla import BugzillaClient
 from bzmine.config import Settings
-from bzmine.errors import BlockedError, write_error
+from bzmine.errors import BlockedError, was_interrupted, write_error
 from bzmine.store import raw
 from bzmine.store.db import rollback
 from bzmine.timeutil import format_bmo_time, parse_bmo_time, utcnow
@@ -85,8 +87,10 @@ def sync(con: duckdb.DuckDBPyConnection, settings: Settings, full: bool = False,
         invisible_now = set(stored) - raw.visible_ids(con)
         # bugs a 400 made us skip are asked for again on every run, changed or not
         retry_skipped = {r[0] for r in con.execute("SELECT bug_id FROM sync_skipped").fetchall()}
-        if mode == "full":
+        if full:  # --full: re-read everything, as asked
             need = sorted(set(listing) | retry_skipped)
+        elif mode == "full":  # no watermark yet: a first run, or one resumed after an interruption
+            need = sorted({i for i, t in listing.items() if stored.get(i) != t or i in invisible_now} | retry_skipped)
         else:
             changed = {i for i, t in listing.items() if stored.get(i) != t or i in invisible_now}
             need = sorted(changed | retry_skipped)
@@ -141,13 +145,15 @@ def sync(con: duckdb.DuckDBPyConnection, settings: Settings, full: bool = False,
     except BaseException as exc:
         report.requests = client.requests if client is not None else 0
         counts = {k: v for k, v in asdict(report).items() if isinstance(v, int)}
-        status = ("interrupted" if isinstance(exc, KeyboardInterrupt) else
+        status = ("interrupted" if was_interrupted(exc) else
                   "blocked" if isinstance(exc, BlockedError) else "failed")  # fmt: skip
         try:
             key = settings.api_key
             raw.finish_run(con, run_id, status, counts, None, (str(exc).replace(key, "REDACTED") if key else str(exc))[:2000])
         except duckdb.Error as exc2:
             log.warning("could not record the failed run: %s", str(exc2).splitlines()[0])
+        if isinstance(exc, duckdb.Error) and was_interrupted(exc):
+            raise KeyboardInterrupt() from exc
         if isinstance(exc, duckdb.Error):
             raise write_error(settings.db, exc) from exc
         raise

@@ -401,3 +401,53 @@ def test_demo_runs_end_to_end_twice_without_refetching(tmp_path: Path, capsys: p
     assert demo.main(args) == 0
     second = capsys.readouterr().out
     assert "sync full" not in second and "sync incremental: 0 new, 0 changed" in second
+
+
+@pytest.mark.parametrize("n,page", [(22, 1000), (20, 10), (25, 10), (0, 10)])
+def test_request_count_formula_is_exact(make_server: Any, tmp_path: Path, n: int, page: int) -> None:
+    """docs/harvest.md: full = 2 + floor(N/P) + 1 + [N mod P > 0] + ceil(N/50); no-change incremental = 3."""
+    from bzmine.synth import synth
+
+    records = {r.id: r for r in synth(max(n, 1), seed=5)}
+    for r in records.values():
+        r.bug["groups"], r.bug["product"], r.bug["component"] = [], "CA Program", "CA Certificate Compliance"
+    records = dict(list(records.items())[:n])
+    srv = make_server(records)
+    con = connect(tmp_path / "t.duckdb")
+    sync(con, settings(srv, tmp_path, list_page_size=page), quiet=True)
+    assert len(srv.app.requests) == 2 + n // page + 1 + (n % page > 0) + math.ceil(n / 50)
+    srv.app.requests.clear()
+    sync(con, settings(srv, tmp_path, list_page_size=page), quiet=True)
+    assert len(srv.app.requests) == 3
+
+
+def _is_detail(entry: dict[str, Any]) -> bool:
+    return entry["path"].endswith("/rest/bug") and any(k == "id" for k, _ in entry["query"])
+
+
+def test_sigterm_mid_sync_is_one_line_and_the_rerun_fetches_only_the_rest(make_server: Any, tmp_path: Path) -> None:
+    from bzmine.synth import synth
+
+    records = {r.id: r for r in synth(150, seed=5)}
+    for r in records.values():
+        r.bug["groups"], r.bug["product"], r.bug["component"] = [], "CA Program", "CA Certificate Compliance"
+    srv = make_server(records, latency_ms=30)
+    db = tmp_path / "t.duckdb"
+    proc = subprocess.Popen(_sync_cmd(srv.url, db, "--batch-size", "5"), cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and sum(_is_detail(e) for e in list(srv.app.requests)) < 8:
+        time.sleep(0.05)  # driven by observed progress: 8 detail batches served
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("terminated:") and "Traceback" not in err
+    con = duckdb.connect(str(db), read_only=True)
+    stored = con.execute("SELECT count(*) FROM raw_bugs").fetchone()[0]
+    assert con.execute("SELECT status FROM sync_runs").fetchall() == [("interrupted",)]
+    con.close()
+    assert 0 < stored < 150
+    srv.app.requests.clear()
+    subprocess.run(_sync_cmd(srv.url, db, "--batch-size", "5"), check=True, cwd=ROOT, timeout=120)
+    details = sum(_is_detail(e) for e in srv.app.requests)
+    assert details == math.ceil((150 - stored) / 5), (details, stored)  # only the bugs not stored yet

@@ -412,7 +412,10 @@ def reparse(con: duckdb.DuckDBPyConnection, full: bool = False, quiet: bool = Fa
     try:
         return _reparse(con, full, quiet, aliases_file, workers)
     except duckdb.Error as exc:
-        from bzmine.errors import write_error
+        from bzmine.errors import was_interrupted, write_error
+
+        if was_interrupted(exc):
+            raise KeyboardInterrupt() from exc
 
         path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
         raise write_error(str(path[0][0]) if path else "the database", exc) from exc
