@@ -120,18 +120,32 @@ def write_report(con: duckdb.DuckDBPyConnection, out: str | Path, as_of: Any = N
                                                  yearly=_records(yearly), cas=ca_rows, attention=attention,
                                                  n_due=int((due["days_overdue"] > 0).sum()), **common)  # fmt: skip
     (outdir / "index.html").write_text(page, encoding="utf-8")
-    columns = [{"key": c, "label": c.replace("_", " ")} for c in card.columns if not c.endswith("_pct")]
+    figs_meta = metrics.figures(con)
+    meta = {r["figure"]: r for r in figs_meta.to_dict("records")}
+
+    def label(c: str) -> str:
+        m = meta.get(c)
+        return f"{m['label']}" if m else c.replace("_", " ")
+
     rows = _records(card)
     for r in rows:
         r["href"] = hrefs[r["ca"]]
-    (outdir / "scorecard.html").write_text(env.get_template("scorecard.html").render(
-        title="Scorecard", root="", columns=columns, rows=rows, **common), encoding="utf-8")  # fmt: skip
+        # an outlier: among the worst tenth of peers on a ranked figure (percentile below 10)
+        r["outliers"] = {c for c in meta if meta[c]["direction"] != "not_ranked" and r.get(f"{c}_pct") is not None
+                         and r.get(f"{c}_pct") < 10}  # fmt: skip
+    all_cols = [{"key": "ca", "label": "CA owner"}] + [
+        {"key": c, "label": label(c)} for c in card.columns if c != "ca" and not c.endswith("_pct")]  # fmt: skip
+    compact = [c for c in all_cols if c["key"] == "ca" or meta.get(c["key"], {}).get("compact")]
+    for name, cols, other in (("scorecard.html", compact, "scorecard-all.html"), ("scorecard-all.html", all_cols, "scorecard.html")):
+        (outdir / name).write_text(env.get_template("scorecard.html").render(
+            title="Scorecard" if name == "scorecard.html" else "Scorecard: every figure", root="", columns=cols,
+            rows=rows, other=other, full=name != "scorecard.html", **common), encoding="utf-8")  # fmt: skip
     (outdir / "due.html").write_text(env.get_template("due.html").render(
         title="Due now", root="", rows=_records(due), days=days, **common), encoding="utf-8")  # fmt: skip
     items = metrics.action_items(con, at)
     obl = metrics.obligations(con, at)
     bm_i = bm.merge(inc, left_on="bug_id", right_index=True, how="left")
-    pages = 3
+    pages = 4
     for name in tqdm(names, desc="report", unit="CA", disable=True if quiet else None, leave=False):
         comp = metrics.compare(con, name, at) if name in set(card["ca"]) else pd.DataFrame()
         s = slug(name)

@@ -162,7 +162,7 @@ def test_report_in_headless_chromium(report_dir: Path) -> None:
         # sorting: click a numeric header, rows come back in order; click again, reversed
         page.goto((report_dir / "scorecard.html").as_uri())
         headers = page.locator("#scorecard th")
-        col = [headers.nth(i).inner_text() for i in range(headers.count())].index("bugs total")
+        col = [headers.nth(i).inner_text() for i in range(headers.count())].index("Bugs")
         headers.nth(col).click()
         vals = [float(v) for v in page.eval_on_selector_all(f"#scorecard tbody tr td:nth-child({col + 1})", "els => els.map(e => e.dataset.sort)")]
         assert vals == sorted(vals) and len(vals) > 5
