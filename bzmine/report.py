@@ -131,8 +131,8 @@ def write_report(con: duckdb.DuckDBPyConnection, out: str | Path, as_of: Any = N
     for r in rows:
         r["href"] = hrefs[r["ca"]]
         # an outlier: among the worst tenth of peers on a ranked figure (percentile below 10)
-        r["outliers"] = {c for c in meta if meta[c]["direction"] != "not_ranked" and r.get(f"{c}_pct") is not None
-                         and r.get(f"{c}_pct") < 10}  # fmt: skip
+        pcts = {c: r.get(f"{c}_pct") for c in meta if meta[c]["direction"] != "not_ranked"}
+        r["outliers"] = {c for c, v in pcts.items() if isinstance(v, (int, float)) and v < 10}
     all_cols = [{"key": "ca", "label": "CA owner"}] + [
         {"key": c, "label": label(c)} for c in card.columns if c != "ca" and not c.endswith("_pct")]  # fmt: skip
     compact = [c for c in all_cols if c["key"] == "ca" or meta.get(c["key"], {}).get("compact")]
@@ -143,6 +143,14 @@ def write_report(con: duckdb.DuckDBPyConnection, out: str | Path, as_of: Any = N
     (outdir / "due.html").write_text(env.get_template("due.html").render(
         title="Due now", root="", rows=_records(due), days=days, **common), encoding="utf-8")  # fmt: skip
     items = metrics.action_items(con, at)
+    metrics.snapshot(con, at, need=("incident_clusters", "recurrences"))
+    clusters = con.execute("""
+        SELECT b.ca, c.cluster_id, list(c.bug_id ORDER BY c.bug_id) AS bugs,
+               list(DISTINCT coalesce(m.ca, '(' || m.subject_kind || ')')) AS cas
+        FROM incident_clusters c JOIN metric_bugs m USING (bug_id)
+        JOIN (SELECT DISTINCT c2.cluster_id, b2.ca FROM incident_clusters c2 JOIN metric_bugs b2 USING (bug_id)
+              WHERE b2.ca IS NOT NULL) b USING (cluster_id)
+        GROUP BY b.ca, c.cluster_id ORDER BY c.cluster_id""").df()
     obl = metrics.obligations(con, at)
     bm_i = bm.merge(inc, left_on="bug_id", right_index=True, how="left")
     pages = 4
@@ -155,7 +163,9 @@ def write_report(con: duckdb.DuckDBPyConnection, out: str | Path, as_of: Any = N
             title=name, ca=name, root="../", plot=f"../img/{plot}", compare=_records(comp),
             bugs=_records(bm_i[bm_i["ca"] == name].sort_values(["is_open", "opened_at"], ascending=[False, False])),
             events=_records(events[events["ca"] == name]), obligations=_records(obl[obl["ca"] == name]),
-            items=_records(items[(items["ca"] == name) & items["is_open"]]), **common,
+            items=_records(items[(items["ca"] == name) & items["is_open"]]),
+            clusters=[{"bugs": list(r["bugs"]), "cas": sorted(r["cas"])} for r in clusters[clusters["ca"] == name].to_dict("records")],
+            **common,
         )
         (outdir / "ca" / f"{s}.html").write_text(html, encoding="utf-8")
         pages += 1
