@@ -7,7 +7,7 @@ SAMPLE := data/sample
 DEMO_DB := data/demo.duckdb
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint fmt bench sample report clean notebooks
+.PHONY: help venv demo test lint fmt bench sample report clean notebooks docs
 
 help: ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -29,6 +29,9 @@ test: $(STAMP) ## Run the test suite
 notebooks: $(STAMP) ## Open the notebooks in JupyterLab (on the demo database unless BZMINE_DB is set)
 	@test -f $(DEMO_DB) || $(MAKE) demo
 	$(BIN)/jupyter lab notebooks/
+
+docs: $(STAMP) ## Regenerate docs/review.md from the review rule table
+	$(BIN)/python -m bzmine.review --write-docs docs/review.md
 
 lint: $(STAMP) ## ruff + mypy
 	$(BIN)/ruff check bzmine tests benchmarks

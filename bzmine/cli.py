@@ -520,6 +520,50 @@ def related(bug: int, depth: int, db: str, as_of: str | None, fmt: str) -> None:
 
 
 @cli.command()
+@click.argument("source")
+@db_option
+@click.option("--date", "posted", help="For a FILE or -: the day it was posted (decides the guideline version). Default: today.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@_boundary
+def review(source: str, db: str, posted: str | None, fmt: str) -> None:
+    """Check the incident reports in a bug (SOURCE = a bug id in the database), a FILE, or - (stdin) against the
+    CCADB / Mozilla guidelines in force when each was posted: one row per finding (rule, must/should, what the
+    rule asks, evidence). Exits 0 even with findings. Rules: docs/review.md."""
+    import json
+    from datetime import datetime, timezone
+
+    import pandas as pd
+
+    from bzmine.review import review_bug, review_text
+
+    if source.isdigit():
+        con = _metrics_con(db)
+        try:
+            rows = review_bug(con, int(source))
+        finally:
+            con.close()
+    else:
+        try:
+            text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise click.ClickException(f"cannot read {source}: {exc.strerror}; give a bug id, a file or -") from None
+        try:
+            when = datetime.fromisoformat(posted) if posted else datetime.now(timezone.utc).replace(tzinfo=None)
+        except ValueError:
+            raise click.ClickException(f"--date {posted!r} is not a date (YYYY-MM-DD)") from None
+        rows = review_text(text, when)
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=1, default=str))
+        return
+    df = pd.DataFrame(rows)
+    if df.empty:
+        click.echo("no findings: every rule that applies is met (or no incident report was found)")
+        return
+    cols = [c for c in ("comment", "kind", "version", "rule_id", "severity", "requirement", "evidence") if c in df.columns]
+    _emit(df[cols], "table")
+
+
+@cli.command()
 @click.argument("query")
 @db_option
 @click.option("--as-of", "as_of", help="as_of for the metric views (default: now).")

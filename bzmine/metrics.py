@@ -22,6 +22,7 @@ LAYERS = (
     "metric_status_changes", "metric_bugs", "metric_assignees", "metric_rule1", "metric_ca_domains", "metric_actors",
     "metric_people", "metric_hidden_ca", "metric_rule1b", "roles", "metric_status_timeline", "metric_comments", "response_events", "bug_metrics", "update_obligations",
     "next_update_overdue", "metric_ca_items", "action_item_status", "metric_scope", "incident_links", "recurrences",
+    "report_review",
     "scorecard", "scorecard_percentiles", "incident_clusters", "metric_tags_at", "tag_first_added", "trend_bugs", "trend_counts", "trend_medians",
 )  # fmt: skip
 # what each layer reads (besides base tables); snapshot() materialises only the closure a caller needs
@@ -43,7 +44,9 @@ DEPS: dict[str, tuple[str, ...]] = {
     "metric_ca_items": ("roles",),
     "action_item_status": ("metric_ca_items", "metric_bugs"),
     "metric_scope": ("bug_metrics",),
-    "scorecard": ("metric_scope", "response_events", "update_obligations", "action_item_status", "recurrences"),
+    "report_review": ("metric_bugs",),
+    "scorecard": ("metric_scope", "response_events", "update_obligations", "action_item_status", "recurrences",
+                  "report_review"),
     "scorecard_percentiles": ("scorecard",),
     "metric_tags_at": ("metric_bugs",),
     "incident_links": ("metric_bugs",),
@@ -273,6 +276,8 @@ EXPLAIN: dict[str, tuple[str, str, str]] = {
     "unknown_status_items": ("action_item_status", "status = 'unknown'", _ITEM),
     "closed_with_open_items": ("action_item_status", "is_open AND NOT bug_is_open", _ITEM),
     "repeat_share": ("recurrences", "TRUE", "bug_id, earlier_bug_id, earlier_opened_at, shared_tags, cited, after_resolution"),
+    "reports_reviewed": ("report_review", "TRUE", "bug_id, comment_id, kind, posted_at, must_findings, should_findings, rules"),
+    "report_quality": ("report_review", "TRUE", "bug_id, comment_id, kind, posted_at, clean, must_findings, rules"),
 }
 
 

@@ -31,6 +31,7 @@ from bzmine.parse import PARSER_VERSION
 from bzmine.parse.ca import CaTable, load_table_from_texts, owner_status, parse_ca
 from bzmine.parse.reports import parse_text
 from bzmine.parse.whiteboard import parse_whiteboard
+from bzmine.review import BugContext, review_report
 from bzmine.store.db import rollback
 from bzmine.timeutil import utcnow
 
@@ -43,7 +44,8 @@ CLOSED = {"RESOLVED", "VERIFIED", "CLOSED"}
 CHUNK_BUGS = 2000
 POOL_MIN_BUGS = 3000  # measured: 520 bugs took 13-16 s with the pool, 6-8 s in one process
 COMMENT_TABLES = ("reports", "report_sections", "action_items", "timeline_events", "related_incidents", "bug_refs",
-                  "parse_failures", "whiteboard_changes", "incidents", "history_changes", "comment_meta", "bug_accounts")  # fmt: skip
+                  "parse_failures", "whiteboard_changes", "incidents", "history_changes", "comment_meta", "bug_accounts",
+                  "report_findings")  # fmt: skip
 _DETAILS = ("creator_detail", "assigned_to_detail", "qa_contact_detail")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
@@ -208,6 +210,8 @@ def parse_bug_rows(bug: dict[str, Any], fetched: tuple[bool, datetime], history:
         acc(bug.get("assigned_to")), ca.owner, ca.sub_ca, ca.subject_kind, status_today, resolved_at,
         bool(bug.get("groups")),
     ))  # fmt: skip
+    kinds_seen: set[str] = set()
+    tags = tuple(wb.tags)
     for n_c, (comment_id, posted, raw_author, text) in enumerate(comments):
         author = acc(raw_author)
         out["comment_meta"].append((bug_id, comment_id, n_c, posted, author, v))
@@ -227,6 +231,11 @@ def parse_bug_rows(bug: dict[str, Any], fetched: tuple[bool, datetime], history:
             ))  # fmt: skip
             for name, body in rep.sections.items():
                 out["report_sections"].append((bug_id, comment_id, n, name, body, v))
+            ctx = BugContext(opened_at=created, tags=tags, first_of_kind=rep.kind not in kinds_seen)
+            kinds_seen.add(rep.kind)
+            for fnd in review_report(rep, text, posted, ctx):
+                out["report_findings"].append((bug_id, comment_id, n, rep.kind, fnd.version, fnd.rule_id, fnd.severity,
+                                               fnd.evidence, v))  # fmt: skip
             _items(out, bug_id, comment_id, n, posted, author, rep.action_items)
             for k, ev in enumerate(rep.timeline):
                 at = datetime.fromisoformat(ev["at"].replace("Z", "")) if ev.get("at") else None

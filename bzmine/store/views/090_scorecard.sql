@@ -1,3 +1,4 @@
+-- report_quality: share of the CA's incident reports (posted at or before as_of) with no `must` finding (report_review).
 -- repeat_share: share of the CA's bugs that repeat an earlier bug of the same CA within 2 years (a shared tag other than
 -- ca-compliance, or a reference to it; view `recurrences`).
 -- scorecard: one row per normalised CA (METRICS.md §7, P2, P5, P10) over its bugs existing at as_of, or those
@@ -35,6 +36,9 @@ WITH bugs AS (
 ), rep AS (
     SELECT s.ca, count(DISTINCT r.bug_id) AS repeat_bugs
     FROM recurrences r JOIN metric_scope s USING (bug_id) GROUP BY s.ca
+), rq AS (
+    SELECT s.ca, count(*) AS reports_reviewed, avg(CAST(q.clean AS DOUBLE)) AS report_quality
+    FROM report_review q JOIN metric_scope s USING (bug_id) GROUP BY s.ca
 ), items AS (
     SELECT s.ca,
            count(*) FILTER (WHERE a.is_open AND s.is_open) AS open_action_items,
@@ -59,9 +63,11 @@ SELECT
     CASE WHEN b.full_reports_evaluated > 0 THEN b.late_full_reports / b.full_reports_evaluated END AS late_full_report_rate,
     CASE WHEN b.bugs_open > 0 THEN coalesce(i.overdue_action_items, 0) / b.bugs_open END AS overdue_items_per_open_bug,
     b.bugs_total / greatest(1.0, date_diff('day', b.first_opened, (SELECT as_of FROM metric_params)) / 365.25) AS bugs_per_year,
-    coalesce(rp.repeat_bugs, 0) / b.bugs_total AS repeat_share
+    coalesce(rp.repeat_bugs, 0) / b.bugs_total AS repeat_share,
+    coalesce(rq.reports_reviewed, 0) AS reports_reviewed, rq.report_quality
 FROM bugs b
-LEFT JOIN req r USING (ca) LEFT JOIN obl o USING (ca) LEFT JOIN items i USING (ca) LEFT JOIN rep rp USING (ca);
+LEFT JOIN req r USING (ca) LEFT JOIN obl o USING (ca) LEFT JOIN items i USING (ca) LEFT JOIN rep rp USING (ca)
+LEFT JOIN rq USING (ca);
 
 -- scorecard_figures: every scorecard figure with its direction, unit and label, in one place (the CLI, the report and
 -- the percentiles read it). direction: lower_is_better | higher_is_better | not_ranked (sizes, which say nothing
@@ -93,7 +99,9 @@ SELECT * FROM (VALUES
     ('unknown_status_items', 'lower_is_better', 'items', 'Items with unreadable status', FALSE),
     ('closed_with_open_items', 'lower_is_better', 'bugs', 'Closed with open items', FALSE),
     ('median_days_to_close', 'lower_is_better', 'days', 'Median days to close', TRUE),
-    ('repeat_share', 'lower_is_better', 'share', 'Share repeating an earlier incident (2 y)', TRUE)
+    ('repeat_share', 'lower_is_better', 'share', 'Share repeating an earlier incident (2 y)', TRUE),
+    ('reports_reviewed', 'not_ranked', 'reports', 'Incident reports reviewed', FALSE),
+    ('report_quality', 'higher_is_better', 'share', 'Share of reports meeting every MUST rule', TRUE)
 ) AS f(figure, direction, unit, label, compact);
 
 -- scorecard_percentiles: each figure of each CA with its percentile among peers (P10). Grain: (ca, figure).
@@ -111,7 +119,7 @@ WITH long AS (  -- every figure but bugs_total, nulls kept (a figure without a v
         next_update_obligations, next_updates_missed, missed_update_rate, full_reports_evaluated,
         late_full_reports, late_full_report_rate, open_action_items, overdue_action_items,
         overdue_items_per_open_bug, unknown_status_items, closed_with_open_items, median_days_to_close,
-        repeat_share))
+        repeat_share, reports_reviewed, report_quality))
 ), all_figures AS (
     SELECT ca, figure, CAST(value AS DOUBLE) AS value FROM long
     UNION ALL SELECT ca, 'bugs_total', CAST(bugs_total AS DOUBLE) FROM scorecard
