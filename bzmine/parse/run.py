@@ -188,15 +188,8 @@ def parse_bug_rows(bug: dict[str, Any], fetched: tuple[bool, datetime], history:
         if ref != bug_id:
             out["bug_refs"].append((bug_id, None, ref, v, "field", kind, None, None))
     seen: set[str] = set()
-    for key in _DETAILS:
-        d = bug.get(key)
-        if isinstance(d, dict) and (d.get("email") or d.get("name")):
-            a = acc(d.get("email") or d.get("name"))
-            if a not in seen:
-                seen.add(a)
-                out["bug_accounts"].append((bug_id, a, d.get("id") if isinstance(d.get("id"), int) else None,
-                                            (d.get("nick") or "").lower() or None, d.get("real_name"), v))  # fmt: skip
-    for d in bug.get("cc_detail") or []:
+    details = [bug.get(key) for key in _DETAILS] + list(bug.get("cc_detail") or [])
+    for d in details:  # *_detail objects: with e-mails hidden, their id and nick still identify the account
         if isinstance(d, dict) and (d.get("email") or d.get("name")):
             a = acc(d.get("email") or d.get("name"))
             if a not in seen:
