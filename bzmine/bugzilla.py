@@ -376,7 +376,7 @@ def _json(resp: requests.Response) -> Any:
         return None
     try:
         return resp.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or JSON nested past any sane depth: an invalid body
         return None
 
 

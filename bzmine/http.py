@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
+import sqlite3
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -66,6 +68,25 @@ def protect_key(session: requests.Session, base_url: str) -> None:
     session.rebuild_auth = rebuild_auth  # type: ignore[method-assign]
 
 
+def _drop_if_corrupt(path: Path) -> None:
+    """A cache file that is not a readable SQLite database is moved aside (with a warning) and a new one made: the
+    cache only saves requests, it never holds data that cannot be fetched again."""
+    if not path.exists():
+        return
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            con.execute("PRAGMA schema_version").fetchone()
+            con.execute("PRAGMA quick_check").fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        aside = path.with_suffix(".sqlite.corrupt")
+        path.replace(aside)
+        logging.getLogger(__name__).warning("HTTP cache %s was unreadable (%s); moved it to %s and started a new one",
+                                            path, exc, aside)  # fmt: skip
+
+
 def make_session(cache_path: str | None) -> requests.Session:
     """A CachedSession whose entries expire at once and are revalidated with ETag (304s are cheap).
 
@@ -76,6 +97,7 @@ def make_session(cache_path: str | None) -> requests.Session:
         session = requests.Session()
     else:
         Path(cache_path).parent.mkdir(parents=True, exist_ok=True)
+        _drop_if_corrupt(Path(cache_path + ".sqlite"))
         session = requests_cache.CachedSession(
             cache_name=cache_path,
             backend="sqlite",

@@ -12,16 +12,19 @@ as mathtext, so a `$` in a summary cannot break a plot.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import matplotlib
+import matplotlib.text
 import matplotlib.ticker
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 F = TypeVar("F", bound=Callable[..., Any])
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
 SEVEN_DAYS_H = 168.0
@@ -50,12 +53,18 @@ _show_in_jupyter()
 
 
 def _plain_text(fn: F) -> F:
-    """Build the figure with mathtext off: labels come from bug text, which anyone can write."""
+    """Build the figure with mathtext off, and draw control characters as '?': labels come from bug text, which
+    anyone can write."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         with matplotlib.rc_context({"text.parse_math": False}):
-            return fn(*args, **kwargs)
+            fig = fn(*args, **kwargs)
+        for text in fig.findobj(matplotlib.text.Text):
+            t = text.get_text()
+            if _CONTROL.search(t):
+                text.set_text(_CONTROL.sub("?", t))
+        return fig
 
     return wrapper  # type: ignore[return-value]
 

@@ -276,3 +276,38 @@ def test_a_bug_the_parser_cannot_read_is_a_recorded_failure(tmp_path: Path) -> N
     assert res.exit_code == 0, res.output
     status = CliRunner().invoke(cli, ["status", "--db", str(tmp_path / "o.duckdb")])
     assert "parse failures: 1" in status.output
+
+
+def test_garbage_http_cache_is_moved_aside_and_rebuilt(make_server: Any, tmp_path: Path) -> None:
+    srv = make_server()
+    db = tmp_path / "c.duckdb"
+    (tmp_path / "http_cache.sqlite").write_bytes(b"this is not a database" * 100)
+    res = CliRunner().invoke(cli, ["sync", "--url", srv.url, "--db", str(db), "-q"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "http_cache.sqlite.corrupt").exists() and (tmp_path / "http_cache.sqlite").exists()
+
+
+def test_json_nested_past_any_depth_is_an_invalid_body(tmp_path: Path) -> None:
+    class Deep(_Echo):
+        def do_GET(self) -> None:  # noqa: N802
+            if self.path.startswith("/rest/bug"):
+                body = b"[" * 200_000 + b"]" * 200_000
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            import datetime as dt
+
+            self.db_time = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            super().do_GET()
+
+    gen = _serve(Deep)
+    url = next(gen)
+    try:
+        res = CliRunner().invoke(cli, ["sync", "--url", url, "--db", str(tmp_path / "d.duckdb"), "--no-cache",
+                                       "--retries", "0"])  # fmt: skip
+        assert res.exit_code == 1 and "answer without 'bugs'" in res.output and "bzmine bug" not in res.output
+    finally:
+        next(gen, None)
