@@ -431,6 +431,24 @@ def yearly(con: duckdb.DuckDBPyConnection, as_of: Any = None, cas: list[str] | N
         FROM c LEFT JOIN r USING (year) ORDER BY c.year""", [keys] if keys else [])  # fmt: skip
 
 
+def yearly_by_ca(con: duckdb.DuckDBPyConnection, as_of: Any = None, group: str = "owner") -> pd.DataFrame:
+    """Per CA and year of opening: bugs, closed, still open, median days to close, requests, median response hours,
+    share answered within 7 days (the report's per-year table on each CA page)."""
+    snapshot(con, as_of, need=("response_events", "bug_metrics"), group=group)
+    return _df(con, """
+        WITH r AS (
+            SELECT b.ca, year(b.opened_at) AS year, count(*) AS requests, median(e.response_hours) AS median_response_hours,
+                   avg(CAST(NOT e.breach_7d AS DOUBLE)) AS share_within_7d
+            FROM response_events e JOIN metric_bugs b USING (bug_id) WHERE b.ca IS NOT NULL GROUP BY 1, 2
+        ), c AS (
+            SELECT ca, year(opened_at) AS year, count(*) AS bugs, count(*) FILTER (WHERE NOT is_open) AS bugs_closed,
+                   count(*) FILTER (WHERE is_open) AS still_open, median(days_to_close) AS median_days_to_close
+            FROM bug_metrics WHERE ca IS NOT NULL GROUP BY 1, 2
+        )
+        SELECT c.*, coalesce(r.requests, 0) AS requests, r.median_response_hours, r.share_within_7d
+        FROM c LEFT JOIN r USING (ca, year) ORDER BY c.ca, c.year""")
+
+
 def paper_tables(con: duckdb.DuckDBPyConnection, as_of: Any = None, top: int = 20,
                  group: str = "owner") -> dict[str, pd.DataFrame]:  # fmt: skip
     """The tables a paper cites, for one as_of (notebooks/04_paper_tables writes each as CSV).

@@ -119,6 +119,7 @@ def plot_incidents_per_year(counts: pd.DataFrame, top: int = 7) -> Figure:
     ax.set_title(title)
     ax.set_xlabel("year opened")
     ax.set_ylabel("bugs (a bug counts once per tag)")
+    ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))  # counts: whole numbers
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8)
     fig.tight_layout()
     return fig
@@ -187,6 +188,7 @@ def plot_action_items(card: pd.DataFrame, max_cas: int = 60) -> Figure:
     ax.barh(y - 0.2, df["overdue_action_items"], height=0.4, color="#D55E00", label="overdue")
     ax.set_yticks(y, df["ca"], fontsize=8)
     ax.set_xlabel("action items")
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.set_title(title)
     ax.legend(loc="lower right", frameon=False)
     fig.tight_layout()
@@ -232,16 +234,29 @@ def plot_time_to_close(bugs: pd.DataFrame, as_of: pd.Timestamp | None = None) ->
 
 @_plain_text
 def plot_ca_vs_peers(compare: pd.DataFrame, ca: str) -> Figure:
-    """One CA's percentile among peers for each figure (higher is better; 50 = the peer median)."""
+    """One CA's percentile among peers for each ranked figure (higher is better; 50 = the peer median). A bar at the
+    0th percentile still shows (a stub and its number); a figure no peer can be ranked on says "no data"."""
     title = f"{ca} beside its peers (percentile, higher is better)"
-    if compare is None or compare.empty or compare["percentile"].isna().all():
+    if compare is None or compare.empty:
         return _empty(title)
-    df = compare.dropna(subset=["percentile"]).sort_values("percentile")
-    colors = ["#D55E00" if p < 25 else "#E69F00" if p < 50 else "#56B4E9" if p < 75 else "#009E73" for p in df["percentile"]]
-    fig, ax = _subplots(figsize=(8, _height(len(df), 0.3)))
-    ax.barh(df["figure"], df["percentile"], color=colors)
+    df = compare.copy()
+    if "direction" in df:
+        df = df[df["direction"] != "not_ranked"]
+    if df.empty or df["percentile"].isna().all():
+        return _empty(title)
+    df = df.assign(order=df["percentile"].fillna(-1)).sort_values("order")
+    names = df["label"] if "label" in df else df["figure"]
+    fig, ax = _subplots(figsize=(8.5, _height(len(df), 0.3)))
+    for y, (name, p) in enumerate(zip(names, df["percentile"], strict=True)):
+        if pd.isna(p):
+            ax.text(1, y, "no data", va="center", fontsize=8, color="#555555")
+            continue
+        color = "#D55E00" if p < 25 else "#E69F00" if p < 50 else "#56B4E9" if p < 75 else "#009E73"
+        ax.barh(y, max(p, 1.0), color=color)  # a 0th percentile is a visible stub, with its number beside it
+        ax.text(max(p, 1.0) + 1, y, f"{p:.0f}", va="center", fontsize=8)
+    ax.set_yticks(range(len(df)), list(names))
     ax.axvline(50, color="#000000", linewidth=0.8, linestyle=":")
-    ax.set_xlim(0, 100)
+    ax.set_xlim(0, 105)
     ax.set_xlabel("percentile among CAs with at least 5 bugs")
     ax.tick_params(axis="y", labelsize=8)
     ax.set_title(title)

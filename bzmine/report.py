@@ -63,6 +63,20 @@ def _save(fig: Any, path: Path) -> str:
     return path.name
 
 
+def methods_html() -> str:
+    """docs/metrics.md as HTML (our own text; raw HTML in it is escaped all the same), or a pointer to it when bzmine
+    runs from an installed wheel without its docs."""
+    import html
+
+    import markdown
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "metrics.md"
+    if not doc.is_file():
+        return "<p>The definitions are in docs/metrics.md in bzmine's source tree.</p>"
+    text = html.escape(doc.read_text(encoding="utf-8"), quote=False)
+    return markdown.markdown(text, extensions=["tables", "fenced_code"], output_format="html")
+
+
 def write_report(con: duckdb.DuckDBPyConnection, out: str | Path, as_of: Any = None, cas: list[str] | None = None,
                  days: int = 7, quiet: bool = False, include_private: bool = False) -> ReportResult:  # fmt: skip
     """Write index, scorecard, due and one page per CA (all CAs, or those named) into `out`.
@@ -140,9 +154,12 @@ def write_report(con: duckdb.DuckDBPyConnection, out: str | Path, as_of: Any = N
         (outdir / name).write_text(env.get_template("scorecard.html").render(
             title="Scorecard" if name == "scorecard.html" else "Scorecard: every figure", root="", columns=cols,
             rows=rows, other=other, full=name != "scorecard.html", **common), encoding="utf-8")  # fmt: skip
+    (outdir / "methods.html").write_text(env.get_template("methods.html").render(
+        title="Methods", root="", body=methods_html(), **common), encoding="utf-8")  # fmt: skip
     (outdir / "due.html").write_text(env.get_template("due.html").render(
         title="Due now", root="", rows=_records(due), days=days, **common), encoding="utf-8")  # fmt: skip
     items = metrics.action_items(con, at)
+    per_year = metrics.yearly_by_ca(con, at)
     metrics.snapshot(con, at, need=("incident_clusters", "recurrences"))
     clusters = con.execute("""
         SELECT b.ca, c.cluster_id, list(c.bug_id ORDER BY c.bug_id) AS bugs,
@@ -153,7 +170,7 @@ def write_report(con: duckdb.DuckDBPyConnection, out: str | Path, as_of: Any = N
         GROUP BY b.ca, c.cluster_id ORDER BY c.cluster_id""").df()
     obl = metrics.obligations(con, at)
     bm_i = bm.merge(inc, left_on="bug_id", right_index=True, how="left")
-    pages = 4
+    pages = 5
     for name in tqdm(names, desc="report", unit="CA", disable=True if quiet else None, leave=False):
         comp = metrics.compare(con, name, at) if name in set(card["ca"]) else pd.DataFrame()
         s = slug(name)
@@ -164,6 +181,7 @@ def write_report(con: duckdb.DuckDBPyConnection, out: str | Path, as_of: Any = N
             bugs=_records(bm_i[bm_i["ca"] == name].sort_values(["is_open", "opened_at"], ascending=[False, False])),
             events=_records(events[events["ca"] == name]), obligations=_records(obl[obl["ca"] == name]),
             items=_records(items[(items["ca"] == name) & items["is_open"]]),
+            per_year=_records(per_year[per_year["ca"] == name]),
             clusters=[{"bugs": list(r["bugs"]), "cas": sorted(r["cas"])} for r in clusters[clusters["ca"] == name].to_dict("records")],
             **common,
         )

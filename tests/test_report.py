@@ -110,7 +110,11 @@ def report_dir(sample_db: tuple[Path, Any], tmp_path_factory: pytest.TempPathFac
 
 def test_report_files_and_escaping(report_dir: Path) -> None:
     pages = list(report_dir.rglob("*.html"))
-    assert {p.name for p in pages} >= {"index.html", "scorecard.html", "due.html"}
+    assert {p.name for p in pages} >= {"index.html", "scorecard.html", "scorecard-all.html", "due.html", "methods.html"}
+    methods = (report_dir / "methods.html").read_text(encoding="utf-8")
+    assert "<h2>Time</h2>" in methods and "<table>" in methods and "breach_7d" in methods  # docs/metrics.md, rendered
+    for page in pages:  # the methods page is one click from every page, every figure included
+        assert 'methods.html"' in page.read_text(encoding="utf-8"), page.name
     text = "\n".join(p.read_text(encoding="utf-8") for p in pages)
     assert "<script>window.__pwned" not in text and "onerror=\"window" not in text and "<svg onload" not in text
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in text  # shown literally
@@ -170,6 +174,8 @@ def test_report_in_headless_chromium(report_dir: Path) -> None:
         vals2 = [float(v) for v in page.eval_on_selector_all(f"#scorecard tbody tr td:nth-child({col + 1})", "els => els.map(e => e.dataset.sort)")]
         assert vals2 == sorted(vals, reverse=True)
         page.screenshot(path=str(ART / "scorecard.png"), full_page=False)
+        page.click("text=Methods")
+        assert page.url.endswith("methods.html") and "Who speaks" in page.inner_text("main")
         page.goto((report_dir / "index.html").as_uri())
         page.screenshot(path=str(ART / "index.png"), full_page=True)
         # the CA table: search narrows the rows, a header click sorts them
