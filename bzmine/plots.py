@@ -247,7 +247,7 @@ def plot_ca_vs_peers(compare: pd.DataFrame, ca: str) -> Figure:
     df = df.assign(order=df["percentile"].fillna(-1)).sort_values("order")
     names = df["label"] if "label" in df else df["figure"]
     fig, ax = _subplots(figsize=(8.5, _height(len(df), 0.3)))
-    for y, (name, p) in enumerate(zip(names, df["percentile"], strict=True)):
+    for y, p in enumerate(df["percentile"]):
         if pd.isna(p):
             ax.text(1, y, "no data", va="center", fontsize=8, color="#555555")
             continue
