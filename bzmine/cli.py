@@ -97,8 +97,10 @@ def db_option(fn: F) -> F:
 def cli(verbose: int) -> None:
     """bzmine: Mozilla Bugzilla CA compliance bugs as an incident database.
 
-    Typical use: `bzmine sync` (harvest), `bzmine parse` (rebuild parsed tables),
-    `bzmine scorecard` / `bzmine due` / `bzmine trends` (metrics), `bzmine report` (HTML).
+    Typical use: `bzmine sync` (harvest), `bzmine scorecard` / `bzmine due` / `bzmine trends` (metrics),
+    `bzmine explain` (the rows behind a figure), `bzmine review` (incident reports against the guidelines),
+    `bzmine related` (linked incidents), `bzmine report` (HTML), `bzmine snapshot` / `bzmine cite` (research).
+    CA names and root-program people: `bzmine config`. Errors are one line; exit 1.
     """
     level = logging.WARNING - 10 * verbose
     logging.basicConfig(level=max(level, logging.DEBUG), stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
@@ -129,7 +131,7 @@ def serve_corpus(corpus: str, host: str, port: int, latency_ms: float, page_cap:
                  rate_limit_all: bool, block_seconds: float, fault_rate: float, seed: int, api_keys: tuple[str, ...],
                  poison: tuple[int, ...], hide_emails: bool, request_log: str | None,
                  misbehave: tuple[str, ...]) -> None:  # fmt: skip
-    """Serve CORPUS (directory of <id>.json or a .jsonl file) as a local Bugzilla REST API.
+    """Serve CORPUS (directory of <id>.json, a .jsonl file, or a saved /rest/bug list .json) as a local Bugzilla REST API.
 
     Answers on /rest/... as bugzilla.mozilla.org does. Stop with Ctrl-C or SIGTERM.
     """
