@@ -451,3 +451,48 @@ def test_sigterm_mid_sync_is_one_line_and_the_rerun_fetches_only_the_rest(make_s
     subprocess.run(_sync_cmd(srv.url, db, "--batch-size", "5"), check=True, cwd=ROOT, timeout=120)
     details = sum(_is_detail(e) for e in srv.app.requests)
     assert details == math.ceil((150 - stored) / 5), (details, stored)  # only the bugs not stored yet
+
+
+def test_ordered_request_plan_for_120_bugs(make_server: Any, tmp_path: Path) -> None:
+    """docs/harvest.md's plan, pinned as Perceval's tests pin theirs: the exact ordered paths and queries of a full
+    run, an incremental run after one change, and a run with no change."""
+    from bzmine.synth import synth
+
+    records = {r.id: r for r in synth(120, seed=120)}
+    for r in records.values():
+        r.bug["groups"], r.bug["product"], r.bug["component"] = [], "CA Program", "CA Certificate Compliance"
+    srv = make_server(records)
+    con = connect(tmp_path / "t.duckdb")
+    ids = sorted(records)
+    base = [("product", "CA Program"), ("product", "NSS"), ("component", "CA Certificate Compliance")]
+
+    def listing(offset: int, since: str | None = None) -> tuple[str, list[tuple[str, str]]]:
+        q = base + [("include_fields", "id,last_change_time"), ("order", "bug_id"), ("limit", "1000"), ("offset", str(offset))]
+        return "/rest/bug", q + ([("last_change_time", since)] if since else [])
+
+    def details(chunk: list[int]) -> tuple[str, list[tuple[str, str]]]:
+        return "/rest/bug", [("id", ",".join(map(str, chunk))), ("include_fields", "_default,comments,history")]
+
+    def plan() -> list[tuple[str, list[tuple[str, str]]]]:
+        out = [(e["path"], [tuple(x) for x in e["query"]]) for e in srv.app.requests]
+        srv.app.requests.clear()
+        return out  # type: ignore[return-value]
+
+    sync(con, settings(srv, tmp_path), quiet=True)
+    assert plan() == [("/rest/version", []), ("/rest/time", []), listing(0), listing(120),
+                      details(ids[0:50]), details(ids[50:100]), details(ids[100:120])]  # fmt: skip
+    changed = copy.deepcopy(records[ids[7]])
+    changed.bug["last_change_time"] = format_bmo_time(utcnow())
+    srv.app.put(changed)
+    sync(con, settings(srv, tmp_path), quiet=True)
+    got = plan()
+    assert [p for p, _ in got] == ["/rest/version", "/rest/time", "/rest/bug", "/rest/bug", "/rest/bug"]
+    since = got[2][1][-1]
+    assert since[0] == "last_change_time"  # the previous watermark minus 5 minutes
+    assert got[2] == listing(0, since[1]) and got[3] == listing(1, since[1])  # a short page, then the empty one
+    assert got[4] == details([ids[7]])
+    sync(con, settings(srv, tmp_path), quiet=True)
+    got = plan()
+    # nothing changed since: the 5-minute overlap lists the bug changed a moment ago again, nothing is fetched
+    since = got[2][1][-1][1]
+    assert got == [("/rest/version", []), ("/rest/time", []), listing(0, since), listing(1, since)]
