@@ -23,7 +23,7 @@ LAYERS = (
     "metric_people", "metric_hidden_ca", "metric_rule1b", "roles", "metric_status_timeline", "metric_comments", "response_events", "bug_metrics", "update_obligations",
     "next_update_overdue", "metric_ca_items", "action_item_status", "metric_scope", "incident_links", "recurrences",
     "report_review",
-    "scorecard", "scorecard_percentiles", "incident_clusters", "metric_tags_at", "tag_first_added", "trend_bugs", "trend_counts", "trend_medians",
+    "scorecard", "scorecard_percentiles", "incident_clusters", "metric_tags_at", "tag_first_added", "trend_bugs", "trend_counts",
 )  # fmt: skip
 # what each layer reads (besides base tables); snapshot() materialises only the closure a caller needs
 DEPS: dict[str, tuple[str, ...]] = {
@@ -54,7 +54,6 @@ DEPS: dict[str, tuple[str, ...]] = {
     "recurrences": ("metric_bugs", "incident_links"),
     "trend_bugs": ("metric_bugs", "metric_tags_at"),
     "trend_counts": ("trend_bugs",),
-    "trend_medians": ("response_events", "metric_bugs", "bug_metrics"),
 }
 
 
@@ -410,43 +409,18 @@ DIMENSIONS = ("tag", "ca", "owner_status", "subject", "all")
 
 def yearly(con: duckdb.DuckDBPyConnection, as_of: Any = None, cas: list[str] | None = None,
            group: str = "owner") -> pd.DataFrame:  # fmt: skip
-    """Per year of opening: bugs, closed and still open at as_of, median days to close (bugs with a known closing
-    time), requests, median response hours, share answered within 7 days."""
+    """Per year of opening (view trend_medians): bugs, closed and still open at as_of, median days to close (bugs
+    with a known closing time), requests, median response hours, share answered within 7 days."""
     snapshot(con, as_of, need=("response_events", "bug_metrics"), group=group)
-    keys = resolve_cas(con, cas, group)
-    where = "WHERE list_contains(?, b.ca)" if keys else ""
-    return _df(con, f"""
-        WITH bm AS (SELECT m.* FROM bug_metrics m JOIN metric_bugs b USING (bug_id) {where}),
-        r AS (
-            SELECT year(b.opened_at) AS year, median(e.response_hours) AS median_response_hours,
-                   avg(CAST(NOT e.breach_7d AS DOUBLE)) AS share_within_7d, count(*) AS requests
-            FROM response_events e JOIN bm b USING (bug_id) GROUP BY 1
-        ), c AS (
-            SELECT year(opened_at) AS year, count(*) AS bugs, count(*) FILTER (WHERE NOT is_open) AS bugs_closed,
-                   count(*) FILTER (WHERE is_open) AS still_open, median(days_to_close) AS median_days_to_close
-            FROM bm GROUP BY 1
-        )
-        SELECT c.year, c.bugs, c.bugs_closed, c.still_open, c.median_days_to_close, coalesce(r.requests, 0) AS requests,
-               r.median_response_hours, r.share_within_7d
-        FROM c LEFT JOIN r USING (year) ORDER BY c.year""", [keys] if keys else [])  # fmt: skip
+    con.execute("SET VARIABLE bzmine_cas = CAST(? AS VARCHAR[])", [resolve_cas(con, cas, group) or None])
+    return _df(con, "SELECT * EXCLUDE (all_cas, ca) FROM trend_medians WHERE all_cas ORDER BY year")
 
 
 def yearly_by_ca(con: duckdb.DuckDBPyConnection, as_of: Any = None, group: str = "owner") -> pd.DataFrame:
-    """Per CA and year of opening: bugs, closed, still open, median days to close, requests, median response hours,
-    share answered within 7 days (the report's per-year table on each CA page)."""
+    """The same per CA and year (the report's per-year table on each CA page)."""
     snapshot(con, as_of, need=("response_events", "bug_metrics"), group=group)
-    return _df(con, """
-        WITH r AS (
-            SELECT b.ca, year(b.opened_at) AS year, count(*) AS requests, median(e.response_hours) AS median_response_hours,
-                   avg(CAST(NOT e.breach_7d AS DOUBLE)) AS share_within_7d
-            FROM response_events e JOIN metric_bugs b USING (bug_id) WHERE b.ca IS NOT NULL GROUP BY 1, 2
-        ), c AS (
-            SELECT ca, year(opened_at) AS year, count(*) AS bugs, count(*) FILTER (WHERE NOT is_open) AS bugs_closed,
-                   count(*) FILTER (WHERE is_open) AS still_open, median(days_to_close) AS median_days_to_close
-            FROM bug_metrics WHERE ca IS NOT NULL GROUP BY 1, 2
-        )
-        SELECT c.*, coalesce(r.requests, 0) AS requests, r.median_response_hours, r.share_within_7d
-        FROM c LEFT JOIN r USING (ca, year) ORDER BY c.ca, c.year""")
+    con.execute("SET VARIABLE bzmine_cas = CAST(NULL AS VARCHAR[])")
+    return _df(con, "SELECT * EXCLUDE (all_cas) FROM trend_medians WHERE NOT all_cas AND ca IS NOT NULL ORDER BY ca, year")
 
 
 def paper_tables(con: duckdb.DuckDBPyConnection, as_of: Any = None, top: int = 20,

@@ -111,29 +111,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     import os
     import time
 
-    def children() -> set[int]:
-        out: set[int] = set()
-        for task in Path(f"/proc/{os.getpid()}/task").glob("*"):
-            try:
-                out |= {int(x) for x in (task / "children").read_text().split()}
-            except OSError:
-                pass
-        alive = set()
-        for pid in out:
-            try:
-                if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
-                    alive.add(pid)
-            except OSError:
-                pass
-        return alive
-
     if not Path("/proc/self/task").exists():
         return
+    from tests.helpers import child_pids
+
     deadline = time.monotonic() + 5
-    left = children()
+    left = child_pids(os.getpid())
     while left and time.monotonic() < deadline:
         time.sleep(0.2)
-        left = children()
+        left = child_pids(os.getpid())
     if left:
         cmds = []
         for pid in sorted(left):

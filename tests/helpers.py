@@ -44,3 +44,22 @@ def build_db(path: Path, bugs: list[dict[str, Any]]) -> duckdb.DuckDBPyConnectio
     c.execute("COMMIT")
     reparse(c, quiet=True)
     return c
+
+
+def child_pids(pid: int) -> set[int]:
+    """Live (not zombie) child processes of pid, from Linux /proc (empty elsewhere)."""
+    out: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out |= {int(x) for x in (task / "children").read_text().split()}
+        except OSError:
+            pass
+    return {c for c in out if alive(c)}
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

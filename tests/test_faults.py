@@ -23,6 +23,7 @@ from bzmine.corpus import Record
 from bzmine.store.db import connect
 from bzmine.sync import sync
 from tests.conftest import API_KEY, db_held_elsewhere
+from tests.helpers import alive, child_pids
 from tests.test_sync import db_snapshot, expected, settings
 
 pytestmark = pytest.mark.faults
@@ -194,24 +195,6 @@ def test_full_disk_is_a_clear_resumable_error(make_server: Any, corpus: dict[int
         subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
 
 
-def _children(pid: int) -> set[int]:
-    out: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            out |= {int(x) for x in (task / "children").read_text().split()}
-        except OSError:
-            pass
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
 def test_parse_workers_die_with_their_parent(sample_db: tuple[Path, Any], tmp_path: Path) -> None:
     db = tmp_path / "orphans.duckdb"
@@ -221,11 +204,11 @@ def test_parse_workers_die_with_their_parent(sample_db: tuple[Path, Any], tmp_pa
                             stderr=subprocess.PIPE, text=True)  # fmt: skip
     assert proc.stderr is not None
     assert "committed chunk 1" in proc.stderr.readline()
-    workers = {c for c in _children(proc.pid) if _alive(c)}
+    workers = child_pids(proc.pid)
     assert workers, "the rebuild ran without worker processes, so this test proves nothing"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and any(_alive(w) for w in workers):
+    while time.monotonic() < deadline and any(alive(w) for w in workers):
         time.sleep(0.1)
-    assert not [w for w in workers if _alive(w)], "worker processes outlived the killed parse"
+    assert not [w for w in workers if alive(w)], "worker processes outlived the killed parse"

@@ -20,6 +20,15 @@ from tests.helpers import build_db, mk_bug
 KEY = "sekrit-key-0123456789"
 
 
+def _send_json(handler: http.server.BaseHTTPRequestHandler, status: int, obj: Any) -> None:
+    body = json.dumps(obj).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
 class _Recorder(http.server.BaseHTTPRequestHandler):
     seen: list[dict[str, str]] = []
     redirect_to: str | None = None
@@ -27,25 +36,14 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         type(self).seen.append({"path": self.path, **{k.lower(): v for k, v in self.headers.items()}})
         if self.redirect_to and self.path.startswith("/rest/version"):  # connect works; what follows is redirected
-            body = json.dumps({"version": "20260820.1"}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return
+            return _send_json(self, 200, {"version": "20260820.1"})
         if self.redirect_to:
             self.send_response(302)
             self.send_header("Location", self.redirect_to + self.path)
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        body = json.dumps({"error": True, "code": 32614, "message": "not here"}).encode()
-        self.send_response(404)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        _send_json(self, 404, {"error": True, "code": 32614, "message": "not here"})
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -173,12 +171,7 @@ class _Echo(http.server.BaseHTTPRequestHandler):
     db_time = "2026-11-01T00:00:00Z"
 
     def _json(self, status: int, obj: Any) -> None:
-        body = json.dumps(obj).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        _send_json(self, status, obj)
 
     def do_GET(self) -> None:  # noqa: N802
         if self.path.startswith("/rest/version"):

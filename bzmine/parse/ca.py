@@ -122,16 +122,6 @@ def builtin_table_text() -> str:
     return resources.files("bzmine").joinpath("data/ca_owners.json").read_text(encoding="utf-8")
 
 
-def read_user_table(path: str | Path) -> str:
-    """The text of a user's alias/owner file, checked (a bad file is a one-line error naming the problem)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the aliases file ({exc})") from None
-    load_table_from_texts([text], [str(path)])
-    return text
-
-
 def load_table_from_texts(user_texts: list[str], where: list[str] | None = None) -> CaTable:
     """The shipped table, then each user text in turn (later entries win)."""
     table = CaTable()
@@ -149,8 +139,9 @@ def load_table_from_texts(user_texts: list[str], where: list[str] | None = None)
 
 
 def load_aliases(user_file: str | Path | None = None) -> CaTable:
-    """The owner table, with a user file on top (kept for callers of the earlier API)."""
-    return load_table_from_texts([read_user_table(user_file)] if user_file else [], [str(user_file)])
+    """The owner table, with a user file on top (for notebooks and tests; the CLI stores files: bzmine config)."""
+    texts = [Path(user_file).read_text(encoding="utf-8")] if user_file else []
+    return load_table_from_texts(texts, [str(user_file)])
 
 
 def _has_words(words: list[str], seq: list[str]) -> bool:

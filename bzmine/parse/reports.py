@@ -108,7 +108,6 @@ STATUS_RULES: list[tuple[str, re.Pattern[str]]] = [
     ("complete", re.compile(r"\b(complete|completed|done|closed|implemented|finished|resolved|fixed|deployed|"
                             r"accomplished|achieved|live|in place|in production)\b")),
 ]
-STATUS_WORDS = [(norm, (rx.pattern,)) for norm, rx in STATUS_RULES]  # for callers of the earlier word list
 BUG_REF = re.compile(
     r"(?:show_bug\.cgi\?id=|bugzilla\.mozilla\.org/|bugzil\.la/|\bbug\s*#?\s*|\bbugs?\s+)(\d{5,8})\b", re.IGNORECASE
 )

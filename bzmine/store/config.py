@@ -109,9 +109,6 @@ def load_builtin(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("INSERT OR REPLACE INTO schema_state VALUES ('accounts', ?)", [digest])
 
 
-load_builtin_accounts = load_builtin  # the name earlier callers used
-
-
 def _read_json(path: str | Path, what: str) -> tuple[str, dict[str, Any]]:
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -136,10 +133,10 @@ def load_user_accounts(con: duckdb.DuckDBPyConnection, path: str | Path) -> int:
 
 def store_user_aliases(con: duckdb.DuckDBPyConnection, path: str | Path) -> None:
     """Store an aliases/owner file (checked first); the next parse applies it to every bug."""
-    from bzmine.parse.ca import read_user_table
+    from bzmine.parse.ca import load_table_from_texts
 
-    text = read_user_table(path)
-    data = json.loads(text)
+    text, data = _read_json(path, "aliases")
+    load_table_from_texts([text], [str(path)])  # checked as the parser will read it: a bad entry is one line
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute("DELETE FROM config_owner_status WHERE source = 'user'")

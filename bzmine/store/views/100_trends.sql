@@ -32,17 +32,25 @@ UNION ALL SELECT 'quarter', q, 'ca', ca_key, count(*) FROM trend_bugs GROUP BY A
 UNION ALL SELECT 'year', y, 'all', 'all', count(*) FROM trend_bugs GROUP BY ALL
 UNION ALL SELECT 'quarter', q, 'all', 'all', count(*) FROM trend_bugs GROUP BY ALL;
 
--- trend_medians: per year of opening, median response hours (answered requests), share answered within 7
--- days, median days to close (bugs closed at as_of). Grain: year.
+-- trend_medians: per year of opening, for all bugs in scope (all_cas) and for each CA: bugs, closed and still open at
+-- as_of (closed whatever its closing time is known or not), median days to close (bugs with a known closing time),
+-- requests, median response hours (answered requests), share answered within 7 days. Grain: (all_cas, ca, year).
+-- Scope: the bugs of the CAs listed in the variable bzmine_cas (a VARCHAR[]), or every bug when it is not set.
+-- Read directly (never materialised per as_of): metrics.yearly() and yearly_by_ca() set the variable first.
 CREATE OR REPLACE VIEW trend_medians AS
-WITH r AS (
-    SELECT year(b.opened_at) AS year, median(e.response_hours) AS median_response_hours,
-           avg(CAST(NOT e.breach_7d AS DOUBLE)) AS share_within_7d, count(*) AS requests
-    FROM response_events e JOIN metric_bugs b USING (bug_id) GROUP BY 1
+WITH scope AS (
+    SELECT m.*, year(m.opened_at) AS year FROM bug_metrics m
+    WHERE getvariable('bzmine_cas') IS NULL OR list_contains(CAST(getvariable('bzmine_cas') AS VARCHAR[]), m.ca)
 ), c AS (
-    SELECT year(opened_at) AS year, count(*) AS bugs, median(days_to_close) AS median_days_to_close,
-           count(days_to_close) AS bugs_closed
-    FROM bug_metrics GROUP BY 1
+    SELECT GROUPING(ca) = 1 AS all_cas, ca, year, count(*) AS bugs, count(*) FILTER (WHERE NOT is_open) AS bugs_closed,
+           count(*) FILTER (WHERE is_open) AS still_open, median(days_to_close) AS median_days_to_close
+    FROM scope GROUP BY GROUPING SETS ((year), (ca, year))
+), r AS (
+    SELECT GROUPING(s.ca) = 1 AS all_cas, s.ca, s.year, count(*) AS requests,
+           median(e.response_hours) AS median_response_hours, avg(CAST(NOT e.breach_7d AS DOUBLE)) AS share_within_7d
+    FROM response_events e JOIN scope s USING (bug_id) GROUP BY GROUPING SETS ((s.year), (s.ca, s.year))
 )
-SELECT c.year, c.bugs, c.bugs_closed, c.median_days_to_close, r.requests, r.median_response_hours, r.share_within_7d
-FROM c LEFT JOIN r USING (year) ORDER BY c.year;
+SELECT c.all_cas, c.ca, c.year, c.bugs, c.bugs_closed, c.still_open, c.median_days_to_close,
+       coalesce(r.requests, 0) AS requests, r.median_response_hours, r.share_within_7d
+FROM c LEFT JOIN r ON r.all_cas = c.all_cas AND r.ca IS NOT DISTINCT FROM c.ca AND r.year = c.year
+ORDER BY c.all_cas DESC, c.ca, c.year;
