@@ -10,16 +10,18 @@ key as a header only, and validation of every response.
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import bugzilla
 import requests
+import urllib3
 
 from bzmine.config import Settings
 from bzmine.errors import BlockedError, FetchError, RateLimitedError
@@ -144,7 +146,9 @@ class BugzillaClient:
         _default_timeout(self.session, settings.timeouts)  # python-bugzilla's own requests carry no timeout
         self.sleep = sleep
         self.requests = 0
+        self.invalid_utf8 = 0  # answers whose invalid UTF-8 bytes were replaced with U+FFFD
         self.batch_size = settings.batch_size
+        self.session.hooks["response"].append(self._read_bounded)
         self._rng = random.Random()
         self._connect()
 
@@ -188,6 +192,58 @@ class BugzillaClient:
         raise FetchError(f"cannot reach Bugzilla at {self.settings.rest_url}: {_scrub(str(last), self.settings.api_key)}. "
                          "Check --url and the network, then run `bzmine sync` again.")  # fmt: skip
 
+    def _read_bounded(self, resp: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        """Read the body here, before requests or the cache do: refuse answers past the size limit (declared or
+        after decompression: a small gzip body can inflate to gigabytes) and bodies still arriving after
+        --timeout seconds (a per-read timeout never fires on a server that sends a byte a second)."""
+        limit = self.settings.max_response_bytes
+        mib = f"{limit / 2**20:g} MiB"
+        declared = resp.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limit:
+            resp.close()
+            raise FetchError(f"Bugzilla announced a {int(declared) / 2**20:,.0f} MiB answer to {_path(resp.url)}, more "
+                             f"than the {mib} limit; refused it. Check --url, or raise --max-response-mb.")  # fmt: skip
+        if resp.raw is None or getattr(resp, "_content_consumed", False):
+            return resp
+        deadline = time.monotonic() + self.settings.timeout
+        parts: list[bytes] = []
+        size = 0
+        try:
+            while True:
+                piece = resp.raw.read1(65536, decode_content=True)
+                if not piece:
+                    break
+                size += len(piece)
+                if size > limit:
+                    resp.close()
+                    raise FetchError(f"the answer to {_path(resp.url)} grew past the {mib} limit (after decompression); "
+                                     "refused it. Check --url, or raise --max-response-mb.")  # fmt: skip
+                parts.append(piece)
+                if time.monotonic() > deadline:
+                    resp.close()
+                    raise SlowAnswer(f"answer not finished within {self.settings.timeout:g} s")
+        except urllib3.exceptions.HTTPError as exc:
+            resp.close()
+            raise requests.ConnectionError(f"answer cut short ({type(exc).__name__})") from None
+        resp._content = b"".join(parts)
+        resp._content_consumed = True  # type: ignore[attr-defined]
+        return resp
+
+    def _json(self, resp: requests.Response) -> Any:
+        """The body as JSON; invalid UTF-8 is replaced (U+FFFD) and counted, never a reason to fail."""
+        if resp.status_code == 304 or not resp.content:
+            return None
+        try:
+            text = resp.content.decode("utf-8")
+        except UnicodeDecodeError:
+            text = resp.content.decode("utf-8", errors="replace")
+            self.invalid_utf8 += 1
+            log.warning("%s: invalid UTF-8 replaced with U+FFFD", _path(resp.url))
+        try:
+            return json.loads(text)
+        except (ValueError, RecursionError):  # not JSON, or JSON nested past any sane depth: an invalid body
+            return None
+
     # -- one request, validated, with retries --
     def _backoff(self, attempt: int) -> None:
         delay = min(self.settings.backoff_max, self.settings.backoff_base * 2 ** (attempt - 1))
@@ -211,6 +267,9 @@ class BugzillaClient:
             self.requests += 1
             try:
                 resp = self.session.get(url, params=params, timeout=self.settings.timeouts)
+            except SlowAnswer as exc:
+                last_problem = str(exc)
+                continue
             except requests.Timeout:
                 last_problem = f"no answer within {self.settings.timeout:g} s"
                 continue
@@ -220,12 +279,15 @@ class BugzillaClient:
                 if refused >= 2:
                     break  # nothing listens there: retrying will not help
                 continue
+            except requests.RequestException as exc:  # a body that does not decode, a bad redirect, ...
+                last_problem = self._scrub(f"{type(exc).__name__}: {str(exc)[:120]}")
+                continue
             if resp.status_code == 429:
                 raise BlockedError(BLOCKED)  # every further request renews the block: stop at once
             if resp.status_code in RETRY_STATUSES:
                 last_problem = f"HTTP {resp.status_code}"
                 continue
-            body = _json(resp)
+            body = self._json(resp)
             if isinstance(body, dict) and body.get("error"):
                 code = body.get("code")
                 message = str(body.get("message", ""))
@@ -371,13 +433,12 @@ class BugzillaClient:
             result.invisible.extend(missing)
 
 
-def _json(resp: requests.Response) -> Any:
-    if resp.status_code == 304 or not resp.content:
-        return None
-    try:
-        return resp.json()
-    except (ValueError, RecursionError):  # not JSON, or JSON nested past any sane depth: an invalid body
-        return None
+class SlowAnswer(requests.exceptions.ReadTimeout):
+    """A body that kept arriving past --timeout (retried like any timeout)."""
+
+
+def _path(url: str | None) -> str:
+    return urlsplit(url or "").path or "/"
 
 
 def _scrub(text: str, key: str | None) -> str:

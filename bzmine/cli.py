@@ -124,8 +124,10 @@ def cli(verbose: int) -> None:
 @click.option("--poison-bug", "poison", multiple=True, type=int, help="Bug id whose pages fail with 400 when comments/history are asked.")
 @click.option("--hide-emails", is_flag=True, help="Hide e-mail addresses from anonymous callers.")
 @click.option("--request-log", type=click.Path(dir_okay=False), help="Append one JSON line per request to this file.")
-@click.option("--misbehave", multiple=True, type=click.Choice(["hang", "repeat-page", "bad-types"]),
-              help="Act as a broken server (repeatable): hang on /rest/bug, ignore offset, or list ids as strings.")
+@click.option("--misbehave", multiple=True,
+              type=click.Choice(["hang", "repeat-page", "bad-types", "trickle", "gzip-bomb", "huge", "bad-utf8"]),
+              help="Act as a broken server on /rest/bug (repeatable): hang, ignore offset, list ids as strings, trickle "
+                   "the body, send a 300 MiB gzip bomb or body, or put invalid UTF-8 in comments.")
 @_boundary
 def serve_corpus(corpus: str, host: str, port: int, latency_ms: float, page_cap: int, rate_limit: int,
                  rate_limit_all: bool, block_seconds: float, fault_rate: float, seed: int, api_keys: tuple[str, ...],
@@ -180,12 +182,15 @@ def synth(n: int, seed: int, out: str, start: str, end: str) -> None:
 @click.option("--batch-size", default=50, show_default=True, type=click.IntRange(1, 500), help="Bugs per detail request.")
 @click.option("--timeout", default=60.0, show_default=True, type=float, help="Seconds before a request is given up (then retried).")
 @click.option("--retries", default=6, show_default=True, type=click.IntRange(0, 20), help="Retries per request on 429/5xx/connection errors.")
+@click.option("--max-response-mb", default=256, show_default=True, type=click.IntRange(1, 65536),
+              help="Refuse any answer larger than this many MiB (after decompression).")
 @click.option("--no-cache", is_flag=True, help="Do not use the HTTP cache (data/http_cache.sqlite).")
 @click.option("--no-parse", is_flag=True, help="Do not rebuild the parsed tables after syncing.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary (for cron); errors still go to stderr.")
 @_boundary
 def sync(url: str, db: str, full: bool, since: Any, products: tuple[str, ...], components: tuple[str, ...],
-         batch_size: int, timeout: float, retries: int, no_cache: bool, no_parse: bool, quiet: bool) -> None:  # fmt: skip
+         batch_size: int, timeout: float, retries: int, max_response_mb: int, no_cache: bool, no_parse: bool,
+         quiet: bool) -> None:  # fmt: skip
     """Harvest CA compliance bugs (fields, flags, comments, history) into the database.
 
     The first run reads everything; later runs fetch only bugs changed since the last run's
@@ -202,6 +207,7 @@ def sync(url: str, db: str, full: bool, since: Any, products: tuple[str, ...], c
     settings = config.check(config.Settings(
         url=url, db=db, products=products or config.DEFAULT_PRODUCTS, components=components or config.DEFAULT_COMPONENTS,
         api_key=config.api_key_from_env(), cache_path=cache, batch_size=batch_size, timeout=timeout, retries=retries,
+        max_response_bytes=max_response_mb * 2**20,
     ))  # fmt: skip
     created = db != ":memory:" and not Path(db).exists()
     con = connect(db)

@@ -30,6 +30,7 @@ class Settings:
     connect_timeout: float = 10.0  # seconds to wait for a connection
     request_budget: float = 150.0  # seconds for one request with all its retries: a silent server ends the sync
     retries: int = 6
+    max_response_bytes: int = 256 * 2**20  # one answer, after decompression; larger ones are refused
     backoff_base: float = 1.0  # seconds; doubled per attempt, with jitter
     backoff_max: float = 60.0
     overlap_seconds: int = 300  # BMO integration guide: re-search from prev db_time - 5 min

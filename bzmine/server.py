@@ -17,10 +17,12 @@ import random
 import re
 import threading
 import time
+import zlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -77,9 +79,12 @@ class ServerOptions:
     misbehave: frozenset[str] = frozenset()  # MISBEHAVIOURS: a broken server, for robustness tests
 
 
-# what a broken server does (`--misbehave KIND`): hang - accept /rest/bug requests and never answer;
-# repeat-page - ignore offset, so every listing page is the first; bad-types - listing ids are strings
-MISBEHAVIOURS = ("hang", "repeat-page", "bad-types")
+# what a broken server does (`--misbehave KIND`), each on /rest/bug: hang - accept and never answer;
+# repeat-page - ignore offset, so every listing page is the first; bad-types - listing ids are strings;
+# trickle - send the answer a few bytes at a time, never finishing within any sane time; gzip-bomb - a small
+# gzip body that inflates to 300 MiB; huge - a 300 MiB body; bad-utf8 - comment text with invalid UTF-8 bytes
+MISBEHAVIOURS = ("hang", "repeat-page", "bad-types", "trickle", "gzip-bomb", "huge", "bad-utf8")
+BOMB_BYTES = 300 * 2**20  # past the client's default 256 MiB response limit
 
 
 @dataclass
@@ -90,6 +95,33 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
     fault: int = 0  # 1: truncated body, 2: non-JSON body (logged as status 1001 / 1002)
+    stream: Callable[[], Iterator[bytes]] | None = None  # body sent piecewise (misbehaviours); length in headers
+    pause: float = 0.0  # seconds between streamed pieces
+
+
+@cache
+def _bomb() -> bytes:
+    return b"".join(_bomb_pieces())
+
+
+def _bomb_pieces() -> Iterator[bytes]:
+    """A gzip body that inflates to BOMB_BYTES of JSON-ish filler, made piecewise (the server never holds it)."""
+    z = zlib.compressobj(9, zlib.DEFLATED, 31)
+    yield z.compress(b'{"bugs": [')
+    piece = b" " * 2**20
+    for _ in range(BOMB_BYTES // len(piece)):
+        out = z.compress(piece)
+        if out:
+            yield out
+    yield z.compress(b"]}") + z.flush()
+
+
+def _huge() -> Iterator[bytes]:
+    yield b'{"bugs": ['
+    piece = b" " * 2**20
+    for _ in range(BOMB_BYTES // len(piece)):
+        yield piece
+    yield b"]}"
 
 
 def _etag(body: bytes) -> str:
@@ -181,6 +213,13 @@ class FakeBugzilla:
         if "hang" in self.opts.misbehave and target.startswith("/rest/bug"):
             self._closed.wait(600)  # until the server stops (bounded): the client must give up by itself
             return Response(503, b"", "text/plain", drop=True)
+        if target.startswith("/rest/bug") and self.opts.misbehave & {"trickle", "gzip-bomb", "huge"}:
+            if "trickle" in self.opts.misbehave:
+                return Response(200, b"", stream=lambda: iter([b'{"bugs": [' ] + [b" "] * 100_000), pause=0.2,
+                                headers={"Content-Length": "100010"})
+            if "huge" in self.opts.misbehave:
+                return Response(200, b"", stream=_huge, headers={"Content-Length": str(BOMB_BYTES + 12)})
+            return Response(200, _bomb(), headers={"Content-Encoding": "gzip"})
         if len(target.encode()) > MAX_TARGET:
             return Response(414, b"414 URI Too Long\n", "text/plain")
         with self.lock:
@@ -215,6 +254,8 @@ class FakeBugzilla:
             body = json.dumps(payload, ensure_ascii=False).encode()
         except UnicodeEncodeError:
             body = json.dumps(payload).encode()  # lone surrogates can only travel as \uXXXX escapes
+        if "bad-utf8" in self.opts.misbehave and b'"text": "' in body:
+            body = body.replace(b'"text": "', b'"text": "\xff\xfe', 2)  # two invalid sequences per answer
         tag = _etag(body)
         if headers.get("if-none-match", "").strip('"') == tag:
             return Response(304, b"", headers={"ETag": tag})
@@ -599,12 +640,26 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.send_response(resp.status)
         self.send_header("Content-Type", resp.content_type)
-        self.send_header("Content-Length", str(len(resp.body)))
+        if "Content-Length" not in resp.headers:
+            self.send_header("Content-Length", str(len(resp.body)))
         for k, v in resp.headers.items():
             self.send_header(k, v)
         self.end_headers()
-        if method != "HEAD" and resp.status != 304:
+        if method == "HEAD" or resp.status == 304:
+            return
+        if resp.stream is None:
             self.wfile.write(resp.body)
+            return
+        try:
+            for piece in resp.stream():
+                if self.server.app._closed.is_set():
+                    break
+                self.wfile.write(piece)
+                if resp.pause:
+                    self.wfile.flush()
+                    self.server.app._closed.wait(resp.pause)
+        except OSError:  # the client gave up (as it should): nothing to do
+            self.close_connection = True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         log.debug("%s " + format, self.address_string(), *args)

@@ -21,6 +21,8 @@ stored last_change_time differs, so it resumes where the killed run stopped.
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -36,6 +38,15 @@ from bzmine.store.db import rollback
 from bzmine.timeutil import format_bmo_time, parse_bmo_time, utcnow
 
 log = logging.getLogger(__name__)
+# Test hook (never set in normal use): hold the Nth batch's transaction open, its rows written but not committed,
+# so a test can kill the process in the middle of a write (tests/test_sync.py).
+_PAUSE_ENV = "BZMINE_TEST_PAUSE_IN_BATCH"
+
+
+def _pause_in_batch(n: int) -> None:
+    if os.environ.get(_PAUSE_ENV) == str(n):
+        print(f"bzmine-test: paused inside batch {n}", file=sys.stderr, flush=True)
+        time.sleep(60)
 
 
 @dataclass
@@ -49,13 +60,15 @@ class SyncReport:
     invisible: int = 0
     skipped: int = 0
     requests: int = 0
+    invalid_utf8: int = 0  # answers with invalid UTF-8 (replaced by U+FFFD)
     seconds: float = 0.0
     watermark: str | None = None
 
     def summary(self) -> str:
         return (f"sync {self.mode}: {self.new} new, {self.changed} changed, {self.unchanged} unchanged, "
                 f"{self.invisible} no longer visible, {self.skipped} skipped; {self.requests} requests in "
-                f"{self.seconds:.1f} s; watermark {self.watermark}")  # fmt: skip
+                f"{self.seconds:.1f} s; watermark {self.watermark}"
+                + (f"; {self.invalid_utf8} answers had invalid UTF-8 (replaced)" if self.invalid_utf8 else ""))  # fmt: skip
 
 
 def _since(prev_watermark: str | None, since: datetime | None, overlap: int) -> str | None:
@@ -102,7 +115,7 @@ def sync(con: duckdb.DuckDBPyConnection, settings: Settings, full: bool = False,
         if full_listing is None and rec_due:
             full_listing = set(client.list_ids(None))
         with tqdm(total=len(need), unit="bug", desc="sync", disable=True if quiet else None, leave=False) as bar:
-            for i in range(0, len(need), settings.batch_size * 4):
+            for n_batch, i in enumerate(range(0, len(need), settings.batch_size * 4), 1):
                 chunk = need[i : i + settings.batch_size * 4]
                 res = client.fetch_bugs(chunk)
                 con.execute("BEGIN TRANSACTION")
@@ -110,6 +123,7 @@ def sync(con: duckdb.DuckDBPyConnection, settings: Settings, full: bool = False,
                     raw.upsert_bugs(con, res.bugs, run_id)
                     raw.mark_invisible(con, res.invisible)
                     raw.save_skipped(con, res.skipped, run_id)
+                    _pause_in_batch(n_batch)
                     con.execute("COMMIT")
                 except BaseException:
                     rollback(con)
@@ -128,6 +142,7 @@ def sync(con: duckdb.DuckDBPyConnection, settings: Settings, full: bool = False,
             gone = sorted(raw.visible_ids(con) - full_listing)
             report.invisible += len(gone)
         report.requests = client.requests
+        report.invalid_utf8 = client.invalid_utf8
         report.watermark = server_time
         counts = {k: v for k, v in asdict(report).items() if isinstance(v, int)}
         # the run's final writes: invisibility, watermark, run record, in one transaction

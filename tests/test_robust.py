@@ -28,6 +28,9 @@ def _state(db: Path) -> tuple[Any, ...]:
     ("hang", "no answer within 2 s"),
     ("repeat-page", "returned the same bugs again"),
     ("bad-types", "invalid bug id 'abc"),
+    ("trickle", "answer not finished within 2 s"),
+    ("gzip-bomb", "grew past the 256 MiB limit (after decompression)"),
+    ("huge", "announced a 300 MiB answer"),
 ])
 def test_misbehaving_server_ends_the_sync_cleanly(kind: str, message: str, make_server: Any, tmp_path: Path) -> None:
     good = make_server()
@@ -46,6 +49,39 @@ def test_misbehaving_server_ends_the_sync_cleanly(kind: str, message: str, make_
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT status FROM sync_runs ORDER BY run_id DESC LIMIT 1").fetchone() == ("failed",)
     con.close()
+
+
+def test_size_limit_is_configurable_and_bombs_stay_small(make_server: Any, tmp_path: Path) -> None:
+    """A 1 MiB limit refuses the 300 MiB bomb early: the memory a refused answer costs stays near the limit."""
+    import subprocess
+    import sys
+
+    bad = make_server(misbehave=frozenset({"gzip-bomb"}))
+    # VmHWM, not ru_maxrss: the latter keeps the forking parent's (this test run's) high-water mark across exec
+    code = ("import re,sys; from bzmine.cli import cli as main; sys.argv=['bzmine','sync','--url',sys.argv[1],'--db',"
+            "sys.argv[2],'--no-cache','-q','--retries','0','--max-response-mb','1']\n"
+            "try: main()\nexcept SystemExit as e: print('exit', e.code, "
+            "re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read())[1])")
+    res = subprocess.run([sys.executable, "-c", code, bad.url, str(tmp_path / "b.duckdb")], capture_output=True,
+                         text=True, timeout=120)  # fmt: skip
+    assert "grew past the 1 MiB limit" in res.stderr, res.stderr
+    exit_code, peak_kb = res.stdout.split()[1:]
+    assert exit_code == "1" and int(peak_kb) < 400_000, res.stdout  # the bomb is 300 MiB inflated
+
+
+def test_invalid_utf8_is_replaced_and_counted(make_server: Any, tmp_path: Path) -> None:
+    srv = make_server(misbehave=frozenset({"bad-utf8"}))
+    db = tmp_path / "u.duckdb"
+    res = CliRunner().invoke(cli, ["sync", "--url", srv.url, "--db", str(db), "--no-cache", "--no-parse"])
+    assert res.exit_code == 0, res.output
+    assert "answers had invalid UTF-8 (replaced)" in res.output
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        bad = con.execute("SELECT count(*) FROM raw_comments WHERE data->>'text' LIKE '\ufffd\ufffd%'").fetchone()[0]
+        counted = con.execute("SELECT invalid_utf8 FROM sync_runs ORDER BY run_id DESC LIMIT 1").fetchone()[0]
+    finally:
+        con.close()
+    assert bad > 0 and counted > 0
 
 
 def test_nothing_listening_is_said_quickly_and_leaves_no_file(tmp_path: Path) -> None:

@@ -260,32 +260,43 @@ def _raw_state(db: Path) -> tuple[Any, ...]:
 
 
 @pytest.mark.faults
-def test_sigkill_at_random_points_then_rerun_equals_clean_run(make_server: Any, tmp_path: Path) -> None:
+def test_sigkill_inside_writes_and_between_them_then_rerun_equals_clean_run(make_server: Any, tmp_path: Path) -> None:
+    """Kills driven by observed progress, not by the clock: three inside a batch's open transaction (rows written,
+    COMMIT not reached; the test hook holds it open) and one in the middle of fetching; then a plain rerun."""
     from bzmine.synth import synth
 
     records = {r.id: r for r in synth(150, seed=5)}
-    srv = make_server(records, latency_ms=40)
+    srv = make_server(records, latency_ms=10)
     clean = tmp_path / "clean.duckdb"
     subprocess.run(_sync_cmd(srv.url, clean, "--batch-size", "5"), check=True, cwd=ROOT, timeout=120)
     reference = _raw_state(clean)
     db = tmp_path / "killed.duckdb"
-    rng = random.Random(42)
-    kills = 0
-    for _ in range(4):
-        proc = subprocess.Popen(_sync_cmd(srv.url, db, "--batch-size", "5"), cwd=ROOT, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(1.0, 2.6))
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGKILL)
-            kills += 1
+    stored = []
+    for batch in (1, 3, 4):  # each run resumes, so batch n of this run holds later bugs than the last kill's
+        env = {**os.environ, "BZMINE_TEST_PAUSE_IN_BATCH": str(batch)}
+        proc = subprocess.Popen(_sync_cmd(srv.url, db, "--batch-size", "5"), cwd=ROOT, env=env,
+                                stderr=subprocess.PIPE, text=True)  # fmt: skip
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        assert line.startswith(f"bzmine-test: paused inside batch {batch}"), line
+        os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-    assert kills >= 2, "the sync finished before it could be killed; raise latency"
+        stored.append(len(_raw_state(db)[0]))
+    served = len(srv.app.requests)
+    proc = subprocess.Popen(_sync_cmd(srv.url, db, "--batch-size", "5"), cwd=ROOT, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and sum(_is_detail(e) for e in srv.app.requests[served:]) < 3:
+        time.sleep(0.01)  # between writes: after the third detail request of this run
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    # a kill inside a transaction keeps none of its rows: whole batches only (20 bugs each), and progress is kept
+    assert stored[0] == 0 and all(n % 20 == 0 for n in stored) and stored == sorted(stored) and stored[-1] > 0
     subprocess.run(_sync_cmd(srv.url, db), check=True, cwd=ROOT, timeout=120)
     assert _raw_state(db) == reference
     con = duckdb.connect(str(db), read_only=True)
     statuses = [r[0] for r in con.execute("SELECT status FROM sync_runs ORDER BY run_id").fetchall()]
     con.close()
-    # every killed run that got as far as logging itself is recorded as interrupted
-    assert statuses[-1] == "ok" and all(s == "interrupted" for s in statuses[:-1])
+    assert statuses == ["interrupted"] * 4 + ["ok"]
 
 
 def test_second_concurrent_sync_fails_fast(bmo_server: Any, tmp_path: Path) -> None:

@@ -124,9 +124,9 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: int, status: str, counts:
                error: str | None = None) -> None:  # fmt: skip
     con.execute(
         """UPDATE sync_runs SET finished_at = now(), status = ?, watermark = ?, bugs_listed = ?, bugs_new = ?,
-           bugs_changed = ?, bugs_unchanged = ?, bugs_invisible = ?, bugs_skipped = ?, requests = ?, error = ?
-           WHERE run_id = ?""",
+           bugs_changed = ?, bugs_unchanged = ?, bugs_invisible = ?, bugs_skipped = ?, requests = ?, invalid_utf8 = ?,
+           error = ? WHERE run_id = ?""",
         [status, _naive(watermark), counts.get("listed", 0), counts.get("new", 0), counts.get("changed", 0),
          counts.get("unchanged", 0), counts.get("invisible", 0), counts.get("skipped", 0), counts.get("requests", 0),
-         error, run_id],
+         counts.get("invalid_utf8", 0), error, run_id],
     )  # fmt: skip

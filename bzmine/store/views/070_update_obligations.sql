@@ -59,8 +59,7 @@ FROM st JOIN metric_bugs b USING (bug_id);
 
 -- next_update_overdue: open bugs at as_of whose current obligation is missed and still unanswered.
 CREATE OR REPLACE VIEW next_update_overdue AS
-SELECT o.*
-FROM update_obligations o
+SELECT o.* EXCLUDE (latest)
+FROM (SELECT *, max(set_at) OVER (PARTITION BY bug_id) AS latest FROM update_obligations) o
 JOIN metric_bugs b USING (bug_id)
-WHERE b.is_open AND o.state = 'missed' AND o.answered_late_at IS NULL
-  AND o.set_at = (SELECT max(o2.set_at) FROM update_obligations o2 WHERE o2.bug_id = o.bug_id);
+WHERE b.is_open AND o.state = 'missed' AND o.answered_late_at IS NULL AND o.set_at = o.latest;

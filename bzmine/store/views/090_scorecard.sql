@@ -13,7 +13,8 @@ WHERE b.ca IS NOT NULL
   AND (p.until IS NULL OR b.opened_at < CAST(p.until AS TIMESTAMP));
 
 CREATE OR REPLACE VIEW scorecard AS
-WITH bugs AS (
+WITH ms AS MATERIALIZED (SELECT * FROM metric_scope), -- bound and computed once
+bugs AS (
     SELECT ca, count(*) AS bugs_total, count(*) FILTER (WHERE is_open) AS bugs_open,
            avg(CAST(self_reported AS DOUBLE)) AS self_reported_share,
            median(first_ca_response_hours) AS median_first_ca_response_hours,
@@ -21,7 +22,7 @@ WITH bugs AS (
            count(late_full_report) AS full_reports_evaluated,
            count(*) FILTER (WHERE late_full_report) AS late_full_reports,
            median(days_to_close) AS median_days_to_close, min(opened_at) AS first_opened
-    FROM metric_scope GROUP BY ca
+    FROM ms GROUP BY ca
 ), req AS (
     SELECT s.ca, count(*) AS requests_total,
            median(r.response_hours) AS median_response_hours,
@@ -29,23 +30,23 @@ WITH bugs AS (
            count(*) FILTER (WHERE r.breach_7d) AS breaches_7d,
            count(*) FILTER (WHERE r.state = 'pending') AS pending_requests,
            count(*) FILTER (WHERE r.state = 'pending' AND r.kind = 'needinfo') AS open_needinfos
-    FROM response_events r JOIN metric_scope s USING (bug_id) GROUP BY s.ca
+    FROM response_events r JOIN ms s USING (bug_id) GROUP BY s.ca
 ), obl AS (
     SELECT s.ca, count(*) AS next_update_obligations, count(*) FILTER (WHERE o.state = 'missed') AS next_updates_missed
-    FROM update_obligations o JOIN metric_scope s USING (bug_id) GROUP BY s.ca
+    FROM update_obligations o JOIN ms s USING (bug_id) GROUP BY s.ca
 ), rep AS (
     SELECT s.ca, count(DISTINCT r.bug_id) AS repeat_bugs
-    FROM recurrences r JOIN metric_scope s USING (bug_id) GROUP BY s.ca
+    FROM recurrences r JOIN ms s USING (bug_id) GROUP BY s.ca
 ), rq AS (
     SELECT s.ca, count(*) AS reports_reviewed, avg(CAST(q.clean AS DOUBLE)) AS report_quality
-    FROM report_review q JOIN metric_scope s USING (bug_id) GROUP BY s.ca
+    FROM report_review q JOIN ms s USING (bug_id) GROUP BY s.ca
 ), items AS (
     SELECT s.ca,
            count(*) FILTER (WHERE a.is_open AND s.is_open) AS open_action_items,
            count(*) FILTER (WHERE a.is_overdue AND s.is_open) AS overdue_action_items,
            count(*) FILTER (WHERE a.status = 'unknown') AS unknown_status_items,
            count(DISTINCT a.bug_id) FILTER (WHERE a.is_open AND NOT s.is_open) AS closed_with_open_items
-    FROM action_item_status a JOIN metric_scope s USING (bug_id) GROUP BY s.ca
+    FROM action_item_status a JOIN ms s USING (bug_id) GROUP BY s.ca
 )
 SELECT
     b.ca, b.bugs_total, b.bugs_open, b.self_reported_share,
@@ -110,39 +111,35 @@ SELECT * FROM (VALUES
 -- null for CAs with fewer than 5 bugs, for not_ranked figures, and where every peer has the same value
 -- (no data to rank: e.g. no CA has any request). Better = lower or higher as scorecard_figures.direction says.
 CREATE OR REPLACE VIEW scorecard_percentiles AS
-WITH long AS (  -- every figure but bugs_total, nulls kept (a figure without a value is "no data")
-    SELECT ca, figure, CAST(value AS DOUBLE) AS value FROM scorecard
-    UNPIVOT INCLUDE NULLS (value FOR figure IN (
-        bugs_open, bugs_per_year, self_reported_share, median_first_ca_response_hours,
+WITH sc AS MATERIALIZED (SELECT *, bugs_total AS size FROM scorecard),  -- bound and computed once
+long AS (  -- every figure, nulls kept (a figure without a value is "no data")
+    SELECT ca, size, figure, CAST(value AS DOUBLE) AS value
+    FROM sc UNPIVOT INCLUDE NULLS (value FOR figure IN (
+        bugs_total, bugs_open, bugs_per_year, self_reported_share, median_first_ca_response_hours,
         p90_first_ca_response_hours, median_response_hours, p90_response_hours, requests_total,
         breaches_7d, breach_rate, pending_requests, open_needinfos,
         next_update_obligations, next_updates_missed, missed_update_rate, full_reports_evaluated,
         late_full_reports, late_full_report_rate, open_action_items, overdue_action_items,
         overdue_items_per_open_bug, unknown_status_items, closed_with_open_items, median_days_to_close,
         repeat_share, reports_reviewed, report_quality))
-), all_figures AS (
-    SELECT ca, figure, CAST(value AS DOUBLE) AS value FROM long
-    UNION ALL SELECT ca, 'bugs_total', CAST(bugs_total AS DOUBLE) FROM scorecard
-), dir AS (
-    SELECT figure, CASE direction WHEN 'higher_is_better' THEN 1 WHEN 'lower_is_better' THEN -1 END AS sign
-    FROM scorecard_figures
-), peers AS (
-    SELECT f.ca, f.figure, f.value * d.sign AS score FROM all_figures f JOIN dir d USING (figure)
-    JOIN scorecard s USING (ca) WHERE s.bugs_total >= 5 AND f.value IS NOT NULL AND d.sign IS NOT NULL
+), scored AS (
+    SELECT l.ca, l.figure, l.value, f.direction, f.unit, f.label,
+           l.size >= 5 AND l.value IS NOT NULL AS is_peer,
+           l.value * CASE f.direction WHEN 'higher_is_better' THEN 1 WHEN 'lower_is_better' THEN -1 END AS score
+    FROM long l JOIN scorecard_figures f USING (figure)
 ), spread AS (
-    SELECT figure, count(*) AS n, count(DISTINCT score) AS distinct_scores FROM peers GROUP BY figure
+    SELECT figure, median(value) AS peer_median, count(score) AS n, min(score) < max(score) AS differs
+    FROM scored WHERE is_peer GROUP BY figure
+), ranked AS (
+    SELECT *,
+           rank() OVER (PARTITION BY figure, is_peer AND score IS NOT NULL ORDER BY score) - 1 AS below,
+           count(*) OVER (PARTITION BY figure, is_peer AND score IS NOT NULL, score) AS equal
+    FROM scored
 )
 SELECT
-    f.ca, f.figure, f.value,
-    (SELECT median(x.value) FROM all_figures x JOIN scorecard s2 USING (ca)
-     WHERE x.figure = f.figure AND s2.bugs_total >= 5 AND x.value IS NOT NULL) AS peer_median,
-    CASE WHEN p.ca IS NOT NULL AND sp.n > 1 AND sp.distinct_scores > 1 THEN
-        100.0 * ((SELECT count(*) FROM peers p2 WHERE p2.figure = f.figure AND p2.score < p.score)
-                 + 0.5 * ((SELECT count(*) FROM peers p2 WHERE p2.figure = f.figure AND p2.score = p.score) - 1))
-        / (sp.n - 1)
+    r.ca, r.figure, r.value, sp.peer_median,
+    CASE WHEN r.is_peer AND r.score IS NOT NULL AND sp.n > 1 AND sp.differs THEN
+        100.0 * (r.below + 0.5 * (r.equal - 1)) / (sp.n - 1)
     END AS percentile,
-    fd.direction, fd.unit, fd.label
-FROM all_figures f
-JOIN scorecard_figures fd USING (figure)
-LEFT JOIN peers p ON p.ca = f.ca AND p.figure = f.figure
-LEFT JOIN spread sp ON sp.figure = f.figure;
+    r.direction, r.unit, r.label
+FROM ranked r LEFT JOIN spread sp USING (figure);

@@ -29,8 +29,8 @@ WITH p AS (
     UNION ALL
     SELECT o.bug_id, CASE WHEN o.state = 'missed' THEN 'next update missed' ELSE 'next update due' END,
            CAST(o.due AS TIMESTAMP), 'whiteboard next update ' || strftime(o.due, '%Y-%m-%d') || ', set ' || strftime(o.set_at, '%Y-%m-%d')
-    FROM update_obligations o, p
-    WHERE o.set_at = (SELECT max(x.set_at) FROM update_obligations x WHERE x.bug_id = o.bug_id)
+    FROM (SELECT *, max(set_at) OVER (PARTITION BY bug_id) AS latest FROM update_obligations) o, p
+    WHERE o.set_at = o.latest
       AND ((o.state = 'pending' AND o.due <= p.today + p.days) OR (o.state = 'missed' AND o.answered_late_at IS NULL))
     UNION ALL
     SELECT w.bug_id, 'close-on date passed', CAST(w.close_on AS TIMESTAMP), 'whiteboard [close on ' || strftime(w.close_on, '%Y-%m-%d') || ']'
