@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from bzmine import __version__
-from bzmine.errors import BzmineError
+from bzmine.errors import BzmineError, ConfigError
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_DB = "data/bzmine.duckdb"
@@ -51,7 +51,7 @@ def _boundary(fn: F) -> F:
             click.echo(f"{'terminated' if code == 143 else 'interrupted'}: work committed so far is kept; "
                        "run the same command again to finish it", err=True)  # fmt: skip
             sys.exit(code)
-        except click.exceptions.Exit:
+        except (click.exceptions.Exit, click.ClickException):  # usage errors raised by a command: click's own
             raise
         except BrokenPipeError:  # `bzmine due | head`: the reader has what it wanted
             devnull = os.open(os.devnull, os.O_WRONLY)
@@ -60,6 +60,10 @@ def _boundary(fn: F) -> F:
         except OSError as exc:
             raise click.ClickException(_one_line(f"{exc.strerror or exc} ({exc.filename or 'no file'})")) from None
         except Exception as exc:
+            if _corrupt(exc):
+                raise click.ClickException(_one_line(
+                    f"the database file is corrupted ({str(exc).splitlines()[0]}). Move it aside and rebuild it with "
+                    "`bzmine sync --full`, or restore a copy or a snapshot (bzmine open-snapshot)")) from None  # fmt: skip
             if logging.getLogger().isEnabledFor(logging.INFO):
                 logging.getLogger("bzmine").exception("unexpected error")
             raise click.ClickException(_one_line(
@@ -70,6 +74,13 @@ def _boundary(fn: F) -> F:
                 signal.signal(signal.SIGTERM, previous)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _corrupt(exc: BaseException) -> bool:
+    """A DuckDB error that says the file itself is damaged (a bad block found while reading), not a defect."""
+    text = str(exc).lower()
+    return type(exc).__module__.startswith(("duckdb", "_duckdb")) and any(
+        w in text for w in ("corrupt database file", "does not match stored checksum", "database has been invalidated"))
 
 
 def _one_line(text: str) -> str:
@@ -158,17 +169,20 @@ def serve_corpus(corpus: str, host: str, port: int, latency_ms: float, page_cap:
 
 
 @cli.command()
-@click.option("--bugs", "n", default=80, type=click.IntRange(1), show_default=True, help="Number of bugs.")
+@click.option("--bugs", "n", default=80, type=click.IntRange(1, 1_000_000), show_default=True, help="Number of bugs.")
 @click.option("--seed", default=0, type=int, show_default=True, help="Random seed (same seed, same corpus).")
 @click.option("--out", required=True, type=click.Path(), help="Output: a directory, or a file ending .jsonl.")
-@click.option("--start", default="2018-01-01", show_default=True, help="Earliest bug creation date.")
-@click.option("--end", default="2026-10-31", show_default=True, help="Latest activity date.")
+@click.option("--start", default="2018-01-01", show_default=True, type=click.DateTime(["%Y-%m-%d"]),
+              help="Earliest bug creation date.")
+@click.option("--end", default="2026-10-31", show_default=True, type=click.DateTime(["%Y-%m-%d"]), help="Latest activity date.")
 @_boundary
-def synth(n: int, seed: int, out: str, start: str, end: str) -> None:
+def synth(n: int, seed: int, out: str, start: Any, end: Any) -> None:
     """Write a synthetic CA compliance corpus and the ground truth of what it planted."""
     from bzmine.synth import write_synth
 
-    count, truth = write_synth(n, seed, out, start, end)
+    if start >= end:
+        raise ConfigError(f"--start ({start:%Y-%m-%d}) must be before --end ({end:%Y-%m-%d})")
+    count, truth = write_synth(n, seed, out, f"{start:%Y-%m-%d}", f"{end:%Y-%m-%d}")
     click.echo(f"wrote {count} bugs to {out} (truth: {truth})")
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bzmine.store.db import connect
+from bzmine.store.db import open_for_reading
 
 
 def status_lines(db: str) -> list[str]:
     """Lines for the status report (read-only)."""
-    con = connect(db, read_only=True)
+    con = open_for_reading(db)
     try:
         def one(sql: str) -> object:
             row = con.execute(sql).fetchone()

@@ -105,3 +105,33 @@ def test_bad_sync_options_are_one_line(args: list[str], message: str, tmp_path: 
     res = CliRunner().invoke(cli, full)
     assert res.exit_code in (1, 2) and message in res.output and "Traceback" not in res.output, res.output
     assert not (tmp_path / "x.duckdb").exists()
+
+
+def test_a_corrupted_block_is_one_line_saying_so(tmp_path: Path) -> None:
+    """Damage each 256 KiB block of a database in turn: every command that trips over it says the file is corrupted
+    and how to recover, in one line (whether the damage is found on opening or in the middle of a query)."""
+    import shutil
+
+    from tests.helpers import build_db, mk_bug
+
+    good = tmp_path / "good.duckdb"
+    bugs = [mk_bug(2000 + i, f"CA {i % 4}: incident {i}", "2024-03-01T10:00:00Z", "ca@example.com", "ca@example.com",
+                   comments=[("ca@example.com", "2024-03-02T10:00:00Z", "## Summary\n" + "long text " * 400)] * 3)
+            for i in range(60)]  # fmt: skip
+    build_db(good, bugs).close()
+    failures = []
+    for offset in range(3 * 4096, good.stat().st_size, 262144):
+        bad = tmp_path / f"bad{offset}.duckdb"
+        shutil.copy(good, bad)
+        with open(bad, "r+b") as fh:
+            fh.seek(offset + 8)
+            fh.write(b"\xde\xad\xbe\xef" * 512)
+        for cmd in (["status"], ["sql", "SELECT count(*), max(length(data)) FROM raw_comments"]):
+            res = CliRunner().invoke(cli, [*cmd, "--db", str(bad)])
+            if res.exit_code:
+                failures.append((offset, cmd[0], res.exit_code, res.stderr))
+    assert failures, "no block of the test database mattered; make it larger"
+    assert any("corrupted (" in err for *_, err in failures)  # damage found in the middle of a query
+    for offset, cmd, code, err in failures:
+        assert code == 1 and len(err.strip().splitlines()) == 1, (offset, cmd, err)
+        assert "corrupt" in err.lower() and "bzmine sync --full" in err and "bzmine bug" not in err, (offset, cmd, err)
