@@ -28,7 +28,15 @@ from bzmine.config import Settings
 
 
 def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This task's own peak resident set, and its workers': VmHWM belongs to the process image, so it starts afresh
+    at exec (ru_maxrss of RUSAGE_SELF does not: it keeps the forking driver's high-water mark)."""
+    own = 0.0
+    try:
+        with open("/proc/self/status") as fh:
+            own = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
 
 
 def free_port() -> int:

@@ -214,7 +214,7 @@ def sync(url: str, db: str, full: bool, since: Any, products: tuple[str, ...], c
     from datetime import timezone
 
     from bzmine import config
-    from bzmine.store.db import connect
+    from bzmine.store.db import Writer
     from bzmine.sync import sync as _sync
 
     cache = None if no_cache else str(Path(db).with_name("http_cache"))
@@ -224,15 +224,15 @@ def sync(url: str, db: str, full: bool, since: Any, products: tuple[str, ...], c
         max_response_bytes=max_response_mb * 2**20,
     ))  # fmt: skip
     created = db != ":memory:" and not Path(db).exists()
-    con = connect(db)
+    writer = Writer(db)  # lets go of the file while batches arrive slowly, so readers can use it meanwhile
     try:
-        report = _sync(con, settings, full=full, since=since.replace(tzinfo=timezone.utc) if since else None, quiet=quiet)
+        report = _sync(writer, settings, full=full, since=since.replace(tzinfo=timezone.utc) if since else None, quiet=quiet)
     except BaseException:
         try:
-            empty = created and con.execute("SELECT count(*) FROM raw_bugs").fetchone() == (0,)
+            empty = created and writer.con.execute("SELECT count(*) FROM raw_bugs").fetchone() == (0,)
         except Exception:
             empty = False
-        con.close()
+        writer.close()
         if empty:  # nothing was harvested into the new file: leave no empty database behind
             for leftover in (Path(db), Path(db + ".wal")):
                 leftover.unlink(missing_ok=True)
@@ -243,11 +243,11 @@ def sync(url: str, db: str, full: bool, since: Any, products: tuple[str, ...], c
         if not no_parse:
             from bzmine.parse.run import reparse
 
-            pr = reparse(con, quiet=quiet)
+            pr = reparse(writer.con, quiet=quiet)
             if not quiet:
                 click.echo(pr.summary())
     finally:
-        con.close()
+        writer.close()
 
 
 @cli.command()
@@ -276,17 +276,17 @@ def parse(db: str, full: bool, aliases: str | None, roles: str | None, quiet: bo
     """Rebuild the parsed tables (incidents, reports, action items, ...) from the raw tables, offline."""
     from bzmine.parse.run import reparse
     from bzmine.store.config import load_user_accounts
-    from bzmine.store.db import connect
+    from bzmine.store.db import Writer
 
-    con = connect(db)
+    writer = Writer(db)  # a running sync holds the write lock: say so at once
     try:
         if roles:
-            n = load_user_accounts(con, roles)
+            n = load_user_accounts(writer.con, roles)
             if not quiet:
                 click.echo(f"roles: {n} accounts from {roles}")
-        rep = reparse(con, full=full, quiet=quiet, aliases_file=aliases)
+        rep = reparse(writer.con, full=full, quiet=quiet, aliases_file=aliases)
     finally:
-        con.close()
+        writer.close()
     if not quiet:
         click.echo(rep.summary())
 

@@ -7,7 +7,7 @@ import json
 import logging
 import sqlite3
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 import requests_cache
@@ -23,7 +23,13 @@ SECRET_PARAMS = ("X-BUGZILLA-API-KEY", "Bugzilla_api_key", "api_key", "Bugzilla_
 
 def _is_json_success(response: requests.Response) -> bool:
     """Cache only whole, real answers: a body cut short by a proxy, or an error envelope, is never stored
-    (a stored bad body would be revalidated by its ETag and served again)."""
+    (a stored bad body would be revalidated by its ETag and served again).
+
+    Detail batches (comments and history inline) are not cached at all: bzmine asks for a bug only when it changed,
+    so a stored copy would never be revalidated, and storing them duplicated the database and cost 40 % of a
+    full sync's time (benchmarks/RESULTS.md)."""
+    if "comments" in parse_qs(urlsplit(response.url or "").query).get("include_fields", [""])[0]:
+        return False
     if not response.headers.get("Content-Type", "").startswith("application/json"):
         return False
     try:

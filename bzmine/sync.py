@@ -22,19 +22,22 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 import duckdb
 from tqdm import tqdm
 
-from bzmine.bugzilla import BugzillaClient
+from bzmine.bugzilla import BugzillaClient, FetchResult
 from bzmine.config import Settings
-from bzmine.errors import BlockedError, was_interrupted, write_error
+from bzmine.errors import BlockedError, BzmineError, was_interrupted, write_error
 from bzmine.store import raw
-from bzmine.store.db import rollback
+from bzmine.store.db import Writer, rollback
 from bzmine.timeutil import format_bmo_time, parse_bmo_time, utcnow
 
 log = logging.getLogger(__name__)
@@ -71,6 +74,57 @@ class SyncReport:
                 + (f"; {self.invalid_utf8} answers had invalid UTF-8 (replaced)" if self.invalid_utf8 else ""))  # fmt: skip
 
 
+class Prefetch:
+    """Fetch the next batch while this one is written: one thread making one request at a time, so the request plan
+    and its order are unchanged, and results come back in order. A daemon thread: a request hung on a silent server
+    never holds up exit, and an error is raised in the caller at the batch it belongs to."""
+
+    SLOW_S = 1.0  # waiting longer than this for a batch lets go of the database meanwhile (on_wait)
+
+    def __init__(self, fetch: Callable[[list[int]], FetchResult], chunks: list[list[int]]) -> None:
+        self._fetch, self._chunks = fetch, chunks
+        self._q: queue.Queue[tuple[list[int], FetchResult | None, BaseException | None]] = queue.Queue(maxsize=1)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bzmine-fetch", daemon=True)
+
+    def _run(self) -> None:
+        for chunk in self._chunks:
+            if self._stop.is_set():
+                return
+            try:
+                item: tuple[list[int], FetchResult | None, BaseException | None] = (chunk, self._fetch(chunk), None)
+            except BaseException as exc:  # handed to the caller, which decides
+                item = (chunk, None, exc)
+            while not self._stop.is_set():
+                try:
+                    self._q.put(item, timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
+            if item[2] is not None:
+                return
+
+    def results(self, on_wait: Callable[[], None] | None = None) -> Iterator[tuple[list[int], FetchResult]]:
+        for _ in self._chunks:
+            try:
+                chunk, res, exc = self._q.get(timeout=self.SLOW_S)
+            except queue.Empty:
+                if on_wait is not None:
+                    on_wait()
+                chunk, res, exc = self._q.get()
+            if exc is not None:
+                raise exc
+            assert res is not None
+            yield chunk, res
+
+    def __enter__(self) -> Prefetch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()  # the thread ends after its current request; nothing waits for it
+
+
 def _since(prev_watermark: str | None, since: datetime | None, overlap: int) -> str | None:
     if since is not None:
         return format_bmo_time(since)
@@ -82,10 +136,16 @@ def _since(prev_watermark: str | None, since: datetime | None, overlap: int) -> 
     return format_bmo_time(wm - timedelta(seconds=overlap))
 
 
-def sync(con: duckdb.DuckDBPyConnection, settings: Settings, full: bool = False, since: datetime | None = None,
+def sync(db: duckdb.DuckDBPyConnection | Writer, settings: Settings, full: bool = False, since: datetime | None = None,
          quiet: bool = False, client: BugzillaClient | None = None) -> SyncReport:  # fmt: skip
-    """Bring the raw tables up to date with Bugzilla; return what was done."""
+    """Bring the raw tables up to date with Bugzilla; return what was done.
+
+    Given a Writer (the CLI), the file is let go while a batch takes long to arrive, so reading commands can open
+    it; given a connection, it is held throughout.
+    """
     started = time.monotonic()
+    w = db if isinstance(db, Writer) else Writer(db)
+    con = w.con
     prev = raw.get_state(con, "watermark")
     mode = "full" if full or (prev is None and since is None) else "incremental"
     since_q = None if mode == "full" else _since(prev, since, settings.overlap_seconds)
@@ -114,13 +174,15 @@ def sync(con: duckdb.DuckDBPyConnection, settings: Settings, full: bool = False,
         full_listing: set[int] | None = set(listing) if since_q is None else None
         if full_listing is None and rec_due:
             full_listing = set(client.list_ids(None))
-        with tqdm(total=len(need), unit="bug", desc="sync", disable=True if quiet else None, leave=False) as bar:
-            for n_batch, i in enumerate(range(0, len(need), settings.batch_size * 4), 1):
-                chunk = need[i : i + settings.batch_size * 4]
-                res = client.fetch_bugs(chunk)
+        known = set(stored) | retry_skipped  # ids that may have rows; this run's others are only inserted
+        chunks = [need[i : i + settings.batch_size * 4] for i in range(0, len(need), settings.batch_size * 4)]
+        with tqdm(total=len(need), unit="bug", desc="sync", disable=True if quiet else None, leave=False) as bar, \
+                Prefetch(client.fetch_bugs, chunks) as batches:  # fmt: skip
+            for n_batch, (chunk, res) in enumerate(batches.results(on_wait=w.release), 1):
+                con = w.con
                 con.execute("BEGIN TRANSACTION")
                 try:
-                    raw.upsert_bugs(con, res.bugs, run_id)
+                    raw.upsert_bugs(con, res.bugs, run_id, known=known)
                     raw.mark_invisible(con, res.invisible)
                     raw.save_skipped(con, res.skipped, run_id)
                     _pause_in_batch(n_batch)
@@ -145,6 +207,7 @@ def sync(con: duckdb.DuckDBPyConnection, settings: Settings, full: bool = False,
         report.invalid_utf8 = client.invalid_utf8
         report.watermark = server_time
         counts = {k: v for k, v in asdict(report).items() if isinstance(v, int)}
+        con = w.con
         # the run's final writes: invisibility, watermark, run record, in one transaction
         con.execute("BEGIN TRANSACTION")
         try:
@@ -164,8 +227,9 @@ def sync(con: duckdb.DuckDBPyConnection, settings: Settings, full: bool = False,
                   "blocked" if isinstance(exc, BlockedError) else "failed")  # fmt: skip
         try:
             key = settings.api_key
+            con = w.con
             raw.finish_run(con, run_id, status, counts, None, (str(exc).replace(key, "REDACTED") if key else str(exc))[:2000])
-        except duckdb.Error as exc2:
+        except (duckdb.Error, BzmineError) as exc2:
             log.warning("could not record the failed run: %s", str(exc2).splitlines()[0])
         if isinstance(exc, duckdb.Error) and was_interrupted(exc):
             raise KeyboardInterrupt() from exc

@@ -105,7 +105,7 @@ def test_database_in_use_is_a_clear_error_for_every_command(bmo_server: Any, tmp
     with db_held_elsewhere(db):
         for args in (["status"], ["scorecard"], ["due"], ["parse"], ["sql", "SELECT 1"], ["report", "--out", str(tmp_path / "r")]):
             out = subprocess.run([sys.executable, "-m", "bzmine", *args, "--db", str(db)], cwd=ROOT, capture_output=True,
-                                 text=True, timeout=60)  # fmt: skip
+                                 text=True, timeout=60, env={**os.environ, "BZMINE_READ_WAIT": "1"})  # fmt: skip
             assert out.returncode == 1, args
             assert "in use by another process" in out.stderr and "Traceback" not in out.stderr, (args, out.stderr)
 

@@ -507,3 +507,40 @@ def test_ordered_request_plan_for_120_bugs(make_server: Any, tmp_path: Path) -> 
     # nothing changed since: the 5-minute overlap lists the bug changed a moment ago again, nothing is fetched
     since = got[2][1][-1][1]
     assert got == [("/rest/version", []), ("/rest/time", []), listing(0, since), listing(1, since)]
+
+
+def test_readers_work_while_a_slow_sync_runs_and_a_second_writer_is_refused(make_server: Any, tmp_path: Path) -> None:
+    """A sync lets go of the file while batches arrive slowly: scorecard, due and sql answer meanwhile (DuckDB
+    lets one process hold a file); a second sync or parse is refused at once; the sync still ends ok."""
+    from bzmine.synth import synth
+
+    records = {r.id: r for r in synth(120, seed=5)}
+    db = tmp_path / "r.duckdb"
+    fast = make_server(records)
+    subprocess.run(_sync_cmd(fast.url, db), check=True, cwd=ROOT, timeout=120)
+    slow = make_server(records, latency_ms=1000)
+    proc = subprocess.Popen(_sync_cmd(slow.url, db, "--full", "--batch-size", "5"), cwd=ROOT,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and sum(_is_detail(e) for e in list(slow.app.requests)) < 2:
+            time.sleep(0.05)
+        assert proc.poll() is None, "the sync ended before the readers ran"
+        second = subprocess.run(_sync_cmd(fast.url, db), cwd=ROOT, capture_output=True, text=True, timeout=60)
+        # refused either by the sync's write lock (file let go) or by DuckDB's (in the middle of a write)
+        assert second.returncode == 1 and ("being written by another" in second.stderr
+                                           or "in use by another process" in second.stderr), second.stderr  # fmt: skip
+        assert proc.poll() is None, "the sync ended before the readers ran"
+        env = {**os.environ, "BZMINE_READ_WAIT": "20"}
+        for args in (["scorecard", "--format", "csv"], ["due"], ["sql", "SELECT count(*) AS n FROM raw_bugs"]):
+            out = subprocess.run([sys.executable, "-m", "bzmine", *args, "--db", str(db)], cwd=ROOT, env=env,
+                                 capture_output=True, text=True, timeout=60)  # fmt: skip
+            assert out.returncode == 0, (args, out.stderr)
+            assert out.stdout.strip(), args
+        assert proc.poll() is None, "the readers ran after the sync had ended"
+    finally:
+        _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    con = duckdb.connect(str(db), read_only=True)
+    assert [r[0] for r in con.execute("SELECT status FROM sync_runs ORDER BY run_id").fetchall()] == ["ok", "ok"]
+    con.close()

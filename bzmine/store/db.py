@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import os
 import re
+import time
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -23,36 +25,25 @@ def _sql_files(folder: str) -> list[tuple[str, str]]:
     return files
 
 
-def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) a bzmine database; read-write opens migrate and refresh views."""
+def connect(path: str | Path, read_only: bool = False, wait: float = 0.0) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) a bzmine database; read-write opens migrate and refresh views.
+
+    wait: seconds to keep trying while another process holds the file (readers during a sync)."""
     p = str(path)
     if p != ":memory:":
         if read_only and not Path(p).exists():
             raise SchemaError(f"{p}: no such database. Run `bzmine sync` (or pass --db) first.")
         Path(p).parent.mkdir(parents=True, exist_ok=True)
-    try:
+    deadline = time.monotonic() + wait
+    while True:
         try:
-            con = duckdb.connect(p, read_only=read_only)
-        except duckdb.ConnectionException as exc:
-            if "different configuration" not in str(exc):
+            con = _open(p, read_only)
+            break
+        except SchemaError as exc:
+            # a sync writes in short bursts and lets go of the file while it waits on the network: wait for it
+            if "in use" not in str(exc) or time.monotonic() >= deadline:
                 raise
-            # this process already holds the file read-write (a notebook, a test): share that instance
-            con = duckdb.connect(p)
-    except duckdb.IOException as exc:
-        msg = str(exc)
-        if "permission denied" in msg.lower() or "read-only" in msg.lower():
-            raise SchemaError(f"{p} is not writable ({msg.splitlines()[0]}): fix its permissions, or use --db "
-                              "to work on a copy. Nothing was changed.") from None  # fmt: skip
-        if "lock" in msg.lower():
-            raise SchemaError(
-                f"{p} is in use by another process (a running `bzmine sync`?). Wait for it to finish, "
-                "or work on a copy of the file."
-            ) from None
-        raise SchemaError(f"{p}: cannot open the database ({msg.splitlines()[0]}). If the file is corrupted, "
-                          "move it aside and rebuild it with `bzmine sync --full`.") from None  # fmt: skip
-    except duckdb.Error as exc:
-        raise SchemaError(f"{p}: not a usable bzmine database ({str(exc).splitlines()[0]}). Move it aside and "
-                          "rebuild it with `bzmine sync --full`.") from None  # fmt: skip
+            time.sleep(0.1)
     con.execute("SET TimeZone = 'UTC'")
     try:
         con.execute("SET enable_progress_bar = false")
@@ -67,6 +58,95 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
     else:
         check_schema(con, p)
     return con
+
+
+class Writer:
+    """The write connection of a long job that can let go of the file while it waits (a sync waiting on the
+    network), so reading commands can open it in between: DuckDB lets one process hold a file, readers included.
+
+    The job keeps an flock on the file for its whole life, so a second sync or parse fails at once instead of
+    slipping in while the file is let go. `con` reopens on demand (waiting while a reader holds the file). A
+    connection given by the caller (tests, notebooks) is used as it is and never let go.
+    """
+
+    WAIT_S = 600.0  # how long a reopen waits for readers to finish
+
+    def __init__(self, target: str | Path | duckdb.DuckDBPyConnection) -> None:
+        self._fd: int | None = None
+        if isinstance(target, duckdb.DuckDBPyConnection):
+            self.path: str | None = None
+            self._con: duckdb.DuckDBPyConnection | None = target
+            return
+        self.path = str(target)
+        self._con = connect(self.path)
+        if self.path == ":memory:":
+            return
+        import fcntl
+
+        # flock and DuckDB's own fcntl lock are independent on Linux; this fd is closed only after DuckDB's
+        # connection (closing any fd of a file drops the process's fcntl locks on it)
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self._con.close()
+            os.close(fd)
+            raise SchemaError(f"{self.path} is being written by another `bzmine sync` or `bzmine parse`; wait for it "
+                              "to finish, then run the command again.") from None  # fmt: skip
+        self._fd = fd
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            assert self.path is not None
+            deadline = time.monotonic() + self.WAIT_S
+            while True:
+                try:
+                    self._con = connect(self.path)
+                    break
+                except SchemaError as exc:
+                    if "in use" not in str(exc) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)  # a reader has the file for a moment
+        return self._con
+
+    def release(self) -> None:
+        """Let go of the file until the next write (a no-op for a caller's connection or an in-memory database)."""
+        if self._fd is not None and self._con is not None:
+            self._con.close()
+            self._con = None
+
+    def close(self) -> None:
+        if self._con is not None and self.path is not None:
+            self._con.close()
+            self._con = None
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def _open(p: str, read_only: bool) -> duckdb.DuckDBPyConnection:
+    try:
+        try:
+            return duckdb.connect(p, read_only=read_only)
+        except duckdb.ConnectionException as exc:
+            if "different configuration" not in str(exc):
+                raise
+            # this process already holds the file read-write (a notebook, a test): share that instance
+            return duckdb.connect(p)
+    except duckdb.IOException as exc:
+        msg = str(exc)
+        if "permission denied" in msg.lower() or "read-only" in msg.lower():
+            raise SchemaError(f"{p} is not writable ({msg.splitlines()[0]}): fix its permissions, or use --db "
+                              "to work on a copy. Nothing was changed.") from None  # fmt: skip
+        if "lock" in msg.lower():
+            raise SchemaError(f"{p} is in use by another process (a running `bzmine sync` or `parse`?). Wait for it "
+                              "to finish, or work on a copy of the file.") from None  # fmt: skip
+        raise SchemaError(f"{p}: cannot open the database ({msg.splitlines()[0]}). If the file is corrupted, "
+                          "move it aside and rebuild it with `bzmine sync --full`.") from None  # fmt: skip
+    except duckdb.Error as exc:
+        raise SchemaError(f"{p}: not a usable bzmine database ({str(exc).splitlines()[0]}). Move it aside and "
+                          "rebuild it with `bzmine sync --full`.") from None  # fmt: skip
 
 
 def rollback(con: duckdb.DuckDBPyConnection) -> None:
@@ -128,7 +208,7 @@ def open_for_reading(path: str | Path) -> duckdb.DuckDBPyConnection:
     if is_snapshot(path):
         return open_snapshot(path)
     try:
-        con: duckdb.DuckDBPyConnection | None = connect(path, read_only=True)
+        con: duckdb.DuckDBPyConnection | None = connect(path, read_only=True, wait=READ_WAIT_S)
     except SchemaError as exc:
         if "older schema" not in str(exc):
             raise
@@ -152,7 +232,11 @@ def open_for_reading(path: str | Path) -> duckdb.DuckDBPyConnection:
             reparse(rw, quiet=True)
     finally:
         rw.close()
-    return connect(path, read_only=True)
+    return connect(path, read_only=True, wait=READ_WAIT_S)
+
+
+# a reader waits this long (seconds) for a sync's write burst, or a parse, to let go of the file
+READ_WAIT_S = float(os.environ.get("BZMINE_READ_WAIT", "30"))
 
 
 def _parse_stale(con: duckdb.DuckDBPyConnection) -> bool:
