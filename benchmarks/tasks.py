@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -167,11 +168,17 @@ def parse_db(ns: argparse.Namespace) -> dict[str, Any]:
 def parse_pure(ns: argparse.Namespace) -> dict[str, Any]:
     from bzmine.corpus import iter_corpus
     from bzmine.parse.reports import parse_text
+    from bzmine.review import review_report
 
-    texts = [c["text"] for r in iter_corpus(ns.corpus) for c in r.comments]
+    texts = [(c["text"], datetime.fromisoformat(c["creation_time"].replace("Z", "+00:00")))
+             for r in iter_corpus(ns.corpus) for c in r.comments]  # fmt: skip
     t0 = time.perf_counter()
-    for t in texts:
-        parse_text(t)
+    for t, posted in texts:
+        reports = parse_text(t).reports
+        if ns.review:  # what `parse` adds per report: the review against the guidelines in force
+            for rep in reports:
+                later = [x.line for x in reports if x.line > rep.line]
+                review_report(rep, t, posted, None, min(later) if later else None)
     wall = time.perf_counter() - t0
     return {"wall_s": wall, "comments": len(texts), "comments_per_s": len(texts) / wall, "peak_mb": peak_mb()}
 
@@ -205,6 +212,7 @@ def main() -> None:
     p.add_argument("--db", required=True)
     p.add_argument("--workers", type=int)
     pp = sub.add_parser("parse-pure")
+    pp.add_argument("--review", action="store_true", help="Also review every report found (bzmine/review.py).")
     pp.add_argument("--corpus", required=True)
     c = sub.add_parser("cli")
     c.add_argument("rest", nargs=argparse.REMAINDER)

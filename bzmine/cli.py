@@ -464,8 +464,10 @@ def due(db: str, as_of: str | None, cas: tuple[str, ...], group: str, fmt: str, 
 @cli.command()
 @output_options
 @click.option("--period", type=click.Choice(["year", "quarter"]), default="year", show_default=True)
-@click.option("--by", "dimension", type=click.Choice(["tag", "ca", "owner_status", "subject", "all"]), default="tag",
-              show_default=True, help="Split counts by whiteboard tag, CA, owner status (included/distrusted), subject kind, or not.")  # fmt: skip
+@click.option("--by", "dimension", type=click.Choice(["tag", "ca", "owner_status", "subject", "all", "rule"]), default="tag",
+              show_default=True, help="Split counts by whiteboard tag, CA, owner status (included/distrusted), subject kind, "
+                                      "or not; rule: incident reports per period of posting that broke each review rule "
+                                      "(bzmine review), beside the reports reviewed.")  # fmt: skip
 @_boundary
 def trends(db: str, as_of: str | None, cas: tuple[str, ...], group: str, fmt: str, period: str, dimension: str, **_exclusions: Any) -> None:
     """Bugs opened per year or quarter, then per year: bugs, closed, still open, median days to close,
@@ -581,7 +583,8 @@ def review(source: str, db: str, posted: str | None, fmt: str) -> None:
     if df.empty:
         click.echo("no findings: every rule that applies is met (or no incident report was found)")
         return
-    cols = [c for c in ("comment", "kind", "version", "rule_id", "severity", "requirement", "evidence") if c in df.columns]
+    df["span"] = [f"{a}-{b}" if a is not None else "" for a, b in zip(df["span_start"], df["span_end"], strict=True)]
+    cols = [c for c in ("comment", "kind", "version", "rule_id", "severity", "span", "requirement", "evidence") if c in df.columns]
     _emit(df[cols], "table")
 
 

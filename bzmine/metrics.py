@@ -389,6 +389,8 @@ def trends(con: duckdb.DuckDBPyConnection, as_of: Any = None, period: str = "yea
     """
     if period not in ("year", "quarter") or dimension not in DIMENSIONS:
         raise ConfigError(f"period must be year or quarter; dimension one of {', '.join(DIMENSIONS)}")
+    if dimension == "rule":
+        return _rule_trends(con, as_of, period, cas, group)
     snapshot(con, as_of, need=("trend_bugs",), group=group)
     keys = resolve_cas(con, cas, group)
     period_col = "y" if period == "year" else "q"
@@ -404,7 +406,45 @@ def trends(con: duckdb.DuckDBPyConnection, as_of: Any = None, period: str = "yea
     return df.pivot_table(index="period", columns="key", values="bugs", fill_value=0, aggfunc="sum").sort_index()
 
 
-DIMENSIONS = ("tag", "ca", "owner_status", "subject", "all")
+DIMENSIONS = ("tag", "ca", "owner_status", "subject", "all", "rule")
+
+
+def _rule_trends(con: duckdb.DuckDBPyConnection, as_of: Any, period: str, cas: list[str] | None,
+                 group: str) -> pd.DataFrame:  # fmt: skip
+    """Incident reports per period of posting (view report_review) that broke each review rule (a report counts
+    once per rule), beside '(reports reviewed)' and '(reports with no must finding)', the denominators."""
+    snapshot(con, as_of, need=("report_review",), group=group)
+    keys = resolve_cas(con, cas, group)
+    period_expr = "CAST(year(posted_at) AS VARCHAR)" if period == "year" else "year(posted_at) || '-Q' || quarter(posted_at)"
+    where = "WHERE list_contains(?, ca)" if keys else ""
+    # the period expression comes from the two fixed forms above, never from user text
+    df = _df(con, f"""
+        WITH r AS (SELECT {period_expr} AS period, list_distinct(coalesce(rules, [])) AS rules, clean
+                   FROM report_review {where})
+        SELECT period, key, count(*) AS reports FROM (SELECT period, unnest(rules) AS key FROM r) GROUP BY ALL
+        UNION ALL SELECT period, '(reports reviewed)', count(*) FROM r GROUP BY ALL
+        UNION ALL SELECT period, '(reports with no must finding)', count(*) FILTER (WHERE clean) FROM r GROUP BY ALL""",
+             [keys] if keys else [])  # fmt: skip
+    if df.empty:
+        return df
+    return df.pivot_table(index="period", columns="key", values="reports", fill_value=0, aggfunc="sum").sort_index()
+
+
+def report_quality(con: duckdb.DuckDBPyConnection, as_of: Any = None, group: str = "owner", top: int = 3,
+                   by_year: bool = True) -> pd.DataFrame:  # fmt: skip
+    """Per CA (and year of posting, unless by_year is False: then year is null): reports reviewed, share with no
+    `must` finding, and the most common findings ('rule xN', most frequent first), from view report_review."""
+    snapshot(con, as_of, need=("report_review",), group=group)
+    return _df(con, """
+        WITH r AS (SELECT ca, CASE WHEN ? THEN year(posted_at) END AS year, clean,
+                          list_distinct(coalesce(rules, [])) AS rules
+                   FROM report_review WHERE ca IS NOT NULL),
+        counts AS (SELECT ca, year, rule, count(*) AS n FROM (SELECT ca, year, unnest(rules) AS rule FROM r) GROUP BY ALL),
+        ranked AS (SELECT ca, year, list(rule || ' x' || n ORDER BY n DESC, rule)[1:?] AS common FROM counts GROUP BY ALL)
+        SELECT r.ca, r.year, count(*) AS reports_reviewed, avg(CAST(r.clean AS DOUBLE)) AS share_clean,
+               coalesce(any_value(k.common), []) AS common_findings
+        FROM r LEFT JOIN ranked k ON k.ca = r.ca AND k.year IS NOT DISTINCT FROM r.year
+        GROUP BY r.ca, r.year ORDER BY r.ca, r.year""", [by_year, top])
 
 
 def yearly(con: duckdb.DuckDBPyConnection, as_of: Any = None, cas: list[str] | None = None,

@@ -130,8 +130,12 @@ def write_report(con: duckdb.DuckDBPyConnection, out: str | Path, as_of: Any = N
             ca_rows.append({"name": r["ca"], "href": hrefs[r["ca"]], "bugs": r["bugs_total"], "open": r["bugs_open"],
                             "overdue": r["overdue_action_items"], "median_response": r["median_response_hours"],
                             "repeat": r.get("repeat_share")})  # fmt: skip
+    quality = metrics.report_quality(con, at)
+    quality_all = metrics.report_quality(con, at, by_year=False)
+    quality_rows = [{**r, "href": hrefs.get(r["ca"])} for r in _records(quality_all) if r["ca"] in names]
     page = env.get_template("index.html").render(title="CA compliance incidents", root="", plots=figs, stats=stats,
                                                  yearly=_records(yearly), cas=ca_rows, attention=attention,
+                                                 quality=quality_rows,
                                                  n_due=int((due["days_overdue"] > 0).sum()), **common)  # fmt: skip
     (outdir / "index.html").write_text(page, encoding="utf-8")
     figs_meta = metrics.figures(con)
@@ -182,6 +186,7 @@ def write_report(con: duckdb.DuckDBPyConnection, out: str | Path, as_of: Any = N
             events=_records(events[events["ca"] == name]), obligations=_records(obl[obl["ca"] == name]),
             items=_records(items[(items["ca"] == name) & items["is_open"]]),
             per_year=_records(per_year[per_year["ca"] == name]),
+            quality=_records(quality[quality["ca"] == name]),
             clusters=[{"bugs": list(r["bugs"]), "cas": sorted(r["cas"])} for r in clusters[clusters["ca"] == name].to_dict("records")],
             **common,
         )

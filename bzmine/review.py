@@ -46,6 +46,8 @@ class Finding:
     kind: str
     requirement: str
     evidence: str = ""
+    span_start: int | None = None  # characters [start, end) of the comment text the finding concerns
+    span_end: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -156,8 +158,47 @@ def _check(rule: dict[str, Any], rep: Report, text: str, posted: datetime, ctx: 
     raise ValueError(f"unknown review check {check!r} in review_rules.json")
 
 
-def review_report(rep: Report, text: str, posted: datetime, ctx: BugContext | None = None) -> list[Finding]:
-    """Findings for one parsed report (none when it meets every rule that applies)."""
+_SYNTHETIC = ("missing:", "no dated entry", "posted ", "lessons without", "not listed", "a ")
+_QUESTION_WORDS = {"q1": "aware", "q2": "timeline", "q3": "stop", "q4": "summary", "q5": "certificate", "q6": "root",
+                   "q7": "steps"}  # fmt: skip
+
+
+def finding_span(text: str, rep: Report, end_line: int | None, rule: dict[str, Any], evidence: str) -> tuple[int, int]:
+    """Where in the comment text a finding points: the quoted evidence when it is there, else the heading of the
+    section or field the rule looks at, else the whole report (its first line up to the next report)."""
+    lines = (text or "").splitlines(keepends=True)
+    offs = [0]
+    for ln in lines:
+        offs.append(offs[-1] + len(ln))
+    start = offs[min(rep.line, len(lines))]
+    end = offs[min(end_line, len(lines))] if end_line is not None else len(text or "")
+    if end <= start:
+        end = len(text or "")
+    region = (text or "")[start:end]
+    probe = evidence.split(": ")[0] if rule["check"].startswith("item_") else evidence
+    probe = probe.strip()[:80]
+    if len(probe) >= 3 and not evidence.startswith(_SYNTHETIC):
+        i = region.find(probe)
+        if i >= 0:
+            if rule["check"].startswith("item_"):  # the item's whole row: its kind, due date and status are there
+                a, b = region.rfind("\n", 0, i) + 1, region.find("\n", i)
+                return start + a, start + (b if b >= 0 else len(region))
+            return start + i, start + i + len(probe)
+    first = rule["target"].split(",")[0]
+    word = _QUESTION_WORDS.get(first.split("_")[0]) or next((w for w in first.split("_") if len(w) > 2), "")
+    if word and not word.isdigit():
+        pos = start
+        for ln in region.splitlines(keepends=True):
+            if word in ln.lower() and len(ln.strip()) < 120:
+                return pos + (len(ln) - len(ln.lstrip())), pos + len(ln.rstrip())
+            pos += len(ln)
+    return start, start + len(region.rstrip())
+
+
+def review_report(rep: Report, text: str, posted: datetime, ctx: BugContext | None = None,
+                  end_line: int | None = None) -> list[Finding]:  # fmt: skip
+    """Findings for one parsed report (none when it meets every rule that applies), each with the span of the
+    comment text it concerns; end_line is where the next report in the same text starts."""
     rules = load_rules()
     ctx = ctx or BugContext()
     if rep.fields.get("is_draft"):
@@ -174,8 +215,14 @@ def review_report(rep: Report, text: str, posted: datetime, ctx: BugContext | No
             continue
         evidence = _check(rule, rep, text, posted, ctx)
         if evidence is not None:
-            out.append(Finding(rule["id"], rule["severity"], version, rep.kind, rule["text"], evidence[:200]))
+            a, b = finding_span(text, rep, end_line, rule, evidence)
+            out.append(Finding(rule["id"], rule["severity"], version, rep.kind, rule["text"], evidence[:200], a, b))
     return out
+
+
+def _next_line(reports: list[Report], n: int) -> int | None:
+    later = [r.line for r in reports if r.line > reports[n].line]
+    return min(later) if later else None
 
 
 def review_text(text: str, posted: datetime, ctx: BugContext | None = None) -> list[dict[str, Any]]:
@@ -184,11 +231,12 @@ def review_text(text: str, posted: datetime, ctx: BugContext | None = None) -> l
 
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for n, rep in enumerate(parse_text(text).reports):
+    reports = parse_text(text).reports
+    for n, rep in enumerate(reports):
         c = ctx or BugContext()
         c = BugContext(c.opened_at, c.tags, rep.kind not in seen and c.first_of_kind, c.own_recent)
         seen.add(rep.kind)
-        for f in review_report(rep, text, posted, c):
+        for f in review_report(rep, text, posted, c, _next_line(reports, n)):
             rows.append({"report_no": n, **f.to_json()})
     return rows
 
@@ -219,11 +267,12 @@ def review_bug(con: Any, bug_id: int) -> list[dict[str, Any]]:
     for count, created, text in comments:
         from bzmine.parse.reports import parse_text
 
-        for n, rep in enumerate(parse_text(text).reports):
+        reports = parse_text(text).reports
+        for n, rep in enumerate(reports):
             ctx = BugContext(opened_at=opened, tags=tuple(tags or ()), first_of_kind=rep.kind not in seen,
                              own_recent=tuple(r[0] for r in own))  # fmt: skip
             seen.add(rep.kind)
-            for f in review_report(rep, text, created, ctx):
+            for f in review_report(rep, text, created, ctx, _next_line(reports, n)):
                 rows.append({"comment": count, "posted_at": created, "report_no": n, **f.to_json()})
     return rows
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from bzmine.cli import cli
 from bzmine.parse.reports import Report
 from bzmine.review import BugContext, judged_by, load_rules, review_report
-from tests.conftest import realdata
+from tests.conftest import REALDATA, realdata
 
 FIX = Path(__file__).parent / "fixtures"
 ITEM = {"action": "Add a pre-issuance lint", "kind": "Prevent", "due_date": "2025-09-01", "due_raw": "2025-09-01",
@@ -182,3 +182,69 @@ def test_docs_list_every_rule() -> None:
     doc = (Path(__file__).resolve().parents[1] / "docs" / "review.md").read_text(encoding="utf-8")
     assert doc == rules_doc(), "docs/review.md is out of date: run `make docs`"
     assert all(f"`{r['id']}`" in doc for r in RULES)
+
+
+def test_report_quality_figures_trends_by_rule_and_html(tmp_path: Path) -> None:
+    """Three reports with one `must` finding each (the real v3 text's "In progress" status): per CA and year,
+    by rule, and on the HTML pages, with hand-counted expectations."""
+    from bzmine import metrics
+    from bzmine.report import write_report
+    from tests.helpers import build_db, mk_bug
+
+    text = (FIX / "comments" / "v3_full_md.txt").read_text(encoding="utf-8")
+    a, b = "a@acme.example", "b@beta.example"
+    bugs = [mk_bug(1910001, "Acme: one", "2025-05-20T00:00:00Z", a, a, comments=[(a, "2025-06-01T00:00:00Z", text)]),
+            mk_bug(1910002, "Acme: two", "2025-07-20T00:00:00Z", a, a, comments=[(a, "2025-08-01T00:00:00Z", text)]),
+            mk_bug(1910003, "Beta: one", "2026-01-10T00:00:00Z", b, b, comments=[(b, "2026-01-20T00:00:00Z", text)])]  # fmt: skip
+    db = tmp_path / "q.duckdb"
+    build_db(db, bugs).close()
+    res = CliRunner().invoke(cli, ["trends", "--by", "rule", "--db", str(db), "--as-of", "2026-06-01", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    counts = {r["period"]: r for r in json.loads(res.output)["counts"]}
+    assert counts["2025"]["(reports reviewed)"] == 2 and counts["2025"]["(reports with no must finding)"] == 0
+    assert counts["2025"]["v3.full.action_items.status"] == 2 and counts["2026"]["v3.full.action_items.status"] == 1
+    res = CliRunner().invoke(cli, ["trends", "--by", "rule", "--ca", "acme", "--db", str(db), "--as-of", "2026-06-01",
+                                   "--format", "json"])  # fmt: skip
+    assert [r["period"] for r in json.loads(res.output)["counts"]] == ["2025"]
+    from bzmine.store.db import open_for_reading
+
+    con = open_for_reading(db)
+    try:
+        q = metrics.report_quality(con, "2026-06-01")
+        rows = {(r["ca"], r["year"]): r for r in q.to_dict("records")}
+        assert rows[("Acme", 2025)]["reports_reviewed"] == 2 and rows[("Acme", 2025)]["share_clean"] == 0.0
+        assert list(rows[("Acme", 2025)]["common_findings"]) == ["v3.full.action_items.status x2"]
+        assert rows[("Beta", 2026)]["reports_reviewed"] == 1
+        write_report(con, tmp_path / "rep", "2026-06-01", quiet=True)
+    finally:
+        con.close()
+    index = (tmp_path / "rep" / "index.html").read_text(encoding="utf-8")
+    assert "Report quality" in index and "v3.full.action_items.status x2" in index
+    acme = next((tmp_path / "rep" / "ca").glob("acme*.html")).read_text(encoding="utf-8")
+    assert "<td>2025</td><td class=\"num\">2</td>" in acme and "v3.full.action_items.status x2" in acme
+
+
+def test_findings_point_at_their_text() -> None:
+    """Spans: an action-item finding covers that item's table row; a finding about a missing part covers the report
+    (or the heading the rule looks at); every span lies inside the text, on real pages too when present."""
+    from bzmine.review import review_text
+
+    text = (FIX / "comments" / "v3_full_md.txt").read_text(encoding="utf-8")
+    [row] = review_text(text, datetime(2025, 6, 1))
+    cut = text[row["span_start"] : row["span_end"]]
+    assert cut.startswith("| Add a linter check") and cut.rstrip().endswith("In progress |") and "\n" not in cut
+    bare = "## Incident Report\n\n### Summary\nWe mis-issued 3 certificates.\n\n### Impact\nN/A\n"
+    rows = review_text("Preamble.\n\n" + bare, datetime(2021, 6, 1))
+    assert rows, "a near-empty v2 report breaks rules"
+    for r in rows:
+        assert 0 <= r["span_start"] < r["span_end"] <= len(bare) + 11
+        assert r["span_start"] >= len("Preamble.\n\n")  # inside the report, not the text before it
+    impact = [r for r in rows if "impact" in r["rule_id"]]
+    for r in impact:
+        assert ("Preamble.\n\n" + bare)[r["span_start"] : r["span_end"]] in ("### Impact", "N/A")
+    folder = REALDATA / "pages"
+    if folder.exists():
+        for page in sorted(folder.glob("*.txt"))[:40]:
+            t = page.read_text(encoding="utf-8")
+            for r in review_text(t, datetime(2025, 6, 1)):
+                assert 0 <= r["span_start"] < r["span_end"] <= len(t), (page.name, r)

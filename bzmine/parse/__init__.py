@@ -1,3 +1,3 @@
 """Pure parsers: text in, records out. No database, no HTTP."""
 
-PARSER_VERSION = 7
+PARSER_VERSION = 8

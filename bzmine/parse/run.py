@@ -226,9 +226,10 @@ def parse_bug_rows(bug: dict[str, Any], fetched: tuple[bool, datetime], history:
                 out["report_sections"].append((bug_id, comment_id, n, name, body, v))
             ctx = BugContext(opened_at=created, tags=tags, first_of_kind=rep.kind not in kinds_seen)
             kinds_seen.add(rep.kind)
-            for fnd in review_report(rep, text, posted, ctx):
+            later = [r.line for r in res.reports if r.line > rep.line]
+            for fnd in review_report(rep, text, posted, ctx, min(later) if later else None):
                 out["report_findings"].append((bug_id, comment_id, n, rep.kind, fnd.version, fnd.rule_id, fnd.severity,
-                                               fnd.evidence, v))  # fmt: skip
+                                               fnd.evidence, v, fnd.span_start, fnd.span_end))  # fmt: skip
             _items(out, bug_id, comment_id, n, posted, author, rep.action_items)
             for k, ev in enumerate(rep.timeline):
                 at = datetime.fromisoformat(ev["at"].replace("Z", "")) if ev.get("at") else None
