@@ -78,6 +78,24 @@ SEVEN_Q = [
 ]
 STATUS_WORDS = {"complete": ["Complete", "Done", "Completed", "Implemented"],
                 "ongoing": ["Ongoing", "In progress"], "delayed": ["Delayed"], "canceled": ["Canceled"]}  # fmt: skip
+# Status phrases written from what they mean, not from the parser's word list (adversarial: negation, tense,
+# qualifiers). Truth `not_complete`: any reading but `complete` is right (ongoing, delayed or unknown), since a
+# wrong `complete` would hide an open item in the CA's favour.
+STATUS_PHRASES_BY_MEANING = {
+    "complete": ["Finished", "Fixed in production", "Completed on {due}", "Done ({due})", "Deployed {due}"],
+    "not_complete": ["Mostly complete", "Half done", "Not yet deployed", "Scheduled for next quarter",
+                     "Awaiting vendor release", "Partially rolled out", "Incomplete", "To be implemented",
+                     "Almost finished", "Will be completed by {due}", "Not fully deployed", "Under review", "TBD"],
+    "canceled": ["Withdrawn", "No longer needed", "Cancelled", "Won't implement"],
+}  # fmt: skip
+
+
+def _status_raw(rng: random.Random, status: str, due: str) -> str:
+    """The status cell: the template's own words mostly, a phrase written by meaning a quarter of the time."""
+    meaning = "not_complete" if status in ("ongoing", "delayed", "not_complete") else status
+    if rng.random() < 0.25 and meaning in STATUS_PHRASES_BY_MEANING:
+        return rng.choice(STATUS_PHRASES_BY_MEANING[meaning]).format(due=due)
+    return rng.choice(STATUS_WORDS["ongoing" if status == "not_complete" else status])
 ACTIONS = [
     "Add a linter check for the affected field before signing",
     "Route problem reports to a monitored ticket queue",
@@ -301,9 +319,12 @@ def _make_items(rng: random.Random, at: datetime, n: int) -> list[dict[str, Any]
     items = []
     for action in rng.sample(ACTIONS, n):
         due = (at + timedelta(days=rng.randint(10, 120))).date()
-        status = rng.choice(["ongoing", "ongoing", "complete", "delayed"])
+        status = rng.choice(["ongoing", "ongoing", "complete", "delayed", "canceled"])
+        raw = _status_raw(rng, status, due.isoformat())
+        if status in ("ongoing", "delayed") and raw not in STATUS_WORDS[status]:
+            status = "not_complete"  # written by meaning: the truth is only "not complete"
         items.append({"action": action, "kind": rng.choice(["Prevent", "Mitigate", "Detect"]), "due": due.isoformat(),
-                      "due_raw": due.isoformat(), "status": status, "status_raw": rng.choice(STATUS_WORDS[status])})  # fmt: skip
+                      "due_raw": due.isoformat(), "status": status, "status_raw": raw})  # fmt: skip
     return items
 
 
@@ -442,9 +463,9 @@ def _build_bug(bug_id: int, rng: random.Random, start: datetime, end: datetime) 
             ob["answered_at"] = format_bmo_time(t)
             ca_current_items = [dict(it) for it in ca_current_items]
             for it in ca_current_items:
-                if it["status"] in ("ongoing", "delayed") and rng.random() < 0.4:
+                if it["status"] in ("ongoing", "delayed", "not_complete") and rng.random() < 0.4:
                     if rng.random() < 0.5:
-                        it["status"], it["status_raw"] = "complete", rng.choice(STATUS_WORDS["complete"])
+                        it["status"], it["status_raw"] = "complete", _status_raw(rng, "complete", it["due"])
                     else:
                         slipped = date.fromisoformat(it["due"]) + timedelta(days=rng.randint(7, 60))
                         it.update(due=slipped.isoformat(), due_raw=slipped.isoformat(), status="delayed", status_raw="Delayed")

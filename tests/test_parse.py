@@ -278,6 +278,9 @@ STATUS_PHRASES = [
     ("No longer needed", "canceled"),
     ("N/A", "unknown"), ("n/a", "unknown"), ("TBD", "unknown"), ("-", "unknown"), ("", "unknown"), ("?", "unknown"),
     ("See above", "unknown"), ("Q3 2025", "unknown"),
+    # found by the adversarial synthetic phrases (bzmine/synth.py STATUS_PHRASES_BY_MEANING): were `complete`
+    ("Mostly complete", "ongoing"), ("Half done", "ongoing"), ("Almost finished", "ongoing"),
+    ("Largely implemented", "ongoing"), ("Not fully deployed", "ongoing"),
 ]
 
 

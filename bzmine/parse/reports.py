@@ -99,6 +99,7 @@ STATUS_RULES: list[tuple[str, re.Pattern[str]]] = [
     ("canceled", re.compile(r"\b(cancell?(ed|ation)?|withdrawn|dropped|abandoned|not (be )?pursued|rejected|descoped|"
                             r"won'?t (do|fix|implement)|will not (be )?(do|implement|pursu)\w*|no longer (needed|planned|required))\b")),
     ("delayed", re.compile(r"\b(delay(ed)?|overdue|postponed|slipp(ed|ing)|behind schedule|rescheduled)\b")),
+    ("ongoing", re.compile(r"\b(mostly|almost|nearly|largely|half|partly|substantially|in part|not fully|not entirely)\b")),
     ("ongoing", re.compile(r"\b(incomplete|uncompleted|unfinished|undone|not (yet )?(been )?(complete|completed|done|finished|"
                            r"implemented|deployed|started|fixed|resolved)|partial(ly)?|to be|will( be)?|shall( be)?|going to|"
                            r"expected (to|by|in)|(planned|scheduled) (for|to|by|in)|^(planned|scheduled)|pending|awaiting|"
@@ -482,6 +483,24 @@ def _parse_seven(start: int, lines: list[_Line]) -> Report:
     return rep
 
 
+_STATUS_WORD = re.compile(r"\b(complete[d]?|done|ongoing|in progress|delayed|cancell?ed|implemented|finished|planned)\b", re.I)
+_SEGMENTS = re.compile(r"\s+[-\u2013\u2014|;:]\s+|\s*[()\[\]]\s*")
+
+
+def _line_status(text: str) -> str | None:
+    """The status written in a free-text action item ("Add a lint - Mostly complete - due 2025-05-01"): a part after
+    the action that reads as a status, whole (so "mostly complete", "not yet done", "won't implement" keep their
+    qualifier); else a status word with the few words before it."""
+    for seg in [x.strip() for x in _SEGMENTS.split(text) if x and x.strip()][1:]:
+        if normalise_status(seg) != "unknown":
+            return seg
+    m = _STATUS_WORD.search(text)
+    if not m:
+        return None
+    before = text[: m.start()].split()[-3:]  # "not yet", "mostly", "will be": the words that change its meaning
+    return " ".join(before + [m.group(1)])
+
+
 def _items_from_steps(lines: list[str]) -> list[dict[str, Any]]:
     """Best effort: question 7 as free text; a table if there is one, else bullet lines."""
     cl = [_clean(x) for x in lines]
@@ -495,10 +514,7 @@ def _items_from_steps(lines: list[str]) -> list[dict[str, Any]]:
         if not _BULLET.match(ln.raw.strip()) and not re.search(r"\b(due|by|complete|done|ongoing|delayed)\b", ln.text, re.I):
             continue
         due = parse_date(ln.text)
-        status_raw = None
-        m = re.search(r"\b(complete[d]?|done|ongoing|in progress|delayed|cancell?ed|implemented|finished|planned)\b", ln.text, re.I)
-        if m:
-            status_raw = m.group(1)
+        status_raw = _line_status(ln.text)
         items.append({"action": ln.text[:300], "kind": None, "root_causes": None, "evaluation_criteria": None,
                       "due_raw": due.isoformat() if due else None, "status_raw": status_raw,
                       "due_date": due.isoformat() if due else None, "status": normalise_status(status_raw)})  # fmt: skip
