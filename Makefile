@@ -30,8 +30,10 @@ notebooks: $(STAMP) ## Open the notebooks in JupyterLab (on the demo database un
 	@test -f $(DEMO_DB) || $(MAKE) demo
 	$(BIN)/jupyter lab notebooks/
 
-docs: $(STAMP) ## Regenerate docs/review.md from the review rule table
+docs: $(STAMP) ## Regenerate docs/review.md and the README's command examples (on the demo database)
 	$(BIN)/python -m bzmine.review --write-docs docs/review.md
+	@test -f $(DEMO_DB) || $(MAKE) demo
+	$(BIN)/python -m tests.docs_examples --db $(DEMO_DB)
 
 lint: $(STAMP) ## ruff + mypy
 	$(BIN)/ruff check bzmine tests benchmarks
