@@ -25,36 +25,27 @@ LAYERS = (
     "report_review",
     "scorecard", "scorecard_percentiles", "incident_clusters", "metric_tags_at", "tag_first_added", "trend_bugs", "trend_counts",
 )  # fmt: skip
-# what each layer reads (besides base tables); snapshot() materialises only the closure a caller needs
-DEPS: dict[str, tuple[str, ...]] = {
-    "metric_bugs": ("metric_status_changes",),
-    "metric_rule1": ("metric_assignees",),
-    "metric_ca_domains": ("metric_rule1", "metric_bugs"),
-    "metric_actors": ("metric_rule1",),
-    "metric_people": ("metric_actors", "metric_bugs"),
-    "metric_hidden_ca": ("metric_actors", "metric_bugs", "metric_ca_domains"),
-    "roles": ("metric_actors", "metric_bugs", "metric_rule1", "metric_ca_domains", "metric_people", "metric_hidden_ca",
-              "metric_rule1b"),
-    "metric_status_timeline": ("metric_status_changes", "metric_bugs"),
-    "metric_comments": ("metric_bugs", "roles", "metric_status_timeline"),
-    "response_events": ("metric_comments", "metric_status_changes", "metric_bugs", "roles"),
-    "bug_metrics": ("metric_comments", "roles", "metric_bugs"),
-    "update_obligations": ("metric_bugs", "metric_comments", "metric_status_changes"),
-    "next_update_overdue": ("update_obligations", "metric_bugs"),
-    "metric_ca_items": ("roles",),
-    "action_item_status": ("metric_ca_items", "metric_bugs"),
-    "metric_scope": ("bug_metrics",),
-    "report_review": ("metric_bugs",),
-    "scorecard": ("metric_scope", "response_events", "update_obligations", "action_item_status", "recurrences",
-                  "report_review"),
-    "scorecard_percentiles": ("scorecard",),
-    "metric_tags_at": ("metric_bugs",),
-    "incident_links": ("metric_bugs",),
-    "incident_clusters": ("incident_links",),
-    "recurrences": ("metric_bugs", "incident_links"),
-    "trend_bugs": ("metric_bugs", "metric_tags_at"),
-    "trend_counts": ("trend_bugs",),
-}
+
+
+def view_deps() -> dict[str, tuple[str, ...]]:
+    """What each layer reads among the other layers, read off the view SQL itself (names that occur in its body), so
+    the list cannot drift from the views; snapshot() materialises only the closure a caller needs."""
+    import re
+
+    from bzmine.store.db import _VIEW_NAME, _sql_files
+
+    out: dict[str, tuple[str, ...]] = {}
+    layers = set(LAYERS)
+    for _, sql in _sql_files("views"):
+        for stmt in duckdb.extract_statements(sql):
+            name = _VIEW_NAME.search(stmt.query)
+            if name and name[1] in layers:
+                words = set(re.findall(r"\b[a-z_][a-z0-9_]*\b", re.sub(r"--[^\n]*", "", stmt.query).lower()))
+                out[name[1]] = tuple(n for n in LAYERS if n in words and n != name[1])
+    return out
+
+
+DEPS = view_deps()
 
 
 def _closure(targets: tuple[str, ...]) -> list[str]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 import zlib
 from pathlib import Path
 from typing import Any
@@ -36,9 +39,24 @@ def mk_bug(bug_id: int, summary: str, created: str, creator: str, assignee: str,
 
 
 
+_TEMPLATE: list[Path] = []
+
+
+def migrated(path: Path) -> Path:
+    """An empty, migrated database at path: a copy of one made once per test process (schema, built-in tables and
+    views), instead of migrating every test's file anew."""
+    if not _TEMPLATE:
+        folder = Path(tempfile.mkdtemp(prefix="bzmine-template-"))
+        atexit.register(shutil.rmtree, folder, True)
+        connect(folder / "template.duckdb").close()
+        _TEMPLATE.append(folder / "template.duckdb")
+    shutil.copyfile(_TEMPLATE[0], path)
+    return path
+
+
 def build_db(path: Path, bugs: list[dict[str, Any]]) -> duckdb.DuckDBPyConnection:
     """A migrated database holding these bugs as raw rows, parsed."""
-    c = connect(path)
+    c = connect(migrated(path))
     c.execute("BEGIN TRANSACTION")
     raw.upsert_bugs(c, bugs, run_id=1)
     c.execute("COMMIT")

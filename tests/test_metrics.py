@@ -275,3 +275,15 @@ def test_percentiles_follow_p10(sample_db: tuple[Path, dict[int, Any]]) -> None:
     small = sc[sc.bugs_total < 5]
     assert small.filter(like="_pct").isna().all().all()
     con.close()
+
+
+def test_layer_dependencies_come_from_the_view_sql_in_order() -> None:
+    """DEPS is read off the SQL: every layer is a view, each reads only layers listed before it (LAYERS is a
+    topological order), and edges a reader can check by eye are there."""
+    assert set(M.DEPS) == set(M.LAYERS)
+    pos = {n: i for i, n in enumerate(M.LAYERS)}
+    for layer, deps in M.DEPS.items():
+        assert all(pos[d] < pos[layer] for d in deps), (layer, deps)
+    assert {"metric_scope", "response_events", "update_obligations", "action_item_status", "recurrences",
+            "report_review"} <= set(M.DEPS["scorecard"])  # fmt: skip
+    assert M.DEPS["scorecard_percentiles"] == ("scorecard",) and M.DEPS["metric_status_changes"] == ()
