@@ -100,6 +100,10 @@ def _bare(v: Any) -> bool:
     return _text(v).lower().rstrip(".") in _BARE
 
 
+_CPR = re.compile(r"problem reports?\b|\bcprs?\b", re.I)
+_REVOKED = re.compile(r"\brevo(c|k)", re.I)
+
+
 def _check(rule: dict[str, Any], rep: Report, text: str, posted: datetime, ctx: BugContext) -> str | None:
     """None when the rule is met; else the evidence ('' when something is missing)."""
     check, target = rule["check"], rule["target"]
@@ -140,6 +144,19 @@ def _check(rule: dict[str, Any], rep: Report, text: str, posted: datetime, ctx: 
         if not any("revocation-delay" in t for t in ctx.tags):
             return None
         return None if not _bare(rep.fields.get(target)) else _text(rep.fields.get(target))
+    if check == "timeline_cpr":
+        # a CPR incident: the disclosure source or the description says a problem report started it; a report
+        # without dated timeline entries is left to the timeline rules (and a cut-off text says nothing)
+        said = " ".join(_text(rep.fields.get(k)) for k in ("disclosure_source", "incident_description"))
+        if not rep.timeline or not _CPR.search(said):
+            return None
+        return None if any(_CPR.search(_text(e.get("text"))) for e in rep.timeline) else "no timeline entry for the problem report's receipt"
+    if check == "timeline_revocation":
+        if not any("revocation-delay" in t for t in ctx.tags):
+            return None
+        if not rep.timeline:
+            return None
+        return None if any(_REVOKED.search(_text(e.get("text"))) for e in rep.timeline) else "no timeline entry for revocation"
     if check == "within_days":
         if not ctx.first_of_kind or ctx.opened_at is None:
             return None

@@ -87,6 +87,11 @@ def breaks(rule: dict[str, Any], rep: Report, ctx: BugContext) -> tuple[Report, 
         r.action_items = []
     elif check == "revocation_delay_analysis":
         r.fields[target], c = "", BugContext(ctx.opened_at, ("ca-compliance", "leaf-revocation-delay"))
+    elif check == "timeline_cpr":
+        r.fields["incident_description"] = "A certificate problem report showed a wrong field."
+    elif check == "timeline_revocation":
+        c = BugContext(ctx.opened_at, ("ca-compliance", "leaf-revocation-delay"))
+        r.fields["analysis"] = "Revocation was delayed for a hospital's devices."
     elif check == "within_days":
         c = BugContext(opened_at=ctx.opened_at - timedelta(days=int(target) + 1), tags=ctx.tags)
     elif check == "related_missing":
@@ -248,3 +253,15 @@ def test_findings_point_at_their_text() -> None:
             t = page.read_text(encoding="utf-8")
             for r in review_text(t, datetime(2025, 6, 1)):
                 assert 0 <= r["span_start"] < r["span_end"] <= len(t), (page.name, r)
+
+
+def test_timeline_rules_stay_quiet_when_the_entry_is_there() -> None:
+    """A third-party report whose timeline has the receipt, and a revocation-delay bug whose timeline has the
+    revocation, break neither rule (their firing side is in test_each_rule_fires_and_stays_quiet)."""
+    rep = complete("v3_full")
+    rep.fields.update(disclosure_source="Certificate Problem Report from a researcher", disclosure_source_norm="third_party")
+    rep.timeline = [{"at": "2025-04-01T10:00:00Z", "text": "2025-04-01 10:00 UTC certificate problem report received"},
+                    {"at": "2025-04-03T10:00:00Z", "text": "2025-04-03 10:00 UTC all affected certificates revoked"}]  # fmt: skip
+    ctx = BugContext(datetime(2025, 4, 1), ("ca-compliance", "leaf-revocation-delay"))
+    got = [f.rule_id for f in review_report(rep, CLOSING, datetime(2025, 4, 4), ctx)]
+    assert "v3.full.timeline.cpr" not in got and "v3.full.timeline.revocation" not in got, got

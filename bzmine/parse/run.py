@@ -27,7 +27,7 @@ import duckdb
 import pandas as pd
 from tqdm import tqdm
 
-from bzmine.parse import PARSER_VERSION
+from bzmine.parse import PARSER_VERSION, parser_stamp
 from bzmine.parse.ca import CaTable, load_table_from_texts, owner_status, parse_ca
 from bzmine.parse.reports import parse_text
 from bzmine.parse.whiteboard import parse_whiteboard
@@ -103,7 +103,7 @@ def _bugs_to_parse(con: duckdb.DuckDBPyConnection, full: bool, accounts: dict[st
     parsed_at = _state(con, "parsed_at")
     version = _state(con, "parser_version")
     digest = _config_digest(con, accounts)
-    if full or parsed_at is None or version != str(PARSER_VERSION) or _state(con, "config") != digest:
+    if full or parsed_at is None or version != parser_stamp() or _state(con, "config") != digest:
         return [r[0] for r in con.execute("SELECT bug_id FROM raw_bugs ORDER BY bug_id").fetchall()]
     rows = con.execute(
         "SELECT bug_id FROM raw_bugs WHERE fetched_at >= CAST(? AS TIMESTAMP) "
@@ -490,7 +490,7 @@ def _reparse(con: duckdb.DuckDBPyConnection, full: bool, quiet: bool, aliases_fi
                        WHERE r.bug_id = incidents.bug_id AND incidents.is_visible IS DISTINCT FROM r.is_visible""")
         _display_names(con)
         con.execute("INSERT OR REPLACE INTO parse_state VALUES ('parsed_at', ?), ('parser_version', ?), ('config', ?)",
-                    [stamp, str(PARSER_VERSION), _config_digest(con, accounts)])  # fmt: skip
+                    [stamp, parser_stamp(), _config_digest(con, accounts)])  # fmt: skip
         con.execute("COMMIT")
     except BaseException:
         rollback(con)

@@ -241,14 +241,14 @@ READ_WAIT_S = float(os.environ.get("BZMINE_READ_WAIT", "30"))
 
 def _parse_stale(con: duckdb.DuckDBPyConnection) -> bool:
     """True when the parsed tables were written by another parser version (and there is something to parse)."""
-    from bzmine.parse import PARSER_VERSION
+    from bzmine.parse import parser_stamp
 
     try:
         row = con.execute("SELECT value FROM parse_state WHERE key = 'parser_version'").fetchone()
         has_bugs = con.execute("SELECT count(*) > 0 FROM raw_bugs").fetchone()
     except duckdb.Error:
         return False
-    return bool(has_bugs and has_bugs[0]) and (row is None or row[0] != str(PARSER_VERSION))
+    return bool(has_bugs and has_bugs[0]) and (row is None or row[0] != parser_stamp())
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
