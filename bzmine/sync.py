@@ -37,7 +37,7 @@ from bzmine.bugzilla import BugzillaClient, FetchResult
 from bzmine.config import Settings
 from bzmine.errors import BlockedError, BzmineError, was_interrupted, write_error
 from bzmine.store import raw
-from bzmine.store.db import Writer, rollback
+from bzmine.store.db import Writer, transaction
 from bzmine.timeutil import format_bmo_time, parse_bmo_time, utcnow
 
 log = logging.getLogger(__name__)
@@ -180,16 +180,11 @@ def sync(db: duckdb.DuckDBPyConnection | Writer, settings: Settings, full: bool 
                 Prefetch(client.fetch_bugs, chunks) as batches:  # fmt: skip
             for n_batch, (chunk, res) in enumerate(batches.results(on_wait=w.release), 1):
                 con = w.con
-                con.execute("BEGIN TRANSACTION")
-                try:
+                with transaction(con):
                     raw.upsert_bugs(con, res.bugs, run_id, known=known)
                     raw.mark_invisible(con, res.invisible)
                     raw.save_skipped(con, res.skipped, run_id)
                     _pause_in_batch(n_batch)
-                    con.execute("COMMIT")
-                except BaseException:
-                    rollback(con)
-                    raise
                 for b in res.bugs:
                     if b["id"] in stored:
                         report.changed += 1
@@ -209,17 +204,12 @@ def sync(db: duckdb.DuckDBPyConnection | Writer, settings: Settings, full: bool 
         counts = {k: v for k, v in asdict(report).items() if isinstance(v, int)}
         con = w.con
         # the run's final writes: invisibility, watermark, run record, in one transaction
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             raw.mark_invisible(con, gone)
             raw.set_state(con, "watermark", server_time)
             if full_listing is not None:
                 raw.set_state(con, "last_reconcile_at", format_bmo_time(utcnow()))
             raw.finish_run(con, run_id, "ok", counts, server_time)
-            con.execute("COMMIT")
-        except BaseException:
-            rollback(con)
-            raise
     except BaseException as exc:
         report.requests = client.requests if client is not None else 0
         counts = {k: v for k, v in asdict(report).items() if isinstance(v, int)}

@@ -537,7 +537,7 @@ def test_readers_work_while_a_slow_sync_runs_and_a_second_writer_is_refused(make
                                  capture_output=True, text=True, timeout=60)  # fmt: skip
             assert out.returncode == 0, (args, out.stderr)
             assert out.stdout.strip(), args
-        assert proc.poll() is None, "the readers ran after the sync had ended"
+        assert proc.poll() is None, f"the readers ran after the sync had ended: {proc.communicate()[1]}"
     finally:
         _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err

@@ -32,7 +32,7 @@ from bzmine.parse.ca import CaTable, load_table_from_texts, owner_status, parse_
 from bzmine.parse.reports import parse_text
 from bzmine.parse.whiteboard import parse_whiteboard
 from bzmine.review import BugContext, review_report
-from bzmine.store.db import rollback
+from bzmine.store.db import transaction
 from bzmine.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -391,8 +391,7 @@ def _parse_chunk(items: list[tuple[Any, ...]], table: CaTable | None = None,
 def _write_chunk(con: duckdb.DuckDBPyConnection, chunk: list[int], rows: dict[str, list[tuple[Any, ...]]],
                  wipe: bool = False) -> None:  # fmt: skip
     """Replace the parsed rows of these bugs (wipe: empty every parsed table first, for a full rebuild)."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         if wipe:
             for t in COMMENT_TABLES:
                 con.execute(f"DELETE FROM {t}")
@@ -403,10 +402,6 @@ def _write_chunk(con: duckdb.DuckDBPyConnection, chunk: list[int], rows: dict[st
             con.unregister("_todo")
         for t in COMMENT_TABLES:
             _write(con, t, rows[t])
-        con.execute("COMMIT")
-    except BaseException:
-        rollback(con)
-        raise
 
 
 def reparse(con: duckdb.DuckDBPyConnection, full: bool = False, quiet: bool = False,
@@ -483,18 +478,13 @@ def _reparse(con: duckdb.DuckDBPyConnection, full: bool, quiet: bool, aliases_fi
                 while pending:
                     c, fut = pending.popleft()
                     done(c, *fut.result())
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         # visibility changes without a re-fetch (a bug turned private): it flows into the parsed layer every time
         con.execute("""UPDATE incidents SET is_visible = r.is_visible FROM raw_bugs r
                        WHERE r.bug_id = incidents.bug_id AND incidents.is_visible IS DISTINCT FROM r.is_visible""")
         _display_names(con)
         con.execute("INSERT OR REPLACE INTO parse_state VALUES ('parsed_at', ?), ('parser_version', ?), ('config', ?)",
                     [stamp, parser_stamp(), _config_digest(con, accounts)])  # fmt: skip
-        con.execute("COMMIT")
-    except BaseException:
-        rollback(con)
-        raise
     report.seconds = time.monotonic() - started
     return report
 

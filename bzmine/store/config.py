@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 
 from bzmine.errors import ConfigError
-from bzmine.store.db import rollback
+from bzmine.store.db import transaction
 from bzmine.timeutil import utcnow
 
 BUILTIN_FILES = ("accounts.json", "people.json", "ca_owners.json")
@@ -137,18 +137,13 @@ def store_user_aliases(con: duckdb.DuckDBPyConnection, path: str | Path) -> None
 
     text, data = _read_json(path, "aliases")
     load_table_from_texts([text], [str(path)])  # checked as the parser will read it: a bad entry is one line
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute("DELETE FROM config_owner_status WHERE source = 'user'")
         rows = _owner_rows(data, "user", str(path))
         if rows:
             con.executemany("INSERT INTO config_owner_status VALUES (?, ?, ?, ?, ?, ?)", rows)
         con.execute("INSERT OR REPLACE INTO config_files VALUES ('aliases', ?, ?, ?)",
                     [str(path), text, utcnow().replace(tzinfo=None)])  # fmt: skip
-        con.execute("COMMIT")
-    except BaseException:
-        rollback(con)
-        raise
 
 
 def _store_file(con: duckdb.DuckDBPyConnection, name: str, path: str | Path, text: str) -> None:
@@ -157,15 +152,10 @@ def _store_file(con: duckdb.DuckDBPyConnection, name: str, path: str | Path, tex
 
 def reset_user(con: duckdb.DuckDBPyConnection) -> None:
     """Forget the user's files and rows (the built-in tables stay)."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for t in ("config_accounts", "config_domains", "config_people", "config_owner_status"):
             con.execute(f"DELETE FROM {t} WHERE source = 'user'")  # names from the tuple above only
         con.execute("DELETE FROM config_files")
-        con.execute("COMMIT")
-    except BaseException:
-        rollback(con)
-        raise
 
 
 def _replace(con: duckdb.DuckDBPyConnection, source: str, accounts_data: dict[str, Any], people_data: dict[str, Any],
@@ -173,8 +163,7 @@ def _replace(con: duckdb.DuckDBPyConnection, source: str, accounts_data: dict[st
     accounts, domains = _account_rows(accounts_data, source, where)
     people = _people_rows(people_data, source, where)
     owners = _owner_rows(owners_data, source, where) if owners_data is not None else None
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute("DELETE FROM config_accounts WHERE source = ?", [source])
         con.execute("DELETE FROM config_domains WHERE source = ?", [source])
         con.execute("DELETE FROM config_people WHERE source = ?", [source])
@@ -188,10 +177,6 @@ def _replace(con: duckdb.DuckDBPyConnection, source: str, accounts_data: dict[st
             con.execute("DELETE FROM config_owner_status WHERE source = ?", [source])
             if owners:
                 con.executemany("INSERT INTO config_owner_status VALUES (?, ?, ?, ?, ?, ?)", owners)
-        con.execute("COMMIT")
-    except BaseException:
-        rollback(con)
-        raise
     return len(accounts) + len({r[0] for r in people})
 
 

@@ -136,6 +136,10 @@ def _open(p: str, read_only: bool) -> duckdb.DuckDBPyConnection:
             return duckdb.connect(p)
     except duckdb.IOException as exc:
         msg = str(exc)
+        # first: DuckDB's lock message also mentions "read-only mode" (as a way around it)
+        if "could not set lock" in msg.lower() or "conflicting lock" in msg.lower():
+            raise SchemaError(f"{p} is in use by another process (a running `bzmine sync` or `parse`?). Wait for it "
+                              "to finish, or work on a copy of the file.") from None  # fmt: skip
         if "permission denied" in msg.lower() or "read-only" in msg.lower():
             raise SchemaError(f"{p} is not writable ({msg.splitlines()[0]}): fix its permissions, or use --db "
                               "to work on a copy. Nothing was changed.") from None  # fmt: skip
@@ -160,7 +164,8 @@ def rollback(con: duckdb.DuckDBPyConnection) -> None:
 
 @contextlib.contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """BEGIN ... COMMIT, rolled back on any error (Ctrl-C included)."""
+    """BEGIN ... COMMIT, rolled back on any error (Ctrl-C included); the one way bzmine writes several statements
+    as one."""
     con.execute("BEGIN TRANSACTION")
     try:
         yield con
@@ -264,14 +269,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
         version = int(name.split("_", 1)[0])
         if version in done:
             continue
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             con.execute(sql)
             con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
-            con.execute("COMMIT")
-        except Exception:
-            rollback(con)
-            raise
         applied.append(name)
         log.info("applied migration %s", name)
     return applied
