@@ -21,7 +21,7 @@ from bzmine.errors import ConfigError
 LAYERS = (
     "metric_status_changes", "metric_bugs", "metric_assignees", "metric_rule1", "metric_ca_domains", "metric_actors",
     "metric_people", "metric_hidden_ca", "metric_rule1b", "roles", "metric_status_timeline", "metric_comments", "response_events", "bug_metrics", "update_obligations",
-    "next_update_overdue", "metric_ca_items", "action_item_status", "metric_scope", "incident_links", "recurrences",
+    "next_update_overdue", "metric_ca_items", "action_item_status", "metric_scope", "incident_links", "recurrences", "repeats",
     "report_review",
     "scorecard", "scorecard_percentiles", "incident_clusters", "metric_tags_at", "tag_first_added", "trend_bugs", "trend_counts",
 )  # fmt: skip

@@ -284,6 +284,6 @@ def test_layer_dependencies_come_from_the_view_sql_in_order() -> None:
     pos = {n: i for i, n in enumerate(M.LAYERS)}
     for layer, deps in M.DEPS.items():
         assert all(pos[d] < pos[layer] for d in deps), (layer, deps)
-    assert {"metric_scope", "response_events", "update_obligations", "action_item_status", "recurrences",
+    assert {"metric_scope", "response_events", "update_obligations", "action_item_status", "repeats",
             "report_review"} <= set(M.DEPS["scorecard"])  # fmt: skip
     assert M.DEPS["scorecard_percentiles"] == ("scorecard",) and M.DEPS["metric_status_changes"] == ()

@@ -4,6 +4,7 @@ references (certificate counts, serials, dates, CCADB case and owner numbers).""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -118,3 +119,24 @@ def test_related_clusters_and_repeats(tmp_path: Path) -> None:
     con.close()
     res = CliRunner().invoke(cli, ["related", "1800104", "--db", str(tmp_path / "g.duckdb"), "--as-of", "2025-01-01"])
     assert res.exit_code == 0 and "1800103" in res.output and "cites (text, in)" in res.output
+
+
+def test_repeats_are_the_bugs_of_recurrences(sample_db: tuple[Path, dict[int, Any]]) -> None:
+    """The scorecard counts repeats from view `repeats` (window counts, no pairing); it must name exactly the bugs the
+    pairwise view `recurrences` has rows for, at several as_of."""
+    import shutil
+
+    from bzmine import metrics as M
+    from bzmine.store.db import connect
+
+    copy = sample_db[0].parent / "repeats.duckdb"
+    shutil.copy(sample_db[0], copy)
+    con = connect(copy)
+    try:
+        for as_of in ("2021-01-01", "2024-06-01", "2026-11-01"):
+            M.snapshot(con, as_of, need=("recurrences", "repeats"))
+            pairs = {r[0] for r in con.execute("SELECT DISTINCT bug_id FROM recurrences").fetchall()}
+            fast = [r[0] for r in con.execute("SELECT bug_id FROM repeats").fetchall()]
+            assert len(fast) == len(set(fast)) and set(fast) == pairs and len(pairs) > 20, as_of
+    finally:
+        con.close()

@@ -1,6 +1,6 @@
 -- report_quality: share of the CA's incident reports (posted at or before as_of) with no `must` finding (report_review).
 -- repeat_share: share of the CA's bugs that repeat an earlier bug of the same CA within 2 years (a shared tag other than
--- ca-compliance, or a reference to it; view `recurrences`).
+-- ca-compliance, or a reference to it; view `repeats`, the bugs of `recurrences`).
 -- scorecard: one row per normalised CA (METRICS.md §7, P2, P5, P10) over its bugs existing at as_of, or those
 -- opened in [since, until) when those variables are set. Hours are floats; medians are DuckDB `median` (the mean
 -- of the two middle values), p90 is quantile_cont(0.9). Response medians use answered requests only; breaches
@@ -35,8 +35,8 @@ bugs AS (
     SELECT s.ca, count(*) AS next_update_obligations, count(*) FILTER (WHERE o.state = 'missed') AS next_updates_missed
     FROM update_obligations o JOIN ms s USING (bug_id) GROUP BY s.ca
 ), rep AS (
-    SELECT s.ca, count(DISTINCT r.bug_id) AS repeat_bugs
-    FROM recurrences r JOIN ms s USING (bug_id) GROUP BY s.ca
+    SELECT s.ca, count(*) AS repeat_bugs
+    FROM repeats r JOIN ms s USING (bug_id) GROUP BY s.ca
 ), rq AS (
     SELECT s.ca, count(*) AS reports_reviewed, avg(CAST(q.clean AS DOUBLE)) AS report_quality
     FROM report_review q JOIN ms s USING (bug_id) GROUP BY s.ca
