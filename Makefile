@@ -35,8 +35,9 @@ docs: $(STAMP) ## Regenerate docs/review.md and the README's command examples (o
 	@test -f $(DEMO_DB) || $(MAKE) demo
 	$(BIN)/python -m tests.docs_examples --db $(DEMO_DB)
 
-lint: $(STAMP) ## ruff + mypy
+lint: $(STAMP) ## ruff (lint and format check) + mypy
 	$(BIN)/ruff check bzmine tests benchmarks
+	$(BIN)/ruff format --check bzmine tests benchmarks
 	$(BIN)/mypy bzmine
 
 fmt: $(STAMP) ## Format code with ruff

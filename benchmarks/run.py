@@ -26,7 +26,9 @@ AS_OF = "2026-11-01"
 
 
 def task(*args: str) -> dict[str, Any]:
-    res = subprocess.run([sys.executable, "-m", "benchmarks.tasks", *args], cwd=ROOT, capture_output=True, text=True)
+    res = subprocess.run(
+        [sys.executable, "-m", "benchmarks.tasks", *args], cwd=ROOT, capture_output=True, text=True
+    )
     if res.returncode != 0:
         raise SystemExit(f"benchmark task failed: {' '.join(args)}\n{res.stderr[-3000:]}")
     return json.loads(res.stdout.strip().splitlines()[-1])
@@ -37,7 +39,9 @@ def command_wall(n: int, *args: str) -> float:
     times = []
     for _ in range(n):
         t0 = time.perf_counter()
-        res = subprocess.run([sys.executable, "-m", "bzmine", *args], cwd=ROOT, capture_output=True, text=True)
+        res = subprocess.run(
+            [sys.executable, "-m", "bzmine", *args], cwd=ROOT, capture_output=True, text=True
+        )
         times.append(time.perf_counter() - t0)
         if res.returncode != 0:
             raise SystemExit(f"bzmine {' '.join(args)} failed: {res.stderr[-2000:]}")
@@ -109,7 +113,9 @@ def fit_exponent(xs: list[float], ys: list[float]) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--quick", action="store_true", help="Small sizes only (a smoke run, not for RESULTS.md).")
+    ap.add_argument(
+        "--quick", action="store_true", help="Small sizes only (a smoke run, not for RESULTS.md)."
+    )
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "RESULTS.md"))
     ns = ap.parse_args()
@@ -121,19 +127,25 @@ def main() -> None:
     w = lines.append
     cmd = " ".join(["python -m benchmarks.run", *sys.argv[1:]]).strip()
     w("# Benchmark results\n")
-    w(f"Produced by `{cmd}` (what `make bench` runs) on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, "
-      f"{os.cpu_count()} cores, {_mem_gib():.0f} GiB RAM, Python {platform.python_version()}, {platform.machine()}. "
-      "The machine is shared and noisy: compare the ratios and request counts, which are measured in the same run. "
-      f"Timings are medians of {rep} runs unless marked (1 run).\n")  # fmt: skip
+    w(
+        f"Produced by `{cmd}` (what `make bench` runs) on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, "
+        f"{os.cpu_count()} cores, {_mem_gib():.0f} GiB RAM, Python {platform.python_version()}, {platform.machine()}. "
+        "The machine is shared and noisy: compare the ratios and request counts, which are measured in the same run. "
+        f"Timings are medians of {rep} runs unless marked (1 run).\n"
+    )
 
     # 1. harvest
     w("## Harvest: full and incremental sync through the local Bugzilla-compatible server\n")
-    w("Plans: **bzmine** (ids, then 50 bugs per request with comments and history inline; see docs/harvest.md), "
-      "**naive** python-bugzilla loop (query, then `get_comments` and `bugs_history_raw` per bug), "
-      "**perceval** (pages of 500 with `include_fields=_all`, then comments, history and attachments per 25 bugs). "
-      "The server runs in its own process. bzmine's time includes writing DuckDB and the HTTP cache; the baselines "
-      "only fetch.\n")  # fmt: skip
-    w("| bugs | latency | plan | mode | requests | MB transferred | wall s | peak MB | vs bzmine: requests | vs bzmine: wall |")
+    w(
+        "Plans: **bzmine** (ids, then 50 bugs per request with comments and history inline; see docs/harvest.md), "
+        "**naive** python-bugzilla loop (query, then `get_comments` and `bugs_history_raw` per bug), "
+        "**perceval** (pages of 500 with `include_fields=_all`, then comments, history and attachments per 25 bugs). "
+        "The server runs in its own process. bzmine's time includes writing DuckDB and the HTTP cache; the baselines "
+        "only fetch.\n"
+    )
+    w(
+        "| bugs | latency | plan | mode | requests | MB transferred | wall s | peak MB | vs bzmine: requests | vs bzmine: wall |"
+    )
     w("|---:|---:|---|---|---:|---:|---:|---:|---:|---:|")
     harvest_rows: list[tuple[Any, ...]] = []
     for n in (small, large):
@@ -141,30 +153,113 @@ def main() -> None:
         reps = rep if n == small else 1  # the 20k runs are long; one each
         for lat in (0, 50):
             kept = OUT / f"full-{n}-{lat}.duckdb"
-            base = median_of(reps, "harvest", "--plan", "bzmine", "--corpus", str(c), "--latency-ms", str(lat), "--keep-db", str(kept))
+            base = median_of(
+                reps,
+                "harvest",
+                "--plan",
+                "bzmine",
+                "--corpus",
+                str(c),
+                "--latency-ms",
+                str(lat),
+                "--keep-db",
+                str(kept),
+            )
             rows = [("bzmine", "full", base)]
-            rows.append(("bzmine", "incremental, no change", median_of(reps, "harvest", "--plan", "bzmine", "--corpus", str(c),
-                                                                        "--latency-ms", str(lat), "--mode", "incremental",
-                                                                        "--from-db", str(kept))))  # fmt: skip
-            changed = corpus(n, 50)  # touched now, so the changes fall inside the 5-minute overlap of the kept watermark
-            rows.append(("bzmine", "incremental, 50 changed", median_of(reps, "harvest", "--plan", "bzmine", "--corpus", str(c),
-                                                                         "--changed-corpus", str(changed), "--latency-ms", str(lat),
-                                                                         "--mode", "incremental", "--from-db", str(kept))))  # fmt: skip
+            rows.append(
+                (
+                    "bzmine",
+                    "incremental, no change",
+                    median_of(
+                        reps,
+                        "harvest",
+                        "--plan",
+                        "bzmine",
+                        "--corpus",
+                        str(c),
+                        "--latency-ms",
+                        str(lat),
+                        "--mode",
+                        "incremental",
+                        "--from-db",
+                        str(kept),
+                    ),
+                )
+            )
+            changed = corpus(
+                n, 50
+            )  # touched now, so the changes fall inside the 5-minute overlap of the kept watermark
+            rows.append(
+                (
+                    "bzmine",
+                    "incremental, 50 changed",
+                    median_of(
+                        reps,
+                        "harvest",
+                        "--plan",
+                        "bzmine",
+                        "--corpus",
+                        str(c),
+                        "--changed-corpus",
+                        str(changed),
+                        "--latency-ms",
+                        str(lat),
+                        "--mode",
+                        "incremental",
+                        "--from-db",
+                        str(kept),
+                    ),
+                )
+            )
             if n == small:
-                rows.append(("naive", "full", median_of(1 if lat else rep, "harvest", "--plan", "naive", "--corpus", str(c), "--latency-ms", str(lat))))
+                rows.append(
+                    (
+                        "naive",
+                        "full",
+                        median_of(
+                            1 if lat else rep,
+                            "harvest",
+                            "--plan",
+                            "naive",
+                            "--corpus",
+                            str(c),
+                            "--latency-ms",
+                            str(lat),
+                        ),
+                    )
+                )
             if n == small or lat == 0:
-                rows.append(("perceval", "full", median_of(reps, "harvest", "--plan", "perceval", "--corpus", str(c), "--latency-ms", str(lat))))
+                rows.append(
+                    (
+                        "perceval",
+                        "full",
+                        median_of(
+                            reps,
+                            "harvest",
+                            "--plan",
+                            "perceval",
+                            "--corpus",
+                            str(c),
+                            "--latency-ms",
+                            str(lat),
+                        ),
+                    )
+                )
             for plan, mode, r in rows:
                 ratio_req = r["requests"] / base["requests"] if plan != "bzmine" else None
                 ratio_wall = r["wall_s"] / base["wall_s"] if plan != "bzmine" else None
-                w(f"| {n:,} | {lat} ms | {plan} | {mode} | {r['requests']:,.0f} | {r['bytes'] / 1e6:,.1f} | {r['wall_s']:.2f}"
-                  f"{' (1 run)' if r['runs'] == 1 else ''} | {r['peak_mb']:.0f} | "
-                  f"{'' if ratio_req is None else f'{ratio_req:.1f}x'} | {'' if ratio_wall is None else f'{ratio_wall:.1f}x'} |")  # fmt: skip
+                w(
+                    f"| {n:,} | {lat} ms | {plan} | {mode} | {r['requests']:,.0f} | {r['bytes'] / 1e6:,.1f} | {r['wall_s']:.2f}"
+                    f"{' (1 run)' if r['runs'] == 1 else ''} | {r['peak_mb']:.0f} | "
+                    f"{'' if ratio_req is None else f'{ratio_req:.1f}x'} | {'' if ratio_wall is None else f'{ratio_wall:.1f}x'} |"
+                )
                 harvest_rows.append((n, lat, plan, mode, r))
     w("")
-    w("Ratios are baseline / bzmine: how many times more requests and wall time the baseline needs. "
-      "Issue #3's target: at least 20x fewer requests and 10x less wall time than the naive loop "
-      "(2,000 bugs, 50 ms). Request-count bound for a full sync of N bugs: ceil(N/50) + 10.\n")  # fmt: skip
+    w(
+        "Ratios are baseline / bzmine: how many times more requests and wall time the baseline needs. "
+        "Issue #3's target: at least 20x fewer requests and 10x less wall time than the naive loop "
+        "(2,000 bugs, 50 ms). Request-count bound for a full sync of N bugs: ceil(N/50) + 10.\n"
+    )
 
     # 1b. fixed cost
     w("## Fixed cost of a command\n")
@@ -174,59 +269,80 @@ def main() -> None:
         for leftover in (fresh, Path(str(fresh) + ".wal")):
             leftover.unlink(missing_ok=True)
         firsts.append(command_wall(1, "parse", "--db", str(fresh), "-q"))
-    later = {name: command_wall(rep, *args, "--db", str(fresh)) for name, args in
-             (("parse", ("parse", "-q")), ("status", ("status",)), ("scorecard", ("scorecard",)))}  # fmt: skip
-    w(f"Whole `bzmine` processes on an empty database (interpreter start, imports, migrations and views included; "
-      f"medians of {rep}): **first command {statistics.median(firsts):.2f} s** (`bzmine parse` creating the file: "
-      f"schema and every view), later commands **{later['parse']:.2f} s** (`parse`), **{later['status']:.2f} s** "
-      f"(`status`), **{later['scorecard']:.2f} s** (`scorecard`). Targets (issue #13): under 1 s and 0.5 s. Views "
-      "are created against empty stand-in tables of the views they read (`bzmine/store/db.py` `apply_views`), so "
-      "each is bound once instead of with its whole dependency tree.\n")  # fmt: skip
+    later = {
+        name: command_wall(rep, *args, "--db", str(fresh))
+        for name, args in (("parse", ("parse", "-q")), ("status", ("status",)), ("scorecard", ("scorecard",)))
+    }
+    w(
+        f"Whole `bzmine` processes on an empty database (interpreter start, imports, migrations and views included; "
+        f"medians of {rep}): **first command {statistics.median(firsts):.2f} s** (`bzmine parse` creating the file: "
+        f"schema and every view), later commands **{later['parse']:.2f} s** (`parse`), **{later['status']:.2f} s** "
+        f"(`status`), **{later['scorecard']:.2f} s** (`scorecard`). Targets (issue #13): under 1 s and 0.5 s. Views "
+        "are created against empty stand-in tables of the views they read (`bzmine/store/db.py` `apply_views`), so "
+        "each is bound once instead of with its whole dependency tree.\n"
+    )
 
     # 2. parse
     w("## Parse throughput\n")
     pure = median_of(rep, "parse-pure", "--corpus", str(corpus(large)))
-    w(f"- Pure parser, one core, {pure['comments']:,.0f} synthetic comments (`{large:,}` bugs): "
-      f"**{pure['comments_per_s']:,.0f} comments/s** (target >= 2,000).")
+    w(
+        f"- Pure parser, one core, {pure['comments']:,.0f} synthetic comments (`{large:,}` bugs): "
+        f"**{pure['comments_per_s']:,.0f} comments/s** (target >= 2,000)."
+    )
     reviewed = median_of(rep, "parse-pure", "--corpus", str(corpus(large)), "--review")
-    w(f"- The same with every report reviewed against the guidelines in force (what `parse` adds): "
-      f"{reviewed['comments_per_s']:,.0f} comments/s, **+{100 * (reviewed['wall_s'] / pure['wall_s'] - 1):.0f} %** "
-      "time over parsing alone (issue #14: under 20 %).")
+    w(
+        f"- The same with every report reviewed against the guidelines in force (what `parse` adds): "
+        f"{reviewed['comments_per_s']:,.0f} comments/s, **+{100 * (reviewed['wall_s'] / pure['wall_s'] - 1):.0f} %** "
+        "time over parsing alone (issue #14: under 20 %)."
+    )
     dbs: dict[int, Path] = {}
     load_s: dict[int, float] = {}
     for n in scales:
         dbs[n], load_s[n] = database(n)
     par = median_of(1, "parse", "--db", str(dbs[scales[1]]))
     one = median_of(1, "parse", "--db", str(dbs[scales[1]]), "--workers", "1")
-    w(f"- Full rebuild of the parsed tables from raw, {scales[1]:,} bugs ({par['comments']:,.0f} comments): "
-      f"{one['comments_per_s']:,.0f} comments/s with 1 worker, {par['comments_per_s']:,.0f} comments/s with "
-      f"{os.cpu_count()} workers ({one['wall_s'] / par['wall_s']:.2f}x) (1 run each).\n")  # fmt: skip
+    w(
+        f"- Full rebuild of the parsed tables from raw, {scales[1]:,} bugs ({par['comments']:,.0f} comments): "
+        f"{one['comments_per_s']:,.0f} comments/s with 1 worker, {par['comments_per_s']:,.0f} comments/s with "
+        f"{os.cpu_count()} workers ({one['wall_s'] / par['wall_s']:.2f}x) (1 run each).\n"
+    )
 
     # 3. rebuild and queries at scale
     w("## Rebuild (parse + metrics) and query latency at scale\n")
-    w("Databases are loaded straight into the raw tables (no HTTP). `rebuild` = full parse + computing every metric "
-      "layer for one as_of (`bzmine sql` on a metric view); query rows are whole CLI commands (open, refresh views, "
-      "snapshot, query, print) as a user runs them. Peak memory is each task's own peak resident set (VmHWM of the task "
-      "process, which starts afresh at exec, or of its parse workers if larger), not the driver's.\n")  # fmt: skip
-    w("| bugs | comments | load s | parse s | metrics s | rebuild s | rebuild peak MB | scorecard s | due s | trends s | CLI peak MB |")
+    w(
+        "Databases are loaded straight into the raw tables (no HTTP). `rebuild` = full parse + computing every metric "
+        "layer for one as_of (`bzmine sql` on a metric view); query rows are whole CLI commands (open, refresh views, "
+        "snapshot, query, print) as a user runs them. Peak memory is each task's own peak resident set (VmHWM of the task "
+        "process, which starts afresh at exec, or of its parse workers if larger), not the driver's.\n"
+    )
+    w(
+        "| bugs | comments | load s | parse s | metrics s | rebuild s | rebuild peak MB | scorecard s | due s | trends s | CLI peak MB |"
+    )
     w("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     growth: dict[str, list[float]] = {"rebuild": [], "mem": []}
     for n in scales:
         db = str(dbs[n])
         p = task("parse", "--db", db)
         m = task("cli", "--", "sql", "SELECT count(*) FROM scorecard", "--db", db, "--as-of", AS_OF)
-        q = {name: median_of(rep, "cli", "--", name, "--db", db, "--as-of", AS_OF) for name in ("scorecard", "due", "trends")}
+        q = {
+            name: median_of(rep, "cli", "--", name, "--db", db, "--as-of", AS_OF)
+            for name in ("scorecard", "due", "trends")
+        }
         rebuild = p["wall_s"] + m["wall_s"]
         growth["rebuild"].append(rebuild)
         growth["mem"].append(max(p["peak_mb"], m["peak_mb"]))
-        w(f"| {n:,} | {p['comments']:,} | {load_s[n]:.1f} | {p['wall_s']:.1f} | {m['wall_s']:.1f} | {rebuild:.1f} | "
-          f"{max(p['peak_mb'], m['peak_mb']):.0f} | {q['scorecard']['wall_s']:.2f} | {q['due']['wall_s']:.2f} | "
-          f"{q['trends']['wall_s']:.2f} | {max(x['peak_mb'] for x in q.values()):.0f} |")  # fmt: skip
+        w(
+            f"| {n:,} | {p['comments']:,} | {load_s[n]:.1f} | {p['wall_s']:.1f} | {m['wall_s']:.1f} | {rebuild:.1f} | "
+            f"{max(p['peak_mb'], m['peak_mb']):.0f} | {q['scorecard']['wall_s']:.2f} | {q['due']['wall_s']:.2f} | "
+            f"{q['trends']['wall_s']:.2f} | {max(x['peak_mb'] for x in q.values()):.0f} |"
+        )
     w("")
-    w(f"Growth from {scales[0]:,} to {scales[-1]:,} bugs, fitted as time ~ n^k on log-log scale: rebuild time "
-      f"k = **{fit_exponent(scales, growth['rebuild']):.2f}**, peak memory k = **{fit_exponent(scales, growth['mem']):.2f}**. "
-      "Targets: scorecard and due under 3 s (issue #13; 5 s in issue #5) and 2 GiB at 100,000 bugs; parse + metrics "
-      "rebuild under 10 minutes.\n")  # fmt: skip
+    w(
+        f"Growth from {scales[0]:,} to {scales[-1]:,} bugs, fitted as time ~ n^k on log-log scale: rebuild time "
+        f"k = **{fit_exponent(scales, growth['rebuild']):.2f}**, peak memory k = **{fit_exponent(scales, growth['mem']):.2f}**. "
+        "Targets: scorecard and due under 3 s (issue #13; 5 s in issue #5) and 2 GiB at 100,000 bugs; parse + metrics "
+        "rebuild under 10 minutes.\n"
+    )
     w(f"Whole run: {time.perf_counter() - started:.0f} s.")
     text = "\n".join(lines) + "\n"
     if ns.quick:

@@ -53,10 +53,23 @@ class Server:
         self.port = free_port()
         self.log = log
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bzmine", "serve-corpus", corpus, "--port", str(self.port),
-             "--latency-ms", str(latency_ms), "--request-log", str(log)],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "bzmine",
+                "serve-corpus",
+                corpus,
+                "--port",
+                str(self.port),
+                "--latency-ms",
+                str(latency_ms),
+                "--request-log",
+                str(log),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         if "serving" not in line:
@@ -92,8 +105,14 @@ def perceval(url: str) -> int:
     base = url + "/rest"
     offset, n = 0, 0
     while True:
-        params = {"product": ["CA Program", "NSS"], "component": "CA Certificate Compliance",
-                  "last_change_time": "1970-01-01T00:00:00Z", "limit": 500, "order": "changeddate", "include_fields": "_all"}  # fmt: skip
+        params = {
+            "product": ["CA Program", "NSS"],
+            "component": "CA Certificate Compliance",
+            "last_change_time": "1970-01-01T00:00:00Z",
+            "limit": 500,
+            "order": "changeddate",
+            "include_fields": "_all",
+        }
         if offset:
             params["offset"] = offset
         bugs = s.get(f"{base}/bug", params=params, timeout=120).json()["bugs"]
@@ -103,7 +122,9 @@ def perceval(url: str) -> int:
             ids = [str(b["id"]) for b in bugs[i : i + 25]]
             s.get(f"{base}/bug/{ids[0]}/comment", params={"ids": ids}, timeout=120).json()
             s.get(f"{base}/bug/{ids[0]}/history", params={"ids": ids}, timeout=120).json()
-            s.get(f"{base}/bug/{ids[0]}/attachment", params={"ids": ids, "exclude_fields": "data"}, timeout=120).json()
+            s.get(
+                f"{base}/bug/{ids[0]}/attachment", params={"ids": ids, "exclude_fields": "data"}, timeout=120
+            ).json()
         n += len(bugs)
         offset += 500
 
@@ -150,7 +171,14 @@ def harvest(ns: argparse.Namespace) -> dict[str, Any]:
             srv.stop()
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return {"wall_s": wall, "requests": reqs, "bytes": nbytes, "bugs_fetched": bugs, "peak_mb": peak_mb(), "create_db_s": created}
+    return {
+        "wall_s": wall,
+        "requests": reqs,
+        "bytes": nbytes,
+        "bugs_fetched": bugs,
+        "peak_mb": peak_mb(),
+        "create_db_s": created,
+    }
 
 
 def parse_db(ns: argparse.Namespace) -> dict[str, Any]:
@@ -162,7 +190,13 @@ def parse_db(ns: argparse.Namespace) -> dict[str, Any]:
     rep = reparse(con, full=True, quiet=True, workers=ns.workers)
     wall = time.perf_counter() - t0
     con.close()
-    return {"wall_s": wall, "comments": rep.comments, "comments_per_s": rep.comments / wall, "bugs": rep.bugs, "peak_mb": peak_mb()}
+    return {
+        "wall_s": wall,
+        "comments": rep.comments,
+        "comments_per_s": rep.comments / wall,
+        "bugs": rep.bugs,
+        "peak_mb": peak_mb(),
+    }
 
 
 def parse_pure(ns: argparse.Namespace) -> dict[str, Any]:
@@ -170,8 +204,11 @@ def parse_pure(ns: argparse.Namespace) -> dict[str, Any]:
     from bzmine.parse.reports import parse_text
     from bzmine.review import review_report
 
-    texts = [(c["text"], datetime.fromisoformat(c["creation_time"].replace("Z", "+00:00")))
-             for r in iter_corpus(ns.corpus) for c in r.comments]  # fmt: skip
+    texts = [
+        (c["text"], datetime.fromisoformat(c["creation_time"].replace("Z", "+00:00")))
+        for r in iter_corpus(ns.corpus)
+        for c in r.comments
+    ]
     t0 = time.perf_counter()
     for t, posted in texts:
         reports = parse_text(t).reports
@@ -207,12 +244,16 @@ def main() -> None:
     h.add_argument("--latency-ms", type=float, default=0.0)
     h.add_argument("--mode", choices=["full", "incremental"], default="full")
     h.add_argument("--keep-db", help="Copy the database this run wrote here.")
-    h.add_argument("--from-db", help="Incremental: start from a copy of this database instead of a fresh full sync.")
+    h.add_argument(
+        "--from-db", help="Incremental: start from a copy of this database instead of a fresh full sync."
+    )
     p = sub.add_parser("parse")
     p.add_argument("--db", required=True)
     p.add_argument("--workers", type=int)
     pp = sub.add_parser("parse-pure")
-    pp.add_argument("--review", action="store_true", help="Also review every report found (bzmine/review.py).")
+    pp.add_argument(
+        "--review", action="store_true", help="Also review every report found (bzmine/review.py)."
+    )
     pp.add_argument("--corpus", required=True)
     c = sub.add_parser("cli")
     c.add_argument("rest", nargs=argparse.REMAINDER)

@@ -60,7 +60,11 @@ def _is_refused(exc: BaseException) -> bool:
         seen.add(id(e))
         if isinstance(e, ConnectionRefusedError) or "refused" in str(e).lower():
             return True
-        e = e.__cause__ or e.__context__ or (e.args[0] if e.args and isinstance(e.args[0], BaseException) else None)
+        e = (
+            e.__cause__
+            or e.__context__
+            or (e.args[0] if e.args and isinstance(e.args[0], BaseException) else None)
+        )
     return False
 
 
@@ -79,9 +83,11 @@ def _default_timeout(session: requests.Session, timeouts: tuple[float, float]) -
     session.request = request  # type: ignore[method-assign,assignment]
 
 
-BLOCKED = ("Bugzilla has blocked this address (HTTP 429) for up to an hour, and every further request renews the "
-           "block: wait an hour, then run `bzmine sync` again (it resumes where it stopped). An API key does not lift "
-           "an address block.")
+BLOCKED = (
+    "Bugzilla has blocked this address (HTTP 429) for up to an hour, and every further request renews the "
+    "block: wait an hour, then run `bzmine sync` again (it resumes where it stopped). An API key does not lift "
+    "an address block."
+)
 
 
 def _is_blocked(exc: BaseException) -> bool:
@@ -112,7 +118,11 @@ def _invalid_bug(b: dict[str, Any]) -> str | None:
         if not _time_ok(c.get("creation_time") or c.get("time")):
             return f"comment {c.get('id')} has no valid time"
     for h in b["history"]:
-        if not isinstance(h, dict) or not _time_ok(h.get("when")) or not isinstance(h.get("changes", []), list):
+        if (
+            not isinstance(h, dict)
+            or not _time_ok(h.get("when"))
+            or not isinstance(h.get("changes", []), list)
+        ):
             return f"a history entry with an invalid time or changes: {str(h)[:60]!r}"
     return None
 
@@ -126,22 +136,30 @@ def _listed(b: Any, pos: int) -> tuple[int, str]:
         raise FetchError(f"listing entry {pos} is not an object: {str(b)[:60]!r}. Nothing was written.")
     bug_id, changed = b.get("id"), b.get("last_change_time")
     if not isinstance(bug_id, int) or isinstance(bug_id, bool) or bug_id <= 0:
-        raise FetchError(f"listing entry {pos} has an invalid bug id {str(bug_id)[:40]!r} (expected a positive integer). "
-                         "Nothing was written; check --url points at a Bugzilla.")  # fmt: skip
+        raise FetchError(
+            f"listing entry {pos} has an invalid bug id {str(bug_id)[:40]!r} (expected a positive integer). "
+            "Nothing was written; check --url points at a Bugzilla."
+        )
     try:
         ok = isinstance(changed, str) and parse_bmo_time(changed) is not None
     except ValueError:
         ok = False
     if not ok:
-        raise FetchError(f"bug {bug_id} has an invalid last_change_time {str(changed)[:40]!r}. Nothing was written.")
+        raise FetchError(
+            f"bug {bug_id} has an invalid last_change_time {str(changed)[:40]!r}. Nothing was written."
+        )
     return bug_id, str(changed)
 
 
 class BugzillaClient:
     """One connection to one Bugzilla. `requests` counts every HTTP attempt made."""
 
-    def __init__(self, settings: Settings, session: requests.Session | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:  # fmt: skip
+    def __init__(
+        self,
+        settings: Settings,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.settings = settings
         self.session = session or make_session(settings.cache_path)
         _default_timeout(self.session, settings.timeouts)  # python-bugzilla's own requests carry no timeout
@@ -158,8 +176,14 @@ class BugzillaClient:
         self.session.headers.pop("X-BUGZILLA-API-KEY", None)
         try:
             self.requests += 1
-            self.bz = bugzilla.Bugzilla(self.settings.rest_url + "/", force_rest=True, use_creds=False,
-                                        requests_session=self.session, api_key=None, sslverify=True)  # fmt: skip
+            self.bz = bugzilla.Bugzilla(
+                self.settings.rest_url + "/",
+                force_rest=True,
+                use_creds=False,
+                requests_session=self.session,
+                api_key=None,
+                sslverify=True,
+            )
         except (requests.RequestException, bugzilla.BugzillaError) as exc:
             if _is_blocked(exc):
                 raise BlockedError(BLOCKED) from None
@@ -169,7 +193,9 @@ class BugzillaClient:
         if self.settings.api_key:
             protect_key(self.session, self.settings.rest_url)
             self.session.headers["X-BUGZILLA-API-KEY"] = self.settings.api_key
-        q = self.bz.build_query(product=list(self.settings.products), component=list(self.settings.components))
+        q = self.bz.build_query(
+            product=list(self.settings.products), component=list(self.settings.components)
+        )
         # build_query always appends "id" to include_fields; we choose fields per request
         q.pop("include_fields", None)
         self.base_query = q
@@ -183,15 +209,22 @@ class BugzillaClient:
             self._backoff(attempt)
             try:
                 self.requests += 1
-                self.bz = bugzilla.Bugzilla(self.settings.rest_url + "/", force_rest=True, use_creds=False,
-                                            requests_session=self.session, api_key=None)  # fmt: skip
+                self.bz = bugzilla.Bugzilla(
+                    self.settings.rest_url + "/",
+                    force_rest=True,
+                    use_creds=False,
+                    requests_session=self.session,
+                    api_key=None,
+                )
                 return
             except (requests.RequestException, bugzilla.BugzillaError) as exc:
                 if _is_blocked(exc):
                     raise BlockedError(BLOCKED) from None
                 last = exc
-        raise FetchError(f"cannot reach Bugzilla at {self.settings.rest_url}: {_scrub(str(last), self.settings.api_key)}. "
-                         "Check --url and the network, then run `bzmine sync` again.")  # fmt: skip
+        raise FetchError(
+            f"cannot reach Bugzilla at {self.settings.rest_url}: {_scrub(str(last), self.settings.api_key)}. "
+            "Check --url and the network, then run `bzmine sync` again."
+        )
 
     def _read_bounded(self, resp: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
         """Read the body here, before requests or the cache do: refuse answers past the size limit (declared or
@@ -202,8 +235,10 @@ class BugzillaClient:
         declared = resp.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > limit:
             resp.close()
-            raise FetchError(f"Bugzilla announced a {int(declared) / 2**20:,.0f} MiB answer to {_path(resp.url)}, more "
-                             f"than the {mib} limit; refused it. Check --url, or raise --max-response-mb.")  # fmt: skip
+            raise FetchError(
+                f"Bugzilla announced a {int(declared) / 2**20:,.0f} MiB answer to {_path(resp.url)}, more "
+                f"than the {mib} limit; refused it. Check --url, or raise --max-response-mb."
+            )
         if resp.raw is None or getattr(resp, "_content_consumed", False):
             return resp
         deadline = time.monotonic() + self.settings.timeout
@@ -217,8 +252,10 @@ class BugzillaClient:
                 size += len(piece)
                 if size > limit:
                     resp.close()
-                    raise FetchError(f"the answer to {_path(resp.url)} grew past the {mib} limit (after decompression); "
-                                     "refused it. Check --url, or raise --max-response-mb.")  # fmt: skip
+                    raise FetchError(
+                        f"the answer to {_path(resp.url)} grew past the {mib} limit (after decompression); "
+                        "refused it. Check --url, or raise --max-response-mb."
+                    )
                 parts.append(piece)
                 if time.monotonic() > deadline:
                     resp.close()
@@ -235,7 +272,9 @@ class BugzillaClient:
         if resp.status_code == 304 or not resp.content:
             return None
         try:
-            return orjson.loads(resp.content)  # 3-4x faster than json on 1-10 MB bug batches (benchmarks/RESULTS.md)
+            return orjson.loads(
+                resp.content
+            )  # 3-4x faster than json on 1-10 MB bug batches (benchmarks/RESULTS.md)
         except orjson.JSONDecodeError:
             pass  # invalid UTF-8, numbers past 64 bits, nesting past 1024, or not JSON: the careful path decides
         try:
@@ -259,7 +298,9 @@ class BugzillaClient:
         url = f"{self.settings.rest_url}/{path}"
         target = f"{url}?{urlencode(params)}"
         if len(target.encode()) > MAX_TARGET + len(self.settings.rest_url):
-            raise FetchError(f"request target too long ({len(target)} bytes); this is a bzmine bug, please report it")
+            raise FetchError(
+                f"request target too long ({len(target)} bytes); this is a bzmine bug, please report it"
+            )
         last_problem = ""
         deadline = time.monotonic() + self.settings.request_budget
         refused = 0
@@ -301,18 +342,23 @@ class BugzillaClient:
                     raise RateLimitedError(
                         "Bugzilla rate-limited this address (HTTP 400, code 32000); one more request would get it "
                         "blocked for up to an hour. Set BUGZILLA_API_KEY (authenticated reads are not rate-limited), "
-                        "wait a minute, and run `bzmine sync` again: it resumes where it stopped.")
+                        "wait a minute, and run `bzmine sync` again: it resumes where it stopped."
+                    )
                 if code == 306:
                     raise FetchError("Bugzilla rejected the API key (code 306). Check BUGZILLA_API_KEY.")
-                raise ApiError(resp.status_code, code if isinstance(code, int) else None, self._scrub(message))
+                raise ApiError(
+                    resp.status_code, code if isinstance(code, int) else None, self._scrub(message)
+                )
             if resp.status_code != 200 and resp.status_code != 304:
                 raise ApiError(resp.status_code, None, self._scrub(f"unexpected answer: {resp.text[:200]!r}"))
             if not isinstance(body, dict) or expect not in body:
                 last_problem = self._scrub(f"answer without '{expect}': {resp.text[:120]!r}")
                 continue  # truncated or wrong body: retry, it is usually a proxy hiccup
             return body
-        raise FetchError(f"GET {path} failed after {self.settings.retries + 1} attempts: {last_problem}. "
-                         "Nothing was lost; run `bzmine sync` again to resume.")  # fmt: skip
+        raise FetchError(
+            f"GET {path} failed after {self.settings.retries + 1} attempts: {last_problem}. "
+            "Nothing was lost; run `bzmine sync` again to resume."
+        )
 
     def _scrub(self, text: str) -> str:
         """Server text may echo the request (headers included): the key never leaves in it."""
@@ -329,8 +375,10 @@ class BugzillaClient:
             at = None
         now = utcnow()
         if at is None or abs((at - now).total_seconds()) > 86400:
-            raise FetchError(f"Bugzilla's clock says {str(value)[:40]!r}, more than a day from this machine's "
-                             f"({format_bmo_time(now)}); refusing it as a watermark. Check --url and both clocks.")  # fmt: skip
+            raise FetchError(
+                f"Bugzilla's clock says {str(value)[:40]!r}, more than a day from this machine's "
+                f"({format_bmo_time(now)}); refusing it as a watermark. Check --url and both clocks."
+            )
         return str(value)
 
     def _query_params(self) -> list[tuple[str, str]]:
@@ -351,14 +399,20 @@ class BugzillaClient:
         offset, cap = 0, None
         limit = self.settings.list_page_size
         while True:
-            params = self._query_params() + [("include_fields", LIST_FIELDS), ("order", "bug_id"),
-                                             ("limit", str(limit)), ("offset", str(offset))]  # fmt: skip
+            params = self._query_params() + [
+                ("include_fields", LIST_FIELDS),
+                ("order", "bug_id"),
+                ("limit", str(limit)),
+                ("offset", str(offset)),
+            ]
             if since:
                 params.append(("last_change_time", since))
             bugs = self.get("bug", params, "bugs")["bugs"]
             if not isinstance(bugs, list):
-                raise FetchError(f"Bugzilla answered a listing with 'bugs' that is not a list ({type(bugs).__name__}); "
-                                 "check --url points at a Bugzilla. Nothing was written.")  # fmt: skip
+                raise FetchError(
+                    f"Bugzilla answered a listing with 'bugs' that is not a list ({type(bugs).__name__}); "
+                    "check --url points at a Bugzilla. Nothing was written."
+                )
             new = 0
             for n_b, b in enumerate(bugs):
                 bug_id, changed = _listed(b, offset + n_b)
@@ -366,11 +420,15 @@ class BugzillaClient:
                 out[bug_id] = changed
             n = len(bugs)
             if n and not new:
-                raise FetchError(f"Bugzilla returned the same bugs again at offset {offset} (a server that ignores "
-                                 "'offset'?); stopping instead of looping. Nothing was written; check --url.")  # fmt: skip
+                raise FetchError(
+                    f"Bugzilla returned the same bugs again at offset {offset} (a server that ignores "
+                    "'offset'?); stopping instead of looping. Nothing was written; check --url."
+                )
             if len(out) > MAX_LISTED:
-                raise FetchError(f"the listing passed {MAX_LISTED:,} bugs without ending; stopping. Check --url and "
-                                 "--product/--component. Nothing was written.")  # fmt: skip
+                raise FetchError(
+                    f"the listing passed {MAX_LISTED:,} bugs without ending; stopping. Check --url and "
+                    "--product/--component. Nothing was written."
+                )
             if n == 0 or (cap is not None and n < cap):
                 return out
             offset += n
@@ -401,7 +459,9 @@ class BugzillaClient:
 
     def _fetch_chunk(self, chunk: list[int], result: FetchResult) -> None:
         try:
-            bugs = self.get("bug", [("id", ",".join(map(str, chunk))), ("include_fields", DETAIL_FIELDS)], "bugs")["bugs"]
+            bugs = self.get(
+                "bug", [("id", ",".join(map(str, chunk))), ("include_fields", DETAIL_FIELDS)], "bugs"
+            )["bugs"]
         except ApiError as exc:
             if exc.status != 400:
                 raise
@@ -417,9 +477,13 @@ class BugzillaClient:
         got: list[dict[str, Any]] = []
         for b in bugs:
             if b.get("id") not in asked:
-                raise FetchError(f"Bugzilla returned bug {b.get('id')} that was not asked for; stopping to stay consistent")
+                raise FetchError(
+                    f"Bugzilla returned bug {b.get('id')} that was not asked for; stopping to stay consistent"
+                )
             if "comments" not in b or "history" not in b:
-                raise FetchError(f"Bugzilla returned bug {b['id']} without comments/history; run `bzmine sync` again")
+                raise FetchError(
+                    f"Bugzilla returned bug {b['id']} without comments/history; run `bzmine sync` again"
+                )
             problem = _invalid_bug(b)
             if problem:  # stored nowhere; listed by `bzmine status` and asked for again on the next sync
                 result.skipped[b["id"]] = self._scrub(f"invalid data from Bugzilla: {problem}")

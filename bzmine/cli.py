@@ -48,27 +48,41 @@ def _boundary(fn: F) -> F:
             raise click.ClickException(_one_line(str(exc))) from None
         except KeyboardInterrupt as exc:
             code = 143 if isinstance(exc, _Terminated) or _SIGTERM["received"] else 130
-            click.echo(f"{'terminated' if code == 143 else 'interrupted'}: work committed so far is kept; "
-                       "run the same command again to finish it", err=True)  # fmt: skip
+            click.echo(
+                f"{'terminated' if code == 143 else 'interrupted'}: work committed so far is kept; "
+                "run the same command again to finish it",
+                err=True,
+            )
             sys.exit(code)
-        except (click.exceptions.Exit, click.ClickException):  # usage errors raised by a command: click's own
+        except click.exceptions.Exit:
+            raise
+        except click.ClickException as exc:  # usage errors raised by a command: click's own, made one clean line
+            exc.message = _one_line(exc.message)
             raise
         except BrokenPipeError:  # `bzmine due | head`: the reader has what it wanted
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             sys.exit(0)
         except OSError as exc:
-            raise click.ClickException(_one_line(f"{exc.strerror or exc} ({exc.filename or 'no file'})")) from None
+            raise click.ClickException(
+                _one_line(f"{exc.strerror or exc} ({exc.filename or 'no file'})")
+            ) from None
         except Exception as exc:
             if _corrupt(exc):
-                raise click.ClickException(_one_line(
-                    f"the database file is corrupted ({str(exc).splitlines()[0]}). Move it aside and rebuild it with "
-                    "`bzmine sync --full`, or restore a copy or a snapshot (bzmine open-snapshot)")) from None  # fmt: skip
+                raise click.ClickException(
+                    _one_line(
+                        f"the database file is corrupted ({str(exc).splitlines()[0]}). Move it aside and rebuild it with "
+                        "`bzmine sync --full`, or restore a copy or a snapshot (bzmine open-snapshot)"
+                    )
+                ) from None
             if logging.getLogger().isEnabledFor(logging.INFO):
                 logging.getLogger("bzmine").exception("unexpected error")
-            raise click.ClickException(_one_line(
-                f"unexpected {type(exc).__name__}: {exc}. This is a bzmine bug: please report it with the command "
-                "you ran (rerun with -v for the traceback)")) from None  # fmt: skip
+            raise click.ClickException(
+                _one_line(
+                    f"unexpected {type(exc).__name__}: {exc}. This is a bzmine bug: please report it with the command "
+                    "you ran (rerun with -v for the traceback)"
+                )
+            ) from None
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
@@ -80,7 +94,9 @@ def _corrupt(exc: BaseException) -> bool:
     """A DuckDB error that says the file itself is damaged (a bad block found while reading), not a defect."""
     text = str(exc).lower()
     return type(exc).__module__.startswith(("duckdb", "_duckdb")) and any(
-        w in text for w in ("corrupt database file", "does not match stored checksum", "database has been invalidated"))
+        w in text
+        for w in ("corrupt database file", "does not match stored checksum", "database has been invalidated")
+    )
 
 
 def _one_line(text: str) -> str:
@@ -97,9 +113,13 @@ def _one_line(text: str) -> str:
 
 def db_option(fn: F) -> F:
     return click.option(
-        "--db", "db", default=lambda: os.environ.get("BZMINE_DB", DEFAULT_DB), show_default=f"$BZMINE_DB or {DEFAULT_DB}",
-        type=click.Path(), help="DuckDB database file (reading commands also take a snapshot directory).",
-    )(fn)  # fmt: skip
+        "--db",
+        "db",
+        default=lambda: os.environ.get("BZMINE_DB", DEFAULT_DB),
+        show_default=f"$BZMINE_DB or {DEFAULT_DB}",
+        type=click.Path(),
+        help="DuckDB database file (reading commands also take a snapshot directory).",
+    )(fn)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -114,36 +134,98 @@ def cli(verbose: int) -> None:
     CA names and root-program people: `bzmine config`. Errors are one line; exit 1.
     """
     level = logging.WARNING - 10 * verbose
-    logging.basicConfig(level=max(level, logging.DEBUG), stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=max(level, logging.DEBUG), stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
 
 
 @cli.command("serve-corpus")
 @click.argument("corpus", type=click.Path(exists=True))
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback only, please).")
-@click.option("--port", default=0, show_default=True, type=int, help="Port; 0 picks a free one and prints it.")
-@click.option("--latency-ms", default=0.0, type=float, show_default=True, help="Delay added to every response.")
-@click.option("--page-cap", default=10000, type=int, show_default=True,
-              help="Silent cap on search page size (BMO: 10000; other Bugzillas cap lower).")
-@click.option("--rate-limit", default=0, type=int, show_default=True,
-              help="Anonymous bug/comment reads allowed per 60 s; the next gets 400/32000, then 429 pages. 0 = off.")
-@click.option("--rate-limit-all", is_flag=True, help="Count every anonymous request against --rate-limit (searches too).")
-@click.option("--block-seconds", default=3600.0, type=float, show_default=True, help="How long a rate-limited address stays blocked.")
-@click.option("--fault-rate", default=0.0, type=float, show_default=True,
-              help="Share of requests answered with 500/502/503, a dropped connection, or a truncated or non-JSON 200 body (seeded).")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback only, please)."
+)
+@click.option(
+    "--port", default=0, show_default=True, type=int, help="Port; 0 picks a free one and prints it."
+)
+@click.option(
+    "--latency-ms", default=0.0, type=float, show_default=True, help="Delay added to every response."
+)
+@click.option(
+    "--page-cap",
+    default=10000,
+    type=int,
+    show_default=True,
+    help="Silent cap on search page size (BMO: 10000; other Bugzillas cap lower).",
+)
+@click.option(
+    "--rate-limit",
+    default=0,
+    type=int,
+    show_default=True,
+    help="Anonymous bug/comment reads allowed per 60 s; the next gets 400/32000, then 429 pages. 0 = off.",
+)
+@click.option(
+    "--rate-limit-all",
+    is_flag=True,
+    help="Count every anonymous request against --rate-limit (searches too).",
+)
+@click.option(
+    "--block-seconds",
+    default=3600.0,
+    type=float,
+    show_default=True,
+    help="How long a rate-limited address stays blocked.",
+)
+@click.option(
+    "--fault-rate",
+    default=0.0,
+    type=float,
+    show_default=True,
+    help="Share of requests answered with 500/502/503, a dropped connection, or a truncated or non-JSON 200 body (seeded).",
+)
 @click.option("--seed", default=0, type=int, show_default=True, help="Seed for --fault-rate.")
-@click.option("--api-key", "api_keys", multiple=True, help="An API key the server accepts (repeatable); key holders see private bugs.")
-@click.option("--poison-bug", "poison", multiple=True, type=int, help="Bug id whose pages fail with 400 when comments/history are asked.")
+@click.option(
+    "--api-key",
+    "api_keys",
+    multiple=True,
+    help="An API key the server accepts (repeatable); key holders see private bugs.",
+)
+@click.option(
+    "--poison-bug",
+    "poison",
+    multiple=True,
+    type=int,
+    help="Bug id whose pages fail with 400 when comments/history are asked.",
+)
 @click.option("--hide-emails", is_flag=True, help="Hide e-mail addresses from anonymous callers.")
-@click.option("--request-log", type=click.Path(dir_okay=False), help="Append one JSON line per request to this file.")
-@click.option("--misbehave", multiple=True,
-              type=click.Choice(["hang", "repeat-page", "bad-types", "trickle", "gzip-bomb", "huge", "bad-utf8"]),
-              help="Act as a broken server on /rest/bug (repeatable): hang, ignore offset, list ids as strings, trickle "
-                   "the body, send a 300 MiB gzip bomb or body, or put invalid UTF-8 in comments.")
+@click.option(
+    "--request-log", type=click.Path(dir_okay=False), help="Append one JSON line per request to this file."
+)
+@click.option(
+    "--misbehave",
+    multiple=True,
+    type=click.Choice(["hang", "repeat-page", "bad-types", "trickle", "gzip-bomb", "huge", "bad-utf8"]),
+    help="Act as a broken server on /rest/bug (repeatable): hang, ignore offset, list ids as strings, trickle "
+    "the body, send a 300 MiB gzip bomb or body, or put invalid UTF-8 in comments.",
+)
 @_boundary
-def serve_corpus(corpus: str, host: str, port: int, latency_ms: float, page_cap: int, rate_limit: int,
-                 rate_limit_all: bool, block_seconds: float, fault_rate: float, seed: int, api_keys: tuple[str, ...],
-                 poison: tuple[int, ...], hide_emails: bool, request_log: str | None,
-                 misbehave: tuple[str, ...]) -> None:  # fmt: skip
+def serve_corpus(
+    corpus: str,
+    host: str,
+    port: int,
+    latency_ms: float,
+    page_cap: int,
+    rate_limit: int,
+    rate_limit_all: bool,
+    block_seconds: float,
+    fault_rate: float,
+    seed: int,
+    api_keys: tuple[str, ...],
+    poison: tuple[int, ...],
+    hide_emails: bool,
+    request_log: str | None,
+    misbehave: tuple[str, ...],
+) -> None:
     """Serve CORPUS (directory of <id>.json, a .jsonl file, or a saved /rest/bug list .json) as a local Bugzilla REST API.
 
     Answers on /rest/... as bugzilla.mozilla.org does. Stop with Ctrl-C or SIGTERM.
@@ -151,10 +233,20 @@ def serve_corpus(corpus: str, host: str, port: int, latency_ms: float, page_cap:
     from bzmine.server import ServerOptions
     from bzmine.server import serve_corpus as _serve
 
-    opts = ServerOptions(latency_ms=latency_ms, page_cap=page_cap, rate_limit=rate_limit, rate_limit_all=rate_limit_all,
-                         block_seconds=block_seconds, fault_rate=fault_rate, seed=seed, api_keys=api_keys,
-                         poison_ids=frozenset(poison), hide_emails=hide_emails, request_log=request_log,
-                         misbehave=frozenset(misbehave))  # fmt: skip
+    opts = ServerOptions(
+        latency_ms=latency_ms,
+        page_cap=page_cap,
+        rate_limit=rate_limit,
+        rate_limit_all=rate_limit_all,
+        block_seconds=block_seconds,
+        fault_rate=fault_rate,
+        seed=seed,
+        api_keys=api_keys,
+        poison_ids=frozenset(poison),
+        hide_emails=hide_emails,
+        request_log=request_log,
+        misbehave=frozenset(misbehave),
+    )
     srv = _serve(corpus, opts, host, port)
     click.echo(f"serving {len(srv.app.records)} bugs at {srv.url}/rest/", err=False)
     sys.stdout.flush()
@@ -169,12 +261,25 @@ def serve_corpus(corpus: str, host: str, port: int, latency_ms: float, page_cap:
 
 
 @cli.command()
-@click.option("--bugs", "n", default=80, type=click.IntRange(1, 1_000_000), show_default=True, help="Number of bugs.")
+@click.option(
+    "--bugs", "n", default=80, type=click.IntRange(1, 1_000_000), show_default=True, help="Number of bugs."
+)
 @click.option("--seed", default=0, type=int, show_default=True, help="Random seed (same seed, same corpus).")
 @click.option("--out", required=True, type=click.Path(), help="Output: a directory, or a file ending .jsonl.")
-@click.option("--start", default="2018-01-01", show_default=True, type=click.DateTime(["%Y-%m-%d"]),
-              help="Earliest bug creation date.")
-@click.option("--end", default="2026-10-31", show_default=True, type=click.DateTime(["%Y-%m-%d"]), help="Latest activity date.")
+@click.option(
+    "--start",
+    default="2018-01-01",
+    show_default=True,
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Earliest bug creation date.",
+)
+@click.option(
+    "--end",
+    default="2026-10-31",
+    show_default=True,
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Latest activity date.",
+)
 @_boundary
 def synth(n: int, seed: int, out: str, start: Any, end: Any) -> None:
     """Write a synthetic CA compliance corpus and the ground truth of what it planted."""
@@ -189,22 +294,78 @@ def synth(n: int, seed: int, out: str, start: Any, end: Any) -> None:
 @cli.command()
 @click.option("--url", default="https://bugzilla.mozilla.org", show_default=True, help="Bugzilla base URL.")
 @db_option
-@click.option("--full", is_flag=True, help="Re-read every bug instead of only those changed since the last run.")
-@click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), help="Only bugs changed at or after this UTC time.")
-@click.option("--product", "products", multiple=True, help="Bug set: product (repeatable). Default: 'CA Program' and 'NSS'.")
-@click.option("--component", "components", multiple=True, help="Bug set: component (repeatable). Default: 'CA Certificate Compliance'.")
-@click.option("--batch-size", default=50, show_default=True, type=click.IntRange(1, 500), help="Bugs per detail request.")
-@click.option("--timeout", default=60.0, show_default=True, type=float, help="Seconds before a request is given up (then retried).")
-@click.option("--retries", default=6, show_default=True, type=click.IntRange(0, 20), help="Retries per request on 429/5xx/connection errors.")
-@click.option("--max-response-mb", default=256, show_default=True, type=click.IntRange(1, 65536),
-              help="Refuse any answer larger than this many MiB (after decompression).")
+@click.option(
+    "--full", is_flag=True, help="Re-read every bug instead of only those changed since the last run."
+)
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    help="Only bugs changed at or after this UTC time.",
+)
+@click.option(
+    "--product",
+    "products",
+    multiple=True,
+    help="Bug set: product (repeatable). Default: 'CA Program' and 'NSS'.",
+)
+@click.option(
+    "--component",
+    "components",
+    multiple=True,
+    help="Bug set: component (repeatable). Default: 'CA Certificate Compliance'.",
+)
+@click.option(
+    "--batch-size",
+    default=50,
+    show_default=True,
+    type=click.IntRange(1, 500),
+    help="Bugs per detail request.",
+)
+@click.option(
+    "--timeout",
+    default=60.0,
+    show_default=True,
+    type=float,
+    help="Seconds before a request is given up (then retried).",
+)
+@click.option(
+    "--retries",
+    default=6,
+    show_default=True,
+    type=click.IntRange(0, 20),
+    help="Retries per request on 429/5xx/connection errors.",
+)
+@click.option(
+    "--max-response-mb",
+    default=256,
+    show_default=True,
+    type=click.IntRange(1, 65536),
+    help="Refuse any answer larger than this many MiB (after decompression).",
+)
 @click.option("--no-cache", is_flag=True, help="Do not use the HTTP cache (data/http_cache.sqlite).")
 @click.option("--no-parse", is_flag=True, help="Do not rebuild the parsed tables after syncing.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary (for cron); errors still go to stderr.")
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="No progress bar and no summary (for cron); errors still go to stderr.",
+)
 @_boundary
-def sync(url: str, db: str, full: bool, since: Any, products: tuple[str, ...], components: tuple[str, ...],
-         batch_size: int, timeout: float, retries: int, max_response_mb: int, no_cache: bool, no_parse: bool,
-         quiet: bool) -> None:  # fmt: skip
+def sync(
+    url: str,
+    db: str,
+    full: bool,
+    since: Any,
+    products: tuple[str, ...],
+    components: tuple[str, ...],
+    batch_size: int,
+    timeout: float,
+    retries: int,
+    max_response_mb: int,
+    no_cache: bool,
+    no_parse: bool,
+    quiet: bool,
+) -> None:
     """Harvest CA compliance bugs (fields, flags, comments, history) into the database.
 
     The first run reads everything; later runs fetch only bugs changed since the last run's
@@ -218,15 +379,30 @@ def sync(url: str, db: str, full: bool, since: Any, products: tuple[str, ...], c
     from bzmine.sync import sync as _sync
 
     cache = None if no_cache else str(Path(db).with_name("http_cache"))
-    settings = config.check(config.Settings(
-        url=url, db=db, products=products or config.DEFAULT_PRODUCTS, components=components or config.DEFAULT_COMPONENTS,
-        api_key=config.api_key_from_env(), cache_path=cache, batch_size=batch_size, timeout=timeout, retries=retries,
-        max_response_bytes=max_response_mb * 2**20,
-    ))  # fmt: skip
+    settings = config.check(
+        config.Settings(
+            url=url,
+            db=db,
+            products=products or config.DEFAULT_PRODUCTS,
+            components=components or config.DEFAULT_COMPONENTS,
+            api_key=config.api_key_from_env(),
+            cache_path=cache,
+            batch_size=batch_size,
+            timeout=timeout,
+            retries=retries,
+            max_response_bytes=max_response_mb * 2**20,
+        )
+    )
     created = db != ":memory:" and not Path(db).exists()
     writer = Writer(db)  # lets go of the file while batches arrive slowly, so readers can use it meanwhile
     try:
-        report = _sync(writer, settings, full=full, since=since.replace(tzinfo=timezone.utc) if since else None, quiet=quiet)
+        report = _sync(
+            writer,
+            settings,
+            full=full,
+            since=since.replace(tzinfo=timezone.utc) if since else None,
+            quiet=quiet,
+        )
     except BaseException:
         try:
             empty = created and writer.con.execute("SELECT count(*) FROM raw_bugs").fetchone() == (0,)
@@ -266,10 +442,16 @@ def status(db: str) -> None:
 @cli.command()
 @db_option
 @click.option("--full", is_flag=True, help="Re-parse every bug, not only those fetched since the last parse.")
-@click.option("--aliases", type=click.Path(exists=True, dir_okay=False),
-              help="CA aliases/owners file (JSON like bzmine/data/ca_owners.json); stored and applied from now on (bzmine config).")
-@click.option("--roles", type=click.Path(exists=True, dir_okay=False),
-              help="Roles file (JSON like bzmine/data/accounts.json, plus 'people'); stored and applied from now on.")
+@click.option(
+    "--aliases",
+    type=click.Path(exists=True, dir_okay=False),
+    help="CA aliases/owners file (JSON like bzmine/data/ca_owners.json); stored and applied from now on (bzmine config).",
+)
+@click.option(
+    "--roles",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Roles file (JSON like bzmine/data/accounts.json, plus 'people'); stored and applied from now on.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 @_boundary
 def parse(db: str, full: bool, aliases: str | None, roles: str | None, quiet: bool) -> None:
@@ -311,18 +493,43 @@ def parse_report(source: Any, compact: bool) -> None:
 
 def output_options(fn: F) -> F:
     """--db, --as-of, --ca (repeatable), --group, --exclude-resolution, --only-ca, --format: the metric commands'."""
-    fn = click.option("--only-ca", is_flag=True,
-                      help="Leave out bugs that are not about a CA (auditors, the program, meta, none named) everywhere.")(fn)
-    fn = click.option("--exclude-resolution", "exclude_resolution", default="", metavar="LIST",
-                      help="Leave bugs with these resolutions out of every figure, e.g. INVALID,DUPLICATE.")(fn)
-    fn = click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
-                      help="Output format.")(fn)  # fmt: skip
-    fn = click.option("--group", type=click.Choice(["owner", "filed"]), default="owner", show_default=True,
-                      help="What a CA is: its CCADB owner today (Comodo and QuoVadis bugs count for their owners), "
-                           "or the name as filed.")(fn)  # fmt: skip
-    fn = click.option("--ca", "cas", multiple=True,
-                      help="Only this CA (repeatable): any spelling, the owner or a filed name, case-insensitive.")(fn)
-    fn = click.option("--as-of", "as_of", help="Compute as of this UTC date or time (default: now). A date means 00:00 UTC.")(fn)
+    fn = click.option(
+        "--only-ca",
+        is_flag=True,
+        help="Leave out bugs that are not about a CA (auditors, the program, meta, none named) everywhere.",
+    )(fn)
+    fn = click.option(
+        "--exclude-resolution",
+        "exclude_resolution",
+        default="",
+        metavar="LIST",
+        help="Leave bugs with these resolutions out of every figure, e.g. INVALID,DUPLICATE.",
+    )(fn)
+    fn = click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["table", "csv", "json"]),
+        default="table",
+        show_default=True,
+        help="Output format.",
+    )(fn)
+    fn = click.option(
+        "--group",
+        type=click.Choice(["owner", "filed"]),
+        default="owner",
+        show_default=True,
+        help="What a CA is: its CCADB owner today (Comodo and QuoVadis bugs count for their owners), "
+        "or the name as filed.",
+    )(fn)
+    fn = click.option(
+        "--ca",
+        "cas",
+        multiple=True,
+        help="Only this CA (repeatable): any spelling, the owner or a filed name, case-insensitive.",
+    )(fn)
+    fn = click.option(
+        "--as-of", "as_of", help="Compute as of this UTC date or time (default: now). A date means 00:00 UTC."
+    )(fn)
     return db_option(fn)
 
 
@@ -351,9 +558,19 @@ def _emit(df: Any, fmt: str, floatfmt: str = "{:.1f}", empty: str = "(nothing)")
     elif df.empty:
         click.echo(empty)
     else:
-        with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 250,
-                               "display.max_colwidth", 70):  # fmt: skip
-            click.echo(_clean(df).to_string(index=False, float_format=lambda v: floatfmt.format(v), na_rep="-"))
+        with pd.option_context(
+            "display.max_rows",
+            None,
+            "display.max_columns",
+            None,
+            "display.width",
+            250,
+            "display.max_colwidth",
+            70,
+        ):
+            click.echo(
+                _clean(df).to_string(index=False, float_format=lambda v: floatfmt.format(v), na_rep="-")
+            )
 
 
 def _metrics_con(db: str, as_of: str | None = None) -> Any:
@@ -371,14 +588,18 @@ def _metrics_con(db: str, as_of: str | None = None) -> Any:
 
         at = to_timestamp(as_of)
         if at and at > datetime.now(timezone.utc).replace(tzinfo=None):
-            click.echo(f"warning: --as-of {as_of} is in the future; figures treat every pending item as waiting until then",
-                       err=True)  # fmt: skip
+            click.echo(
+                f"warning: --as-of {as_of} is in the future; figures treat every pending item as waiting until then",
+                err=True,
+            )
     con = open_for_reading(db)
     if params.get("exclude_resolution") or params.get("only_ca"):
         from bzmine.metrics import set_exclusions
 
         try:
-            set_exclusions(con, str(params.get("exclude_resolution") or "").split(","), bool(params.get("only_ca")))
+            set_exclusions(
+                con, str(params.get("exclude_resolution") or "").split(","), bool(params.get("only_ca"))
+            )
         except BaseException:
             con.close()
             raise
@@ -389,13 +610,39 @@ def _metrics_con(db: str, as_of: str | None = None) -> Any:
 @output_options
 @click.option("--since", help="Only bugs opened on or after this date.")
 @click.option("--until", help="Only bugs opened before this date.")
-@click.option("--percentiles/--no-percentiles", default=False, help="Add each figure's percentile among peers (table gets wide).")
-@click.option("--all", "show_all", is_flag=True, help="Every figure (the table shows a compact set by default; csv/json always have all).")
-@click.option("--by", "by", type=click.Choice(["ca", "year"]), default="ca", show_default=True,
-              help="year: one CA's figures per year of opening (needs one --ca).")
+@click.option(
+    "--percentiles/--no-percentiles",
+    default=False,
+    help="Add each figure's percentile among peers (table gets wide).",
+)
+@click.option(
+    "--all",
+    "show_all",
+    is_flag=True,
+    help="Every figure (the table shows a compact set by default; csv/json always have all).",
+)
+@click.option(
+    "--by",
+    "by",
+    type=click.Choice(["ca", "year"]),
+    default="ca",
+    show_default=True,
+    help="year: one CA's figures per year of opening (needs one --ca).",
+)
 @_boundary
-def scorecard(db: str, as_of: str | None, cas: tuple[str, ...], group: str, fmt: str, since: str | None,
-              until: str | None, percentiles: bool, show_all: bool, by: str, **_exclusions: Any) -> None:  # fmt: skip
+def scorecard(
+    db: str,
+    as_of: str | None,
+    cas: tuple[str, ...],
+    group: str,
+    fmt: str,
+    since: str | None,
+    until: str | None,
+    percentiles: bool,
+    show_all: bool,
+    by: str,
+    **_exclusions: Any,
+) -> None:
     """One row per CA: response delays, breaches, obligations, action items, time to close.
 
     The table shows a compact set of telling figures (--all for every one; docs/metrics.md lists each figure with
@@ -423,14 +670,20 @@ def scorecard(db: str, as_of: str | None, cas: tuple[str, ...], group: str, fmt:
             if fmt == "table":
                 if not show_all:
                     df = df[df["figure"].isin(compact)]
-                df = df.assign(percentile=df["percentile"].map(lambda v: "no data" if pd.isna(v) else f"{v:.0f}"))
+                df = df.assign(
+                    percentile=df["percentile"].map(lambda v: "no data" if pd.isna(v) else f"{v:.0f}")
+                )
                 df = df[["label", "value", "peer_median", "percentile", "direction"]]
             _emit(df, fmt)
             return
         df = metrics.scorecard(con, as_of, since, until, list(cas) or None, group=group)
         if fmt == "table":
-            keep = [c for c in df.columns if (show_all or c == "ca" or c in compact or c.removesuffix("_pct") in compact)
-                    and (percentiles or not c.endswith("_pct"))]  # fmt: skip
+            keep = [
+                c
+                for c in df.columns
+                if (show_all or c == "ca" or c in compact or c.removesuffix("_pct") in compact)
+                and (percentiles or not c.endswith("_pct"))
+            ]
             df = df[keep]
         _emit(df, fmt, empty="(no bugs about a CA at this as_of)")
     finally:
@@ -439,11 +692,30 @@ def scorecard(db: str, as_of: str | None, cas: tuple[str, ...], group: str, fmt:
 
 @cli.command()
 @output_options
-@click.option("--days", default=7, show_default=True, type=click.IntRange(0, 3650), help="Next-update dates due within this many days.")
-@click.option("--stale", "stale", type=click.IntRange(1, 3650),
-              help="Also list open bugs with no next-update date and no CA comment for this many days.")
+@click.option(
+    "--days",
+    default=7,
+    show_default=True,
+    type=click.IntRange(0, 3650),
+    help="Next-update dates due within this many days.",
+)
+@click.option(
+    "--stale",
+    "stale",
+    type=click.IntRange(1, 3650),
+    help="Also list open bugs with no next-update date and no CA comment for this many days.",
+)
 @_boundary
-def due(db: str, as_of: str | None, cas: tuple[str, ...], group: str, fmt: str, days: int, stale: int | None, **_exclusions: Any) -> None:
+def due(
+    db: str,
+    as_of: str | None,
+    cas: tuple[str, ...],
+    group: str,
+    fmt: str,
+    days: int,
+    stale: int | None,
+    **_exclusions: Any,
+) -> None:
     """What waits on CAs now, most overdue first: pending questions and needinfos (due 7 days after asking),
     next-update dates due soon or missed, close-on dates passed, full reports missing, overdue action items.
 
@@ -464,12 +736,27 @@ def due(db: str, as_of: str | None, cas: tuple[str, ...], group: str, fmt: str, 
 @cli.command()
 @output_options
 @click.option("--period", type=click.Choice(["year", "quarter"]), default="year", show_default=True)
-@click.option("--by", "dimension", type=click.Choice(["tag", "ca", "owner_status", "subject", "all", "rule"]), default="tag",
-              show_default=True, help="Split counts by whiteboard tag, CA, owner status (included/distrusted), subject kind, "
-                                      "or not; rule: incident reports per period of posting that broke each review rule "
-                                      "(bzmine review), beside the reports reviewed.")  # fmt: skip
+@click.option(
+    "--by",
+    "dimension",
+    type=click.Choice(["tag", "ca", "owner_status", "subject", "all", "rule"]),
+    default="tag",
+    show_default=True,
+    help="Split counts by whiteboard tag, CA, owner status (included/distrusted), subject kind, "
+    "or not; rule: incident reports per period of posting that broke each review rule "
+    "(bzmine review), beside the reports reviewed.",
+)
 @_boundary
-def trends(db: str, as_of: str | None, cas: tuple[str, ...], group: str, fmt: str, period: str, dimension: str, **_exclusions: Any) -> None:
+def trends(
+    db: str,
+    as_of: str | None,
+    cas: tuple[str, ...],
+    group: str,
+    fmt: str,
+    period: str,
+    dimension: str,
+    **_exclusions: Any,
+) -> None:
     """Bugs opened per year or quarter, then per year: bugs, closed, still open, median days to close,
     requests, median response hours, share answered within 7 days.
 
@@ -487,8 +774,15 @@ def trends(db: str, as_of: str | None, cas: tuple[str, ...], group: str, fmt: st
     finally:
         con.close()
     if fmt == "json":
-        click.echo(json.dumps({"counts": json.loads(counts.to_json(orient="records")),
-                               "per_year": json.loads(per_year.to_json(orient="records"))}, indent=1))  # fmt: skip
+        click.echo(
+            json.dumps(
+                {
+                    "counts": json.loads(counts.to_json(orient="records")),
+                    "per_year": json.loads(per_year.to_json(orient="records")),
+                },
+                indent=1,
+            )
+        )
         return
     _emit(counts, fmt, "{:.0f}")
     click.echo("")
@@ -501,8 +795,17 @@ def trends(db: str, as_of: str | None, cas: tuple[str, ...], group: str, fmt: st
 @click.option("--since", help="Only bugs opened on or after this date.")
 @click.option("--until", help="Only bugs opened before this date.")
 @_boundary
-def explain(figure: str, db: str, as_of: str | None, cas: tuple[str, ...], group: str, fmt: str, since: str | None,
-            until: str | None, **_exclusions: Any) -> None:  # fmt: skip
+def explain(
+    figure: str,
+    db: str,
+    as_of: str | None,
+    cas: tuple[str, ...],
+    group: str,
+    fmt: str,
+    since: str | None,
+    until: str | None,
+    **_exclusions: Any,
+) -> None:
     """The bugs, requests, obligations or action items behind one scorecard FIGURE of one --ca, with the
     timestamps to check it by hand on Bugzilla. Example: bzmine explain breaches_7d --ca Sectigo"""
     from bzmine import metrics
@@ -523,10 +826,16 @@ def explain(figure: str, db: str, as_of: str | None, cas: tuple[str, ...], group
 
 @cli.command()
 @click.argument("bug", type=int)
-@click.option("--depth", default=1, show_default=True, type=click.IntRange(1, 10), help="How many links away to follow.")
+@click.option(
+    "--depth", default=1, show_default=True, type=click.IntRange(1, 10), help="How many links away to follow."
+)
 @db_option
-@click.option("--as-of", "as_of", help="Only links and bugs that existed at this UTC date or time (default: now).")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option(
+    "--as-of", "as_of", help="Only links and bugs that existed at this UTC date or time (default: now)."
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+)
 @_boundary
 def related(bug: int, depth: int, db: str, as_of: str | None, fmt: str) -> None:
     """Bugs linked to BUG (bug N, #N, Incident N, links, depends/blocks/duplicate/see-also fields, Related Incidents
@@ -546,7 +855,11 @@ def related(bug: int, depth: int, db: str, as_of: str | None, fmt: str) -> None:
 @cli.command()
 @click.argument("source")
 @db_option
-@click.option("--date", "posted", help="For a FILE or -: the day it was posted (decides the guideline version). Default: today.")
+@click.option(
+    "--date",
+    "posted",
+    help="For a FILE or -: the day it was posted (decides the guideline version). Default: today.",
+)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @_boundary
 def review(source: str, db: str, posted: str | None, fmt: str) -> None:
@@ -568,11 +881,19 @@ def review(source: str, db: str, posted: str | None, fmt: str) -> None:
             con.close()
     else:
         try:
-            text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8", errors="replace")
+            text = (
+                sys.stdin.read()
+                if source == "-"
+                else Path(source).read_text(encoding="utf-8", errors="replace")
+            )
         except OSError as exc:
-            raise click.ClickException(f"cannot read {source}: {exc.strerror}; give a bug id, a file or -") from None
+            raise click.ClickException(
+                f"cannot read {source}: {exc.strerror}; give a bug id, a file or -"
+            ) from None
         try:
-            when = datetime.fromisoformat(posted) if posted else datetime.now(timezone.utc).replace(tzinfo=None)
+            when = (
+                datetime.fromisoformat(posted) if posted else datetime.now(timezone.utc).replace(tzinfo=None)
+            )
         except ValueError:
             raise click.ClickException(f"--date {posted!r} is not a date (YYYY-MM-DD)") from None
         rows = review_text(text, when)
@@ -583,8 +904,14 @@ def review(source: str, db: str, posted: str | None, fmt: str) -> None:
     if df.empty:
         click.echo("no findings: every rule that applies is met (or no incident report was found)")
         return
-    df["span"] = [f"{a}-{b}" if a is not None else "" for a, b in zip(df["span_start"], df["span_end"], strict=True)]
-    cols = [c for c in ("comment", "kind", "version", "rule_id", "severity", "span", "requirement", "evidence") if c in df.columns]
+    df["span"] = [
+        f"{a}-{b}" if a is not None else "" for a, b in zip(df["span_start"], df["span_end"], strict=True)
+    ]
+    cols = [
+        c
+        for c in ("comment", "kind", "version", "rule_id", "severity", "span", "requirement", "evidence")
+        if c in df.columns
+    ]
     _emit(df[cols], "table")
 
 
@@ -592,8 +919,16 @@ def review(source: str, db: str, posted: str | None, fmt: str) -> None:
 @click.argument("query")
 @db_option
 @click.option("--as-of", "as_of", help="as_of for the metric views (default: now).")
-@click.option("--group", type=click.Choice(["owner", "filed"]), default="owner", show_default=True, help="CA grouping for the metric views.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option(
+    "--group",
+    type=click.Choice(["owner", "filed"]),
+    default="owner",
+    show_default=True,
+    help="CA grouping for the metric views.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+)
 @_boundary
 def sql(query: str, db: str, as_of: str | None, group: str, fmt: str) -> None:
     """Run one read-only SELECT over the database (tables and metric views; --as-of sets as_of for the views).
@@ -610,16 +945,34 @@ def sql(query: str, db: str, as_of: str | None, group: str, fmt: str) -> None:
 
 @cli.command()
 @db_option
-@click.option("--out", default="data/report", show_default=True, type=click.Path(file_okay=False), help="Output directory.")
+@click.option(
+    "--out",
+    default="data/report",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Output directory.",
+)
 @click.option("--as-of", "as_of", help="Compute as of this UTC date or time (default: now).")
-@click.option("--ca", "cas", multiple=True, help="Only pages for these CAs (repeatable); the overview keeps everyone.")
-@click.option("--days", default=7, show_default=True, type=click.IntRange(0, 3650), help="Due page: next-update dates within this many days.")
-@click.option("--include-private", is_flag=True,
-              help="Include private (group-restricted) bugs seen with an API key; they are marked. Default: left out.")
+@click.option(
+    "--ca", "cas", multiple=True, help="Only pages for these CAs (repeatable); the overview keeps everyone."
+)
+@click.option(
+    "--days",
+    default=7,
+    show_default=True,
+    type=click.IntRange(0, 3650),
+    help="Due page: next-update dates within this many days.",
+)
+@click.option(
+    "--include-private",
+    is_flag=True,
+    help="Include private (group-restricted) bugs seen with an API key; they are marked. Default: left out.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 @_boundary
-def report(db: str, out: str, as_of: str | None, cas: tuple[str, ...], days: int, include_private: bool,
-           quiet: bool) -> None:  # fmt: skip
+def report(
+    db: str, out: str, as_of: str | None, cas: tuple[str, ...], days: int, include_private: bool, quiet: bool
+) -> None:
     """Write a static HTML report (overview, sortable scorecard, one page per CA, due list) that opens from disk."""
     from bzmine.report import write_report
 
@@ -711,9 +1064,17 @@ def config_reset(db: str) -> None:
 
 @cli.command("snapshot")
 @db_option
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="A new directory for the snapshot.")
-@click.option("--as-of", "as_of", help="The as_of the snapshot is cut for (recorded in the manifest and the citation).")
-@click.option("--include-private", is_flag=True, help="Also include private (group-restricted) bugs seen with an API key.")
+@click.option(
+    "--out", required=True, type=click.Path(file_okay=False), help="A new directory for the snapshot."
+)
+@click.option(
+    "--as-of", "as_of", help="The as_of the snapshot is cut for (recorded in the manifest and the citation)."
+)
+@click.option(
+    "--include-private",
+    is_flag=True,
+    help="Also include private (group-restricted) bugs seen with an API key.",
+)
 @_boundary
 def snapshot_cmd(db: str, out: str, as_of: str | None, include_private: bool) -> None:
     """Freeze the raw and parsed tables as Parquet with a manifest (versions, server, sync time, as_of, row counts,
@@ -738,10 +1099,14 @@ def open_snapshot_cmd(folder: str) -> None:
 
     m = read_manifest(folder)
     open_snapshot(folder).close()  # it loads, and the views apply
-    click.echo(f"snapshot {m['snapshot_id'][:12]}: intact; {m['bugs']} bugs from {m.get('server')} synced "
-               f"{m.get('synced_at')}, as_of {m.get('as_of')}, bzmine {m.get('bzmine_version')}, parser {m.get('parser_version')}")  # fmt: skip
-    click.echo(f"every reading command takes it: bzmine scorecard --db {folder} (read-only, offline); "
-               f"in Python: bzmine.connect({folder!r})")
+    click.echo(
+        f"snapshot {m['snapshot_id'][:12]}: intact; {m['bugs']} bugs from {m.get('server')} synced "
+        f"{m.get('synced_at')}, as_of {m.get('as_of')}, bzmine {m.get('bzmine_version')}, parser {m.get('parser_version')}"
+    )
+    click.echo(
+        f"every reading command takes it: bzmine scorecard --db {folder} (read-only, offline); "
+        f"in Python: bzmine.connect({folder!r})"
+    )
 
 
 @cli.command()
@@ -758,7 +1123,11 @@ def cite(folder: str) -> None:
 @db_option
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True)
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Output directory.")
-@click.option("--include-private", is_flag=True, help="Also export private (group-restricted) bugs seen with an API key.")
+@click.option(
+    "--include-private",
+    is_flag=True,
+    help="Also export private (group-restricted) bugs seen with an API key.",
+)
 @_boundary
 def export_cmd(db: str, fmt: str, out: str, include_private: bool) -> None:
     """Write every table as Parquet or CSV (large tables partitioned by year) for Spark, Trino or DuckDB elsewhere."""

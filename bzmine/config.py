@@ -28,7 +28,9 @@ class Settings:
     batch_size: int = 50  # bugs per detail request (comments and history inline)
     timeout: float = 60.0  # seconds to wait for an answer (read timeout), every request
     connect_timeout: float = 10.0  # seconds to wait for a connection
-    request_budget: float = 150.0  # seconds for one request with all its retries: a silent server ends the sync
+    request_budget: float = (
+        150.0  # seconds for one request with all its retries: a silent server ends the sync
+    )
     retries: int = 6
     max_response_bytes: int = 256 * 2**20  # one answer, after decompression; larger ones are refused
     backoff_base: float = 1.0  # seconds; doubled per attempt, with jitter
@@ -76,12 +78,20 @@ def check(settings: Settings) -> Settings:
     if not host:
         raise ConfigError(f"--url has no host name: {settings.url!r}")
     if settings.api_key and settings.url.startswith("http://") and not is_loopback(settings.url):
-        raise ConfigError(f"refusing to send the API key in clear text to {host}: use an https:// --url "
-                          "(plain http is allowed only for loopback test servers)")  # fmt: skip
+        raise ConfigError(
+            f"refusing to send the API key in clear text to {host}: use an https:// --url "
+            "(plain http is allowed only for loopback test servers)"
+        )
     import math
 
-    if not (isinstance(settings.timeout, (int, float)) and math.isfinite(settings.timeout) and 0 < settings.timeout <= 3600):
-        raise ConfigError(f"--timeout must be a number of seconds between 0 and 3600, got {settings.timeout!r}")
+    if not (
+        isinstance(settings.timeout, (int, float))
+        and math.isfinite(settings.timeout)
+        and 0 < settings.timeout <= 3600
+    ):
+        raise ConfigError(
+            f"--timeout must be a number of seconds between 0 and 3600, got {settings.timeout!r}"
+        )
     if not settings.products or not settings.components:
         raise ConfigError("the bug set needs at least one --product and one --component")
     return settings

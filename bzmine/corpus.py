@@ -121,16 +121,23 @@ def _read_json(path: Path, text: str, where: str) -> Any:
 
 
 BUG_LIST_DEFAULTS: dict[str, Any] = {
-    "product": "CA Program", "component": "CA Certificate Compliance", "whiteboard": "", "resolution": "",
-    "assigned_to": "nobody@mozilla.org", "groups": [], "flags": [],
-}  # fmt: skip
+    "product": "CA Program",
+    "component": "CA Certificate Compliance",
+    "whiteboard": "",
+    "resolution": "",
+    "assigned_to": "nobody@mozilla.org",
+    "groups": [],
+    "flags": [],
+}
 
 
 def _from_bug_list(p: Path) -> Iterator[Record]:
     data = _read_json(p, p.read_text(encoding="utf-8"), str(p))
     bugs = data.get("bugs") if isinstance(data, dict) else data
     if not isinstance(bugs, list):
-        raise CorpusError(f"{p}: a .json corpus file must hold a bug list: {{\"bugs\": [...]}} or a JSON array of bugs")
+        raise CorpusError(
+            f'{p}: a .json corpus file must hold a bug list: {{"bugs": [...]}} or a JSON array of bugs'
+        )
     for n, bug in enumerate(bugs, 1):
         if not isinstance(bug, dict):
             raise CorpusError(f"{p}: bug {n}: expected a JSON object")
@@ -147,7 +154,9 @@ def iter_corpus(path: str | Path) -> Iterator[Record]:
     """Yield validated records from a corpus directory, a JSON Lines file, or a saved bug list (.json)."""
     p = Path(path)
     if not p.exists():
-        raise CorpusError(f"{p}: no such corpus (give a directory of <id>.json files, a .jsonl file or a bug list .json)")
+        raise CorpusError(
+            f"{p}: no such corpus (give a directory of <id>.json files, a .jsonl file or a bug list .json)"
+        )
     if p.is_file() and p.suffix == ".json":
         yield from _from_bug_list(p)
         return

@@ -32,7 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--report", default="data/report")
     ns = ap.parse_args(argv)
     srv = serve_corpus(ns.corpus, ServerOptions()).start()
-    print(f"local Bugzilla-compatible server: {srv.url}/rest/ serving {len(srv.app.records)} bugs from {ns.corpus}")
+    print(
+        f"local Bugzilla-compatible server: {srv.url}/rest/ serving {len(srv.app.records)} bugs from {ns.corpus}"
+    )
     try:
         for step in steps(srv.url, ns.db, ns.report):
             _run(step)

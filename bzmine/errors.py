@@ -33,8 +33,17 @@ class ParseError(BzmineError):
     """Text could not be parsed (parsers return failures; this is for CLI input)."""
 
 
-_DISK_WORDS = ("no space", "disk full", "enospc", "permission denied", "read-only file system", "could not write",
-               "could not allocate", "out of disk", "no such file or directory")  # fmt: skip
+_DISK_WORDS = (
+    "no space",
+    "disk full",
+    "enospc",
+    "permission denied",
+    "read-only file system",
+    "could not write",
+    "could not allocate",
+    "out of disk",
+    "no such file or directory",
+)
 
 
 class InternalError(BzmineError):
@@ -46,10 +55,14 @@ def write_error(db: str, exc: Exception) -> BzmineError:
     anything else is reported as itself, as a bzmine bug."""
     first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     if any(w in str(exc).lower() for w in _DISK_WORDS):
-        return SchemaError(f"could not write to {db} ({first}). Free disk space or fix the file's permissions, then run "
-                           "the command again: every batch written so far is whole, and the run resumes from there.")  # fmt: skip
-    return InternalError(f"database error in {db} ({type(exc).__name__}: {first}). This is a bzmine bug: please report "
-                         "it; every batch written so far is whole, and the next run resumes from there.")  # fmt: skip
+        return SchemaError(
+            f"could not write to {db} ({first}). Free disk space or fix the file's permissions, then run "
+            "the command again: every batch written so far is whole, and the run resumes from there."
+        )
+    return InternalError(
+        f"database error in {db} ({type(exc).__name__}: {first}). This is a bzmine bug: please report "
+        "it; every batch written so far is whole, and the next run resumes from there."
+    )
 
 
 def was_interrupted(exc: BaseException) -> bool:

@@ -25,8 +25,13 @@ class Exported:
     partitioned: bool
 
 
-def export(con: duckdb.DuckDBPyConnection, out: str | Path, fmt: str = "parquet",
-           partition_rows: int = PARTITION_ROWS, include_private: bool = False) -> list[Exported]:  # fmt: skip
+def export(
+    con: duckdb.DuckDBPyConnection,
+    out: str | Path,
+    fmt: str = "parquet",
+    partition_rows: int = PARTITION_ROWS,
+    include_private: bool = False,
+) -> list[Exported]:
     """Write every base table of the database (raw, parsed, sync log, config) into `out`.
 
     Private (group-restricted) bugs, which only an API key holder sees, are left out of every table with a
@@ -36,16 +41,28 @@ def export(con: duckdb.DuckDBPyConnection, out: str | Path, fmt: str = "parquet"
         raise ConfigError("--format must be parquet or csv")
     outdir = Path(out)
     outdir.mkdir(parents=True, exist_ok=True)
-    tables = [r[0] for r in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema = 'main' "
-        "ORDER BY table_name").fetchall()]  # fmt: skip
+    tables = [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema = 'main' "
+            "ORDER BY table_name"
+        ).fetchall()
+    ]
     done = []
     for t in tables:
-        cols = [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-                                          "AND table_schema = 'main'", [t]).fetchall()]  # fmt: skip
+        cols = [
+            r[0]
+            for r in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                "AND table_schema = 'main'",
+                [t],
+            ).fetchall()
+        ]
         rel = con.table(t)
         if "bug_id" in cols and not include_private:
-            rel = rel.filter("bug_id NOT IN (SELECT bug_id FROM raw_bugs WHERE json_array_length(data->'groups') > 0)")
+            rel = rel.filter(
+                "bug_id NOT IN (SELECT bug_id FROM raw_bugs WHERE json_array_length(data->'groups') > 0)"
+            )
         rows = rel.count("*").fetchall()[0][0]
         tcol = next((c for c in TIME_COLUMNS if c in cols), None)
         if rows > partition_rows and tcol:

@@ -89,8 +89,9 @@ def _drop_if_corrupt(path: Path) -> None:
     except sqlite3.Error as exc:
         aside = path.with_suffix(".sqlite.corrupt")
         path.replace(aside)
-        logging.getLogger(__name__).warning("HTTP cache %s was unreadable (%s); moved it to %s and started a new one",
-                                            path, exc, aside)  # fmt: skip
+        logging.getLogger(__name__).warning(
+            "HTTP cache %s was unreadable (%s); moved it to %s and started a new one", path, exc, aside
+        )
 
 
 def make_session(cache_path: str | None) -> requests.Session:

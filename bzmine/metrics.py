@@ -19,12 +19,37 @@ from bzmine.errors import ConfigError
 
 # dependency order: each layer reads only layers above it
 LAYERS = (
-    "metric_status_changes", "metric_bugs", "metric_assignees", "metric_rule1", "metric_ca_domains", "metric_actors",
-    "metric_people", "metric_hidden_ca", "metric_rule1b", "roles", "metric_status_timeline", "metric_comments", "response_events", "bug_metrics", "update_obligations",
-    "next_update_overdue", "metric_ca_items", "action_item_status", "metric_scope", "incident_links", "recurrences", "repeats",
+    "metric_status_changes",
+    "metric_bugs",
+    "metric_assignees",
+    "metric_rule1",
+    "metric_ca_domains",
+    "metric_actors",
+    "metric_people",
+    "metric_hidden_ca",
+    "metric_rule1b",
+    "roles",
+    "metric_status_timeline",
+    "metric_comments",
+    "response_events",
+    "bug_metrics",
+    "update_obligations",
+    "next_update_overdue",
+    "metric_ca_items",
+    "action_item_status",
+    "metric_scope",
+    "incident_links",
+    "recurrences",
+    "repeats",
     "report_review",
-    "scorecard", "scorecard_percentiles", "incident_clusters", "metric_tags_at", "tag_first_added", "trend_bugs", "trend_counts",
-)  # fmt: skip
+    "scorecard",
+    "scorecard_percentiles",
+    "incident_clusters",
+    "metric_tags_at",
+    "tag_first_added",
+    "trend_bugs",
+    "trend_counts",
+)
 
 
 def view_deps() -> dict[str, tuple[str, ...]]:
@@ -71,18 +96,33 @@ def to_timestamp(value: str | date | datetime | None) -> datetime | None:
         try:
             dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
         except ValueError:
-            raise ConfigError(f"not a date or time: {value!r} (use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS, UTC)") from None
+            raise ConfigError(
+                f"not a date or time: {value!r} (use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS, UTC)"
+            ) from None
     if dt.tzinfo is not None:
         dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
     return dt
 
 
 GROUPS = ("owner", "filed")
-RESOLUTIONS = ("FIXED", "INVALID", "DUPLICATE", "WONTFIX", "WORKSFORME", "INCOMPLETE", "MOVED", "EXPIRED", "INACTIVE")
+RESOLUTIONS = (
+    "FIXED",
+    "INVALID",
+    "DUPLICATE",
+    "WONTFIX",
+    "WORKSFORME",
+    "INCOMPLETE",
+    "MOVED",
+    "EXPIRED",
+    "INACTIVE",
+)
 
 
-def set_exclusions(con: duckdb.DuckDBPyConnection, resolutions: list[str] | tuple[str, ...] | None = None,
-                   only_ca: bool = False) -> dict[str, Any]:  # fmt: skip
+def set_exclusions(
+    con: duckdb.DuckDBPyConnection,
+    resolutions: list[str] | tuple[str, ...] | None = None,
+    only_ca: bool = False,
+) -> dict[str, Any]:
     """Leave bugs with these resolutions (and, with only_ca, bugs not about a CA) out of every figure on this
     connection; returns what is excluded, for the record (notebooks print it)."""
     res = sorted({r.strip().upper() for r in resolutions or [] if r.strip()})
@@ -94,8 +134,14 @@ def set_exclusions(con: duckdb.DuckDBPyConnection, resolutions: list[str] | tupl
     return {"excluded_resolutions": res, "only_ca_subjects": only_ca}
 
 
-def snapshot(con: duckdb.DuckDBPyConnection, as_of: Any = None, since: Any = None, until: Any = None,
-             need: tuple[str, ...] = LAYERS, group: str = "owner") -> datetime:  # fmt: skip
+def snapshot(
+    con: duckdb.DuckDBPyConnection,
+    as_of: Any = None,
+    since: Any = None,
+    until: Any = None,
+    need: tuple[str, ...] = LAYERS,
+    group: str = "owner",
+) -> datetime:
     """Fix as_of (default now), the optional opening window and the CA grouping, and compute the layers once.
 
     need: the views the caller will read; only they and what they depend on are materialised.
@@ -105,8 +151,10 @@ def snapshot(con: duckdb.DuckDBPyConnection, as_of: Any = None, since: Any = Non
         raise ConfigError(f"--group must be owner or filed, got {group!r}")
     at = to_timestamp(as_of) or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     s, u = to_timestamp(since), to_timestamp(until)
-    flags = con.execute("SELECT getvariable('bzmine_include_private'), getvariable('bzmine_exclude_resolutions'), "
-                        "getvariable('bzmine_only_ca')").fetchone()  # fmt: skip
+    flags = con.execute(
+        "SELECT getvariable('bzmine_include_private'), getvariable('bzmine_exclude_resolutions'), "
+        "getvariable('bzmine_only_ca')"
+    ).fetchone()
     key = f"{at.isoformat()}|{s}|{u}|{group}|{flags}"
     layers = _closure(need)
     row = con.execute("SELECT getvariable('bzmine_snapshot'), getvariable('bzmine_layers')").fetchall()[0]
@@ -133,7 +181,9 @@ def snapshot(con: duckdb.DuckDBPyConnection, as_of: Any = None, since: Any = Non
     return at
 
 
-def resolve_cas(con: duckdb.DuckDBPyConnection, names: list[str] | tuple[str, ...] | None, group: str = "owner") -> list[str]:
+def resolve_cas(
+    con: duckdb.DuckDBPyConnection, names: list[str] | tuple[str, ...] | None, group: str = "owner"
+) -> list[str]:
     """The per-CA keys (owner or filed names) that user-typed names stand for: case-insensitive, any spelling the
     owner table knows, the owner or the filed name. An unknown name is an error with the closest known names."""
     if not names:
@@ -171,8 +221,14 @@ def resolve_cas(con: duckdb.DuckDBPyConnection, names: list[str] | tuple[str, ..
         hits = by_key.get(ca_key(name))
         if not hits:
             close = difflib.get_close_matches(name, sorted(display), n=3, cutoff=0.6)
-            close += [d for d in sorted(display) if name.lower() in d.lower() and d not in close][: 3 - len(close)]
-            hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else "; `bzmine sql \"SELECT DISTINCT ca_owner FROM incidents\"` lists them"
+            close += [d for d in sorted(display) if name.lower() in d.lower() and d not in close][
+                : 3 - len(close)
+            ]
+            hint = (
+                f"; did you mean {', '.join(repr(c) for c in close)}?"
+                if close
+                else '; `bzmine sql "SELECT DISTINCT ca_owner FROM incidents"` lists them'
+            )
             raise ConfigError(f"no CA named {name!r} in this database{hint}")
         out += sorted(h for h in hits if h not in out)
     return out
@@ -182,8 +238,14 @@ def _df(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = Non
     return con.execute(sql, params or []).df()
 
 
-def scorecard(con: duckdb.DuckDBPyConnection, as_of: Any = None, since: Any = None, until: Any = None,
-              cas: list[str] | None = None, group: str = "owner") -> pd.DataFrame:  # fmt: skip
+def scorecard(
+    con: duckdb.DuckDBPyConnection,
+    as_of: Any = None,
+    since: Any = None,
+    until: Any = None,
+    cas: list[str] | None = None,
+    group: str = "owner",
+) -> pd.DataFrame:
     """One row per CA with the METRICS.md §7 figures (and `<figure>_pct` percentiles among peers)."""
     snapshot(con, as_of, since, until, need=("scorecard", "scorecard_percentiles"), group=group)
     keys = resolve_cas(con, cas, group)
@@ -197,16 +259,28 @@ def scorecard(con: duckdb.DuckDBPyConnection, as_of: Any = None, since: Any = No
     return wide.reset_index(drop=True)
 
 
-def compare(con: duckdb.DuckDBPyConnection, ca: str, as_of: Any = None, since: Any = None, until: Any = None,
-            group: str = "owner") -> pd.DataFrame:  # fmt: skip
+def compare(
+    con: duckdb.DuckDBPyConnection,
+    ca: str,
+    as_of: Any = None,
+    since: Any = None,
+    until: Any = None,
+    group: str = "owner",
+) -> pd.DataFrame:
     """One CA beside its peers: figure, value, peer median, percentile ("how do we compare?")."""
     snapshot(con, as_of, since, until, need=("scorecard", "scorecard_percentiles"), group=group)
     keys = resolve_cas(con, [ca], group)
-    df = _df(con, """SELECT p.figure, p.label, p.value, p.peer_median, p.percentile, p.direction, p.unit
+    df = _df(
+        con,
+        """SELECT p.figure, p.label, p.value, p.peer_median, p.percentile, p.direction, p.unit
                      FROM scorecard_percentiles p JOIN (SELECT figure, row_number() OVER () AS n FROM scorecard_figures) o
-                     USING (figure) WHERE p.ca = ? ORDER BY o.n""", [keys[0]])  # fmt: skip
+                     USING (figure) WHERE p.ca = ? ORDER BY o.n""",
+        [keys[0]],
+    )
     if df.empty:
-        raise ConfigError(f"{ca!r} has no bugs opened in this window at this as_of (try without --since/--until or a later --as-of)")
+        raise ConfigError(
+            f"{ca!r} has no bugs opened in this window at this as_of (try without --since/--until or a later --as-of)"
+        )
     return df
 
 
@@ -215,11 +289,18 @@ def figures(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return _df(con, "SELECT * FROM scorecard_figures")
 
 
-def scorecard_by_year(con: duckdb.DuckDBPyConnection, ca: str, as_of: Any = None, group: str = "owner") -> pd.DataFrame:
+def scorecard_by_year(
+    con: duckdb.DuckDBPyConnection, ca: str, as_of: Any = None, group: str = "owner"
+) -> pd.DataFrame:
     """One CA's scorecard figures per year of opening (each year a since/until window), one row per year."""
     at = snapshot(con, as_of, need=("metric_bugs",), group=group)
     key = resolve_cas(con, [ca], group)[0]
-    years = [r[0] for r in con.execute("SELECT DISTINCT year(opened_at) FROM metric_bugs WHERE ca = ? ORDER BY 1", [key]).fetchall()]
+    years = [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT year(opened_at) FROM metric_bugs WHERE ca = ? ORDER BY 1", [key]
+        ).fetchall()
+    ]
     rows = []
     for y in years:
         card = scorecard(con, at, f"{y}-01-01", f"{y + 1}-01-01", group=group)
@@ -235,8 +316,10 @@ def scorecard_by_year(con: duckdb.DuckDBPyConnection, ca: str, as_of: Any = None
 # figure -> (layer, condition, columns): the rows behind each scorecard figure, for `bzmine explain`.
 # Conditions and columns are fixed text, never user input.
 _REQ = "bug_id, kind, asked_at, asked_by, asker_role, state, answered_at, answered_by, round(wait_hours, 1) AS wait_hours, breach_7d"
-_BUG = ("bug_id, opened_at, closed_at, is_open, self_reported, round(first_ca_response_hours, 1) AS first_ca_response_hours, "
-        "first_ca_at, full_report_at, late_full_report, round(days_to_close, 2) AS days_to_close")
+_BUG = (
+    "bug_id, opened_at, closed_at, is_open, self_reported, round(first_ca_response_hours, 1) AS first_ca_response_hours, "
+    "first_ca_at, full_report_at, late_full_report, round(days_to_close, 2) AS days_to_close"
+)
 _OBL = "bug_id, set_at, due, state, met_at, answered_late_at, round(days_late, 2) AS days_late"
 _ITEM = "bug_id, comment_id, posted_at, item_no, action, due_date, status_raw, status, is_open, is_overdue, bug_is_open"
 EXPLAIN: dict[str, tuple[str, str, str]] = {
@@ -265,14 +348,27 @@ EXPLAIN: dict[str, tuple[str, str, str]] = {
     "overdue_items_per_open_bug": ("action_item_status", "is_overdue AND bug_is_open", _ITEM),
     "unknown_status_items": ("action_item_status", "status = 'unknown'", _ITEM),
     "closed_with_open_items": ("action_item_status", "is_open AND NOT bug_is_open", _ITEM),
-    "repeat_share": ("recurrences", "TRUE", "bug_id, earlier_bug_id, earlier_opened_at, shared_tags, cited, after_resolution"),
-    "reports_reviewed": ("report_review", "TRUE", "bug_id, comment_id, kind, posted_at, must_findings, should_findings, rules"),
-    "report_quality": ("report_review", "TRUE", "bug_id, comment_id, kind, posted_at, clean, must_findings, rules"),
+    "repeat_share": (
+        "recurrences",
+        "TRUE",
+        "bug_id, earlier_bug_id, earlier_opened_at, shared_tags, cited, after_resolution",
+    ),
+    "reports_reviewed": (
+        "report_review",
+        "TRUE",
+        "bug_id, comment_id, kind, posted_at, must_findings, should_findings, rules",
+    ),
+    "report_quality": (
+        "report_review",
+        "TRUE",
+        "bug_id, comment_id, kind, posted_at, clean, must_findings, rules",
+    ),
 }
 
 
-def related(con: duckdb.DuckDBPyConnection, bug_id: int, depth: int = 1, as_of: Any = None,
-            group: str = "owner") -> pd.DataFrame:  # fmt: skip
+def related(
+    con: duckdb.DuckDBPyConnection, bug_id: int, depth: int = 1, as_of: Any = None, group: str = "owner"
+) -> pd.DataFrame:
     """Bugs linked to one bug (any reference, either direction) up to `depth` steps, nearest first: depth, bug, CA,
     summary, opened, status, how it is linked (kind/source/direction of the first link that reached it)."""
     snapshot(con, as_of, need=("incident_links", "metric_bugs"), group=group)
@@ -283,11 +379,13 @@ def related(con: duckdb.DuckDBPyConnection, bug_id: int, depth: int = 1, as_of: 
     for d in range(1, depth + 1):
         if not frontier:
             break
-        rows = con.execute("SELECT bug_id, other_id, kind || ' (' || source || ', ' || direction || ')' FROM incident_links "
-                           "WHERE list_contains(?, bug_id) ORDER BY other_id, "
-                           # several links to one bug: say the strongest (a field, then a Related Incidents row)
-                           "CASE source WHEN 'text' THEN 2 WHEN 'related_table' THEN 1 ELSE 0 END, kind, direction",
-                           [frontier]).fetchall()  # fmt: skip
+        rows = con.execute(
+            "SELECT bug_id, other_id, kind || ' (' || source || ', ' || direction || ')' FROM incident_links "
+            "WHERE list_contains(?, bug_id) ORDER BY other_id, "
+            # several links to one bug: say the strongest (a field, then a Related Incidents row)
+            "CASE source WHEN 'text' THEN 2 WHEN 'related_table' THEN 1 ELSE 0 END, kind, direction",
+            [frontier],
+        ).fetchall()
         frontier = []
         for src, other, how in rows:
             if other not in seen:
@@ -296,8 +394,12 @@ def related(con: duckdb.DuckDBPyConnection, bug_id: int, depth: int = 1, as_of: 
     ids = [b for b in seen if b != bug_id]
     if not ids:
         return pd.DataFrame(columns=["depth", "bug_id", "ca", "summary", "opened_at", "status", "link"])
-    df = _df(con, "SELECT bug_id, coalesce(ca, '(' || subject_kind || ')') AS ca, summary, opened_at, status_at AS status "
-                  "FROM metric_bugs WHERE list_contains(?, bug_id)", [ids])  # fmt: skip
+    df = _df(
+        con,
+        "SELECT bug_id, coalesce(ca, '(' || subject_kind || ')') AS ca, summary, opened_at, status_at AS status "
+        "FROM metric_bugs WHERE list_contains(?, bug_id)",
+        [ids],
+    )
     df.insert(0, "depth", df["bug_id"].map(lambda b: seen[b][0]))
     df["link"] = df["bug_id"].map(lambda b: seen[b][1])
     return df.sort_values(["depth", "bug_id"]).reset_index(drop=True)
@@ -306,7 +408,9 @@ def related(con: duckdb.DuckDBPyConnection, bug_id: int, depth: int = 1, as_of: 
 def bug_url_base(con: duckdb.DuckDBPyConnection) -> str:
     """Where bug pages are: the Bugzilla the data came from (last sync), bugzilla.mozilla.org otherwise."""
     try:
-        row = con.execute("SELECT url FROM sync_runs WHERE url IS NOT NULL ORDER BY run_id DESC LIMIT 1").fetchone()
+        row = con.execute(
+            "SELECT url FROM sync_runs WHERE url IS NOT NULL ORDER BY run_id DESC LIMIT 1"
+        ).fetchone()
     except duckdb.Error:
         row = None
     base = str(row[0]).rstrip("/") if row and row[0] else "https://bugzilla.mozilla.org"
@@ -314,8 +418,15 @@ def bug_url_base(con: duckdb.DuckDBPyConnection) -> str:
     return f"{base}/show_bug.cgi?id="
 
 
-def explain(con: duckdb.DuckDBPyConnection, ca: str, figure: str, as_of: Any = None, since: Any = None,
-            until: Any = None, group: str = "owner") -> tuple[Any, pd.DataFrame]:  # fmt: skip
+def explain(
+    con: duckdb.DuckDBPyConnection,
+    ca: str,
+    figure: str,
+    as_of: Any = None,
+    since: Any = None,
+    until: Any = None,
+    group: str = "owner",
+) -> tuple[Any, pd.DataFrame]:
     """The value of one scorecard figure for one CA and the rows (bugs, requests, obligations, items) behind it,
     so the figure can be checked by hand on Bugzilla."""
     if figure not in EXPLAIN:
@@ -327,9 +438,15 @@ def explain(con: duckdb.DuckDBPyConnection, ca: str, figure: str, as_of: Any = N
     layer, cond, cols = EXPLAIN[figure]
     snapshot(con, as_of, since, until, need=("scorecard", "metric_scope", layer), group=group)
     key = resolve_cas(con, [ca], group)[0]
-    value = con.execute(f"SELECT {figure} FROM scorecard WHERE ca = ?", [key]).fetchone()  # figure: a key of EXPLAIN
-    rows = _df(con, f"SELECT {cols} FROM {layer} WHERE ca = ? AND ({cond}) AND bug_id IN (SELECT bug_id FROM metric_scope) "
-                    "ORDER BY ALL", [key])  # fmt: skip
+    value = con.execute(
+        f"SELECT {figure} FROM scorecard WHERE ca = ?", [key]
+    ).fetchone()  # figure: a key of EXPLAIN
+    rows = _df(
+        con,
+        f"SELECT {cols} FROM {layer} WHERE ca = ? AND ({cond}) AND bug_id IN (SELECT bug_id FROM metric_scope) "
+        "ORDER BY ALL",
+        [key],
+    )
     return (value[0] if value else None), rows
 
 
@@ -337,36 +454,59 @@ def _filter(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return df[df["ca"].isin(keys)].reset_index(drop=True) if keys else df
 
 
-def response_events(con: duckdb.DuckDBPyConnection, as_of: Any = None, cas: list[str] | None = None,
-                    group: str = "owner") -> pd.DataFrame:  # fmt: skip
+def response_events(
+    con: duckdb.DuckDBPyConnection, as_of: Any = None, cas: list[str] | None = None, group: str = "owner"
+) -> pd.DataFrame:
     """Every request waiting for a CA (METRICS.md §4), oldest first."""
     snapshot(con, as_of, need=("response_events",), group=group)
-    return _filter(_df(con, "SELECT * FROM response_events ORDER BY asked_at, bug_id"), resolve_cas(con, cas, group))
+    return _filter(
+        _df(con, "SELECT * FROM response_events ORDER BY asked_at, bug_id"), resolve_cas(con, cas, group)
+    )
 
 
-def obligations(con: duckdb.DuckDBPyConnection, as_of: Any = None, cas: list[str] | None = None,
-                group: str = "owner") -> pd.DataFrame:  # fmt: skip
+def obligations(
+    con: duckdb.DuckDBPyConnection, as_of: Any = None, cas: list[str] | None = None, group: str = "owner"
+) -> pd.DataFrame:
     snapshot(con, as_of, need=("update_obligations",), group=group)
-    return _filter(_df(con, "SELECT * FROM update_obligations ORDER BY set_at, bug_id"), resolve_cas(con, cas, group))
+    return _filter(
+        _df(con, "SELECT * FROM update_obligations ORDER BY set_at, bug_id"), resolve_cas(con, cas, group)
+    )
 
 
-def action_items(con: duckdb.DuckDBPyConnection, as_of: Any = None, cas: list[str] | None = None,
-                 group: str = "owner") -> pd.DataFrame:  # fmt: skip
+def action_items(
+    con: duckdb.DuckDBPyConnection, as_of: Any = None, cas: list[str] | None = None, group: str = "owner"
+) -> pd.DataFrame:
     snapshot(con, as_of, need=("action_item_status",), group=group)
-    return _filter(_df(con, "SELECT * FROM action_item_status ORDER BY bug_id, item_no"), resolve_cas(con, cas, group))
+    return _filter(
+        _df(con, "SELECT * FROM action_item_status ORDER BY bug_id, item_no"), resolve_cas(con, cas, group)
+    )
 
 
 def bug_metrics(con: duckdb.DuckDBPyConnection, as_of: Any = None, group: str = "owner") -> pd.DataFrame:
     snapshot(con, as_of, need=("bug_metrics",), group=group)
-    return _df(con, """SELECT m.*, b.ca_filed, b.ca_owner, b.sub_ca, b.subject_kind, b.owner_status, b.resolution
-                       FROM bug_metrics m JOIN metric_bugs b USING (bug_id) ORDER BY bug_id""")
+    return _df(
+        con,
+        """SELECT m.*, b.ca_filed, b.ca_owner, b.sub_ca, b.subject_kind, b.owner_status, b.resolution
+                       FROM bug_metrics m JOIN metric_bugs b USING (bug_id) ORDER BY bug_id""",
+    )
 
 
-def due(con: duckdb.DuckDBPyConnection, as_of: Any = None, days: int = 7, cas: list[str] | None = None,
-        group: str = "owner", stale_days: int | None = None) -> pd.DataFrame:  # fmt: skip
+def due(
+    con: duckdb.DuckDBPyConnection,
+    as_of: Any = None,
+    days: int = 7,
+    cas: list[str] | None = None,
+    group: str = "owner",
+    stale_days: int | None = None,
+) -> pd.DataFrame:
     """What waits on CAs at as_of (view `due`): one row per item with its due date and days overdue, most overdue
     first. Columns: bug_id, ca, summary, status, what, due, days_overdue, detail."""
-    snapshot(con, as_of, need=("response_events", "update_obligations", "action_item_status", "bug_metrics"), group=group)
+    snapshot(
+        con,
+        as_of,
+        need=("response_events", "update_obligations", "action_item_status", "bug_metrics"),
+        group=group,
+    )
     keys = resolve_cas(con, cas, group)
     con.execute("SET VARIABLE bzmine_due_days = ?", [days])
     con.execute("SET VARIABLE bzmine_stale_days = CAST(? AS INTEGER)", [stale_days])
@@ -374,8 +514,14 @@ def due(con: duckdb.DuckDBPyConnection, as_of: Any = None, days: int = 7, cas: l
     return _filter(_df(con, "SELECT * REPLACE (strftime(due, '%Y-%m-%d') AS due) FROM due"), keys)
 
 
-def trends(con: duckdb.DuckDBPyConnection, as_of: Any = None, period: str = "year", dimension: str = "tag",
-           cas: list[str] | None = None, group: str = "owner") -> pd.DataFrame:  # fmt: skip
+def trends(
+    con: duckdb.DuckDBPyConnection,
+    as_of: Any = None,
+    period: str = "year",
+    dimension: str = "tag",
+    cas: list[str] | None = None,
+    group: str = "owner",
+) -> pd.DataFrame:
     """Bugs opened per period (year|quarter) by dimension (tag|ca|owner_status|subject|all), as a period x key table.
 
     cas: only bugs of these CAs (every dimension). Bugs whose subject is not a CA are counted under
@@ -388,48 +534,77 @@ def trends(con: duckdb.DuckDBPyConnection, as_of: Any = None, period: str = "yea
     snapshot(con, as_of, need=("trend_bugs",), group=group)
     keys = resolve_cas(con, cas, group)
     period_col = "y" if period == "year" else "q"
-    key = {"tag": "unnest(tags)", "ca": "ca_key", "owner_status": "owner_status", "subject": "subject_kind", "all": "'all'"}
+    key = {
+        "tag": "unnest(tags)",
+        "ca": "ca_key",
+        "owner_status": "owner_status",
+        "subject": "subject_kind",
+        "all": "'all'",
+    }
     where = "WHERE list_contains(?, ca)" if keys else ""
     # column expressions come from the fixed table above, never from user text
-    df = _df(con, f"""
+    df = _df(
+        con,
+        f"""
         SELECT period, key, count(*) AS bugs FROM (
             SELECT {period_col} AS period, {key[dimension]} AS key FROM trend_bugs {where}
-        ) GROUP BY ALL""", [keys] if keys else [])  # fmt: skip
+        ) GROUP BY ALL""",
+        [keys] if keys else [],
+    )
     if df.empty:
         return df
-    return df.pivot_table(index="period", columns="key", values="bugs", fill_value=0, aggfunc="sum").sort_index()
+    return df.pivot_table(
+        index="period", columns="key", values="bugs", fill_value=0, aggfunc="sum"
+    ).sort_index()
 
 
 DIMENSIONS = ("tag", "ca", "owner_status", "subject", "all", "rule")
 
 
-def _rule_trends(con: duckdb.DuckDBPyConnection, as_of: Any, period: str, cas: list[str] | None,
-                 group: str) -> pd.DataFrame:  # fmt: skip
+def _rule_trends(
+    con: duckdb.DuckDBPyConnection, as_of: Any, period: str, cas: list[str] | None, group: str
+) -> pd.DataFrame:
     """Incident reports per period of posting (view report_review) that broke each review rule (a report counts
     once per rule), beside '(reports reviewed)' and '(reports with no must finding)', the denominators."""
     snapshot(con, as_of, need=("report_review",), group=group)
     keys = resolve_cas(con, cas, group)
-    period_expr = "CAST(year(posted_at) AS VARCHAR)" if period == "year" else "year(posted_at) || '-Q' || quarter(posted_at)"
+    period_expr = (
+        "CAST(year(posted_at) AS VARCHAR)"
+        if period == "year"
+        else "year(posted_at) || '-Q' || quarter(posted_at)"
+    )
     where = "WHERE list_contains(?, ca)" if keys else ""
     # the period expression comes from the two fixed forms above, never from user text
-    df = _df(con, f"""
+    df = _df(
+        con,
+        f"""
         WITH r AS (SELECT {period_expr} AS period, list_distinct(coalesce(rules, [])) AS rules, clean
                    FROM report_review {where})
         SELECT period, key, count(*) AS reports FROM (SELECT period, unnest(rules) AS key FROM r) GROUP BY ALL
         UNION ALL SELECT period, '(reports reviewed)', count(*) FROM r GROUP BY ALL
         UNION ALL SELECT period, '(reports with no must finding)', count(*) FILTER (WHERE clean) FROM r GROUP BY ALL""",
-             [keys] if keys else [])  # fmt: skip
+        [keys] if keys else [],
+    )
     if df.empty:
         return df
-    return df.pivot_table(index="period", columns="key", values="reports", fill_value=0, aggfunc="sum").sort_index()
+    return df.pivot_table(
+        index="period", columns="key", values="reports", fill_value=0, aggfunc="sum"
+    ).sort_index()
 
 
-def report_quality(con: duckdb.DuckDBPyConnection, as_of: Any = None, group: str = "owner", top: int = 3,
-                   by_year: bool = True) -> pd.DataFrame:  # fmt: skip
+def report_quality(
+    con: duckdb.DuckDBPyConnection,
+    as_of: Any = None,
+    group: str = "owner",
+    top: int = 3,
+    by_year: bool = True,
+) -> pd.DataFrame:
     """Per CA (and year of posting, unless by_year is False: then year is null): reports reviewed, share with no
     `must` finding, and the most common findings ('rule xN', most frequent first), from view report_review."""
     snapshot(con, as_of, need=("report_review",), group=group)
-    return _df(con, """
+    return _df(
+        con,
+        """
         WITH r AS (SELECT ca, CASE WHEN ? THEN year(posted_at) END AS year, clean,
                           list_distinct(coalesce(rules, [])) AS rules
                    FROM report_review WHERE ca IS NOT NULL),
@@ -438,11 +613,14 @@ def report_quality(con: duckdb.DuckDBPyConnection, as_of: Any = None, group: str
         SELECT r.ca, r.year, count(*) AS reports_reviewed, avg(CAST(r.clean AS DOUBLE)) AS share_clean,
                coalesce(any_value(k.common), []) AS common_findings
         FROM r LEFT JOIN ranked k ON k.ca = r.ca AND k.year IS NOT DISTINCT FROM r.year
-        GROUP BY r.ca, r.year ORDER BY r.ca, r.year""", [by_year, top])
+        GROUP BY r.ca, r.year ORDER BY r.ca, r.year""",
+        [by_year, top],
+    )
 
 
-def yearly(con: duckdb.DuckDBPyConnection, as_of: Any = None, cas: list[str] | None = None,
-           group: str = "owner") -> pd.DataFrame:  # fmt: skip
+def yearly(
+    con: duckdb.DuckDBPyConnection, as_of: Any = None, cas: list[str] | None = None, group: str = "owner"
+) -> pd.DataFrame:
     """Per year of opening (view trend_medians): bugs, closed and still open at as_of, median days to close (bugs
     with a known closing time), requests, median response hours, share answered within 7 days."""
     snapshot(con, as_of, need=("response_events", "bug_metrics"), group=group)
@@ -454,11 +632,15 @@ def yearly_by_ca(con: duckdb.DuckDBPyConnection, as_of: Any = None, group: str =
     """The same per CA and year (the report's per-year table on each CA page)."""
     snapshot(con, as_of, need=("response_events", "bug_metrics"), group=group)
     con.execute("SET VARIABLE bzmine_cas = CAST(NULL AS VARCHAR[])")
-    return _df(con, "SELECT * EXCLUDE (all_cas) FROM trend_medians WHERE NOT all_cas AND ca IS NOT NULL ORDER BY ca, year")
+    return _df(
+        con,
+        "SELECT * EXCLUDE (all_cas) FROM trend_medians WHERE NOT all_cas AND ca IS NOT NULL ORDER BY ca, year",
+    )
 
 
-def paper_tables(con: duckdb.DuckDBPyConnection, as_of: Any = None, top: int = 20,
-                 group: str = "owner") -> dict[str, pd.DataFrame]:  # fmt: skip
+def paper_tables(
+    con: duckdb.DuckDBPyConnection, as_of: Any = None, top: int = 20, group: str = "owner"
+) -> dict[str, pd.DataFrame]:
     """The tables a paper cites, for one as_of (notebooks/04_paper_tables writes each as CSV).
 
     incidents_by_owner_status, incidents_by_subject: bugs opened per year; per_ca_top: per year for the `top`
@@ -477,20 +659,27 @@ def paper_tables(con: duckdb.DuckDBPyConnection, as_of: Any = None, top: int = 2
     out["per_tag"] = trends(con, at, "year", "tag", group=group)
     q = trends(con, at, "quarter", "tag", group=group)
     cols = [c for c in q.columns if "revocation-delay" in str(c)]
-    out["delayed_revocation_per_quarter"] = (q[cols].sum(axis=1).to_frame("bugs") if cols
-                                             else pd.DataFrame({"bugs": []}))  # fmt: skip
-    out["self_reported_share"] = _df(con, """
+    out["delayed_revocation_per_quarter"] = (
+        q[cols].sum(axis=1).to_frame("bugs") if cols else pd.DataFrame({"bugs": []})
+    )
+    out["self_reported_share"] = _df(
+        con,
+        """
         WITH first_src AS (
             SELECT r.bug_id, arg_min(r.disclosure_source_norm, r.posted_at) AS src
             FROM reports r JOIN metric_bugs b USING (bug_id), metric_params p
             WHERE r.disclosure_source_norm IS NOT NULL AND r.posted_at <= p.as_of GROUP BY r.bug_id
         )
         SELECT year(b.opened_at) AS year, count(*) AS bugs_with_source, avg(CAST(f.src = 'self' AS DOUBLE)) AS self_share
-        FROM first_src f JOIN metric_bugs b USING (bug_id) GROUP BY 1 ORDER BY 1""")
+        FROM first_src f JOIN metric_bugs b USING (bug_id) GROUP BY 1 ORDER BY 1""",
+    )
     y = yearly(con, at, group=group)
     out["days_to_close"] = y[["year", "bugs", "bugs_closed", "median_days_to_close"]]
-    out["response_breaches"] = _df(con, """
+    out["response_breaches"] = _df(
+        con,
+        """
         SELECT year(b.opened_at) AS year, count(*) AS requests, count(*) FILTER (WHERE e.breach_7d) AS breaches_7d,
                avg(CAST(e.breach_7d AS DOUBLE)) AS breach_share
-        FROM response_events e JOIN metric_bugs b USING (bug_id) GROUP BY 1 ORDER BY 1""")
+        FROM response_events e JOIN metric_bugs b USING (bug_id) GROUP BY 1 ORDER BY 1""",
+    )
     return out

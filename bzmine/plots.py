@@ -83,7 +83,9 @@ def _colors(n: int) -> list[str]:
 def _empty(title: str) -> Figure:
     fig, ax = _subplots(figsize=(7, 2.5))
     ax.set_title(title)
-    ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes, fontsize=12, color="#555555")
+    ax.text(
+        0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes, fontsize=12, color="#555555"
+    )
     ax.set_axis_off()
     return fig
 
@@ -114,7 +116,15 @@ def plot_incidents_per_year(counts: pd.DataFrame, top: int = 7) -> Figure:
     bottom = np.zeros(len(plot))
     colors = _colors(len(keep)) + (["#9a9a9a"] if "other" in plot.columns else [])
     for col, color in zip(plot.columns, colors, strict=True):
-        ax.bar(plot.index.astype(str), plot[col].to_numpy(), bottom=bottom, label=col, color=color, edgecolor="white", linewidth=0.5)
+        ax.bar(
+            plot.index.astype(str),
+            plot[col].to_numpy(),
+            bottom=bottom,
+            label=col,
+            color=color,
+            edgecolor="white",
+            linewidth=0.5,
+        )
         bottom += plot[col].to_numpy()
     ax.set_title(title)
     ax.set_xlabel("year opened")
@@ -138,9 +148,16 @@ def plot_response_times(events: pd.DataFrame, max_cas: int = 60) -> Figure:
     cas = list(med.index[:max_cas])
     data = [ans.loc[ans["ca"] == ca, "response_hours"].clip(lower=0.1).to_numpy() for ca in cas]
     fig, ax = _subplots(figsize=(9, _height(len(cas))))
-    ax.boxplot(data, orientation="horizontal", tick_labels=cas, showfliers=True, patch_artist=True,
-               boxprops={"facecolor": "#56B4E9", "alpha": 0.6}, medianprops={"color": "#000000"},
-               flierprops={"markersize": 3, "markerfacecolor": "#555555"})  # fmt: skip
+    ax.boxplot(
+        data,
+        orientation="horizontal",
+        tick_labels=cas,
+        showfliers=True,
+        patch_artist=True,
+        boxprops={"facecolor": "#56B4E9", "alpha": 0.6},
+        medianprops={"color": "#000000"},
+        flierprops={"markersize": 3, "markerfacecolor": "#555555"},
+    )
     ax.axvline(SEVEN_DAYS_H, color="#D55E00", linestyle="--", linewidth=1.2, label="7 days")
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
@@ -204,8 +221,11 @@ def plot_time_to_close(bugs: pd.DataFrame, as_of: pd.Timestamp | None = None) ->
     at = pd.Timestamp(as_of) if as_of is not None else pd.Timestamp.now(tz=None)
     df = bugs.copy()
     df["year"] = pd.to_datetime(df["opened_at"]).dt.year
-    df["t"] = np.where(df["days_to_close"].notna(), df["days_to_close"],
-                       (at - pd.to_datetime(df["opened_at"])).dt.total_seconds() / 86400)  # fmt: skip
+    df["t"] = np.where(
+        df["days_to_close"].notna(),
+        df["days_to_close"],
+        (at - pd.to_datetime(df["opened_at"])).dt.total_seconds() / 86400,
+    )
     df["event"] = df["days_to_close"].notna()
     years = sorted(df["year"].unique())[-8:]
     fig, ax = _subplots(figsize=(8, 4.2))

@@ -30,7 +30,9 @@ def check_query(query: str) -> None:
     if len(statements) != 1:
         raise ConfigError("bzmine sql runs exactly one statement")
     if statements[0].type not in ALLOWED:
-        raise ConfigError(f"bzmine sql is read-only: {statements[0].type.name} statements are refused (use SELECT)")
+        raise ConfigError(
+            f"bzmine sql is read-only: {statements[0].type.name} statements are refused (use SELECT)"
+        )
     if statements[0].type == duckdb.StatementType.EXPLAIN and _ANALYZE.match(query):
         raise ConfigError("bzmine sql refuses EXPLAIN ANALYZE (it runs the statement); use plain EXPLAIN")
 

@@ -77,8 +77,15 @@ def methods_html() -> str:
     return markdown.markdown(text, extensions=["tables", "fenced_code"], output_format="html")
 
 
-def write_report(con: duckdb.DuckDBPyConnection, out: str | Path, as_of: Any = None, cas: list[str] | None = None,
-                 days: int = 7, quiet: bool = False, include_private: bool = False) -> ReportResult:  # fmt: skip
+def write_report(
+    con: duckdb.DuckDBPyConnection,
+    out: str | Path,
+    as_of: Any = None,
+    cas: list[str] | None = None,
+    days: int = 7,
+    quiet: bool = False,
+    include_private: bool = False,
+) -> ReportResult:
     """Write index, scorecard, due and one page per CA (all CAs, or those named) into `out`.
 
     Private (group-restricted) bugs are left out unless include_private (a report is meant to be shared).
@@ -99,44 +106,80 @@ def write_report(con: duckdb.DuckDBPyConnection, out: str | Path, as_of: Any = N
     bm = metrics.bug_metrics(con, at)
     yearly = metrics.yearly(con, at)
     n_bugs = len(bm)
-    common = {"as_of": at.strftime("%Y-%m-%d %H:%M"), "n_bugs": n_bugs, "version": __version__, "css": css,
-              "script": script, "script_hash": script_hash, "fmt": _fmt, "pct": _pct,
-              "bug_url": lambda i: f"{base}{int(i)}"}  # fmt: skip
+    common = {
+        "as_of": at.strftime("%Y-%m-%d %H:%M"),
+        "n_bugs": n_bugs,
+        "version": __version__,
+        "css": css,
+        "script": script,
+        "script_hash": script_hash,
+        "fmt": _fmt,
+        "pct": _pct,
+        "bug_url": lambda i: f"{base}{int(i)}",
+    }
     names = list(card["ca"]) if not wanted else [c for c in card["ca"] if c in wanted]
     hrefs = {n: f"ca/{slug(n)}.html" for n in card["ca"]}
     n_plots = 0
     img = outdir / "img"
     plot_files = [
-        ("incidents_per_year.png", plots.plot_incidents_per_year(metrics.trends(con, at, "year", "tag")), "incidents per year by tag"),
+        (
+            "incidents_per_year.png",
+            plots.plot_incidents_per_year(metrics.trends(con, at, "year", "tag")),
+            "incidents per year by tag",
+        ),
         ("response_times.png", plots.plot_response_times(events), "response time distribution per CA"),
         ("within_7d.png", plots.plot_within_7d_share(yearly), "share answered within 7 days per year"),
         ("action_items.png", plots.plot_action_items(card), "open and overdue action items per CA"),
-        ("time_to_close.png", plots.plot_time_to_close(bm, pd.Timestamp(at)), "share of bugs still open after t days"),
-    ]  # fmt: skip
+        (
+            "time_to_close.png",
+            plots.plot_time_to_close(bm, pd.Timestamp(at)),
+            "share of bugs still open after t days",
+        ),
+    ]
     figs = []
     for name, fig, alt in plot_files:
         figs.append({"src": "img/" + _save(fig, img / name), "alt": alt})
         n_plots += 1
     inc = con.execute("SELECT bug_id, summary, tags FROM incidents").df().set_index("bug_id")
-    stats = {"bugs": n_bugs, "open": int(bm["is_open"].sum()) if n_bugs else 0, "cas": len(card),
-             "pending": int((events["state"] == "pending").sum()) if len(events) else 0,
-             "breaches": int(events["breach_7d"].sum()) if len(events) else 0,
-             "overdue_items": int(card["overdue_action_items"].sum()) if len(card) else 0}  # fmt: skip
+    stats = {
+        "bugs": n_bugs,
+        "open": int(bm["is_open"].sum()) if n_bugs else 0,
+        "cas": len(card),
+        "pending": int((events["state"] == "pending").sum()) if len(events) else 0,
+        "breaches": int(events["breach_7d"].sum()) if len(events) else 0,
+        "overdue_items": int(card["overdue_action_items"].sum()) if len(card) else 0,
+    }
     due = metrics.due(con, at, days)
     attention = _records(due[due["days_overdue"] > 0].head(10))
     ca_rows = []
     for r in _records(card):
         if r["ca"] in names:
-            ca_rows.append({"name": r["ca"], "href": hrefs[r["ca"]], "bugs": r["bugs_total"], "open": r["bugs_open"],
-                            "overdue": r["overdue_action_items"], "median_response": r["median_response_hours"],
-                            "repeat": r.get("repeat_share")})  # fmt: skip
+            ca_rows.append(
+                {
+                    "name": r["ca"],
+                    "href": hrefs[r["ca"]],
+                    "bugs": r["bugs_total"],
+                    "open": r["bugs_open"],
+                    "overdue": r["overdue_action_items"],
+                    "median_response": r["median_response_hours"],
+                    "repeat": r.get("repeat_share"),
+                }
+            )
     quality = metrics.report_quality(con, at)
     quality_all = metrics.report_quality(con, at, by_year=False)
     quality_rows = [{**r, "href": hrefs.get(r["ca"])} for r in _records(quality_all) if r["ca"] in names]
-    page = env.get_template("index.html").render(title="CA compliance incidents", root="", plots=figs, stats=stats,
-                                                 yearly=_records(yearly), cas=ca_rows, attention=attention,
-                                                 quality=quality_rows,
-                                                 n_due=int((due["days_overdue"] > 0).sum()), **common)  # fmt: skip
+    page = env.get_template("index.html").render(
+        title="CA compliance incidents",
+        root="",
+        plots=figs,
+        stats=stats,
+        yearly=_records(yearly),
+        cas=ca_rows,
+        attention=attention,
+        quality=quality_rows,
+        n_due=int((due["days_overdue"] > 0).sum()),
+        **common,
+    )
     (outdir / "index.html").write_text(page, encoding="utf-8")
     figs_meta = metrics.figures(con)
     meta = {r["figure"]: r for r in figs_meta.to_dict("records")}
@@ -152,16 +195,35 @@ def write_report(con: duckdb.DuckDBPyConnection, out: str | Path, as_of: Any = N
         pcts = {c: r.get(f"{c}_pct") for c in meta if meta[c]["direction"] != "not_ranked"}
         r["outliers"] = {c for c, v in pcts.items() if isinstance(v, (int, float)) and v < 10}
     all_cols = [{"key": "ca", "label": "CA owner"}] + [
-        {"key": c, "label": label(c)} for c in card.columns if c != "ca" and not c.endswith("_pct")]  # fmt: skip
+        {"key": c, "label": label(c)} for c in card.columns if c != "ca" and not c.endswith("_pct")
+    ]
     compact = [c for c in all_cols if c["key"] == "ca" or meta.get(c["key"], {}).get("compact")]
-    for name, cols, other in (("scorecard.html", compact, "scorecard-all.html"), ("scorecard-all.html", all_cols, "scorecard.html")):
-        (outdir / name).write_text(env.get_template("scorecard.html").render(
-            title="Scorecard" if name == "scorecard.html" else "Scorecard: every figure", root="", columns=cols,
-            rows=rows, other=other, full=name != "scorecard.html", **common), encoding="utf-8")  # fmt: skip
-    (outdir / "methods.html").write_text(env.get_template("methods.html").render(
-        title="Methods", root="", body=methods_html(), **common), encoding="utf-8")  # fmt: skip
-    (outdir / "due.html").write_text(env.get_template("due.html").render(
-        title="Due now", root="", rows=_records(due), days=days, **common), encoding="utf-8")  # fmt: skip
+    for name, cols, other in (
+        ("scorecard.html", compact, "scorecard-all.html"),
+        ("scorecard-all.html", all_cols, "scorecard.html"),
+    ):
+        (outdir / name).write_text(
+            env.get_template("scorecard.html").render(
+                title="Scorecard" if name == "scorecard.html" else "Scorecard: every figure",
+                root="",
+                columns=cols,
+                rows=rows,
+                other=other,
+                full=name != "scorecard.html",
+                **common,
+            ),
+            encoding="utf-8",
+        )
+    (outdir / "methods.html").write_text(
+        env.get_template("methods.html").render(title="Methods", root="", body=methods_html(), **common),
+        encoding="utf-8",
+    )
+    (outdir / "due.html").write_text(
+        env.get_template("due.html").render(
+            title="Due now", root="", rows=_records(due), days=days, **common
+        ),
+        encoding="utf-8",
+    )
     items = metrics.action_items(con, at)
     per_year = metrics.yearly_by_ca(con, at)
     metrics.snapshot(con, at, need=("incident_clusters", "recurrences"))
@@ -181,13 +243,23 @@ def write_report(con: duckdb.DuckDBPyConnection, out: str | Path, as_of: Any = N
         plot = _save(plots.plot_ca_vs_peers(comp, name), img / f"peers-{s}.png")
         n_plots += 1
         html = env.get_template("ca.html").render(
-            title=name, ca=name, root="../", plot=f"../img/{plot}", compare=_records(comp),
-            bugs=_records(bm_i[bm_i["ca"] == name].sort_values(["is_open", "opened_at"], ascending=[False, False])),
-            events=_records(events[events["ca"] == name]), obligations=_records(obl[obl["ca"] == name]),
+            title=name,
+            ca=name,
+            root="../",
+            plot=f"../img/{plot}",
+            compare=_records(comp),
+            bugs=_records(
+                bm_i[bm_i["ca"] == name].sort_values(["is_open", "opened_at"], ascending=[False, False])
+            ),
+            events=_records(events[events["ca"] == name]),
+            obligations=_records(obl[obl["ca"] == name]),
             items=_records(items[(items["ca"] == name) & items["is_open"]]),
             per_year=_records(per_year[per_year["ca"] == name]),
             quality=_records(quality[quality["ca"] == name]),
-            clusters=[{"bugs": list(r["bugs"]), "cas": sorted(r["cas"])} for r in clusters[clusters["ca"] == name].to_dict("records")],
+            clusters=[
+                {"bugs": list(r["bugs"]), "cas": sorted(r["cas"])}
+                for r in clusters[clusters["ca"] == name].to_dict("records")
+            ],
             **common,
         )
         (outdir / "ca" / f"{s}.html").write_text(html, encoding="utf-8")

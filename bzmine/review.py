@@ -23,8 +23,13 @@ _KINDS = {"prevent", "mitigate", "detect"}
 _STATUSES = {"ongoing", "complete", "completed", "delayed", "canceled", "cancelled"}
 _CLOSING = re.compile(r"all action items disclosed in this report have been completed", re.I)
 # the newest guideline each template belongs to, and the first version that uses it
-TEMPLATE_OF = {"seven_questions": ("mozilla-7q", "ccadb-1.0"), "v2_full": ("ccadb-2.0", "ccadb-2.0"),
-               "preliminary": ("ccadb-3.0", None), "v3_full": ("ccadb-3.0", None), "closure": ("ccadb-3.0", None)}  # fmt: skip
+TEMPLATE_OF = {
+    "seven_questions": ("mozilla-7q", "ccadb-1.0"),
+    "v2_full": ("ccadb-2.0", "ccadb-2.0"),
+    "preliminary": ("ccadb-3.0", None),
+    "v3_full": ("ccadb-3.0", None),
+    "closure": ("ccadb-3.0", None),
+}
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,9 @@ class Rules:
 
 @lru_cache(maxsize=1)
 def load_rules() -> Rules:
-    data = json.loads(resources.files("bzmine").joinpath("data/review_rules.json").read_text(encoding="utf-8"))
+    data = json.loads(
+        resources.files("bzmine").joinpath("data/review_rules.json").read_text(encoding="utf-8")
+    )
     return Rules(versions=data["versions"], rules=data["rules"])
 
 
@@ -78,7 +85,9 @@ def _order(version: str, rules: Rules) -> int:
     return [v["version"] for v in rules.versions].index(version)
 
 
-def judged_by(kind: str, posted: date, rules: Rules | None = None, v3_fields: bool = True) -> tuple[str, bool]:
+def judged_by(
+    kind: str, posted: date, rules: Rules | None = None, v3_fields: bool = True
+) -> tuple[str, bool]:
     """(the version a report of this kind posted on that day is judged by, whether its template is outdated)."""
     r = rules or load_rules()
     in_force = version_in_force(posted, r)
@@ -129,17 +138,35 @@ def _check(rule: dict[str, Any], rep: Report, text: str, posted: datetime, ctx: 
         return None if rep.action_items else ""
     if check == "item_kind":
         bad = [i for i in rep.action_items if _text(i.get("kind")).lower() not in _KINDS]
-        return None if not bad else f"{_text(bad[0].get('action'))[:50]}: kind {_text(bad[0].get('kind')) or 'missing'}"
+        return (
+            None
+            if not bad
+            else f"{_text(bad[0].get('action'))[:50]}: kind {_text(bad[0].get('kind')) or 'missing'}"
+        )
     if check == "item_due":
         bad = [i for i in rep.action_items if not i.get("due_date")]
-        return None if not bad else f"{_text(bad[0].get('action'))[:50]}: due {_text(bad[0].get('due_raw')) or 'missing'}"
+        return (
+            None
+            if not bad
+            else f"{_text(bad[0].get('action'))[:50]}: due {_text(bad[0].get('due_raw')) or 'missing'}"
+        )
     if check == "item_status":
         bad = [i for i in rep.action_items if _text(i.get("status_raw")).lower() not in _STATUSES]
-        return None if not bad else f"{_text(bad[0].get('action'))[:50]}: status {_text(bad[0].get('status_raw')) or 'missing'}"
+        return (
+            None
+            if not bad
+            else f"{_text(bad[0].get('action'))[:50]}: status {_text(bad[0].get('status_raw')) or 'missing'}"
+        )
     if check == "lessons_have_items":
         lessons = rep.fields.get("lessons") or {}
-        needing = [k for k in ("what_didnt_go_well", "additional") if isinstance(lessons, dict) and not _bare(lessons.get(k))]
-        return None if not needing or rep.action_items else f"lessons without action items: {', '.join(needing)}"
+        needing = [
+            k
+            for k in ("what_didnt_go_well", "additional")
+            if isinstance(lessons, dict) and not _bare(lessons.get(k))
+        ]
+        return (
+            None if not needing or rep.action_items else f"lessons without action items: {', '.join(needing)}"
+        )
     if check == "revocation_delay_analysis":
         if not any("revocation-delay" in t for t in ctx.tags):
             return None
@@ -150,13 +177,21 @@ def _check(rule: dict[str, Any], rep: Report, text: str, posted: datetime, ctx: 
         said = " ".join(_text(rep.fields.get(k)) for k in ("disclosure_source", "incident_description"))
         if not rep.timeline or not _CPR.search(said):
             return None
-        return None if any(_CPR.search(_text(e.get("text"))) for e in rep.timeline) else "no timeline entry for the problem report's receipt"
+        return (
+            None
+            if any(_CPR.search(_text(e.get("text"))) for e in rep.timeline)
+            else "no timeline entry for the problem report's receipt"
+        )
     if check == "timeline_revocation":
         if not any("revocation-delay" in t for t in ctx.tags):
             return None
         if not rep.timeline:
             return None
-        return None if any(_REVOKED.search(_text(e.get("text"))) for e in rep.timeline) else "no timeline entry for revocation"
+        return (
+            None
+            if any(_REVOKED.search(_text(e.get("text"))) for e in rep.timeline)
+            else "no timeline entry for revocation"
+        )
     if check == "within_days":
         if not ctx.first_of_kind or ctx.opened_at is None:
             return None
@@ -176,11 +211,20 @@ def _check(rule: dict[str, Any], rep: Report, text: str, posted: datetime, ctx: 
 
 
 _SYNTHETIC = ("missing:", "no dated entry", "posted ", "lessons without", "not listed", "a ")
-_QUESTION_WORDS = {"q1": "aware", "q2": "timeline", "q3": "stop", "q4": "summary", "q5": "certificate", "q6": "root",
-                   "q7": "steps"}  # fmt: skip
+_QUESTION_WORDS = {
+    "q1": "aware",
+    "q2": "timeline",
+    "q3": "stop",
+    "q4": "summary",
+    "q5": "certificate",
+    "q6": "root",
+    "q7": "steps",
+}
 
 
-def finding_span(text: str, rep: Report, end_line: int | None, rule: dict[str, Any], evidence: str) -> tuple[int, int]:
+def finding_span(
+    text: str, rep: Report, end_line: int | None, rule: dict[str, Any], evidence: str
+) -> tuple[int, int]:
     """Where in the comment text a finding points: the quoted evidence when it is there, else the heading of the
     section or field the rule looks at, else the whole report (its first line up to the next report)."""
     lines = (text or "").splitlines(keepends=True)
@@ -197,7 +241,9 @@ def finding_span(text: str, rep: Report, end_line: int | None, rule: dict[str, A
     if len(probe) >= 3 and not evidence.startswith(_SYNTHETIC):
         i = region.find(probe)
         if i >= 0:
-            if rule["check"].startswith("item_"):  # the item's whole row: its kind, due date and status are there
+            if rule["check"].startswith(
+                "item_"
+            ):  # the item's whole row: its kind, due date and status are there
                 a, b = region.rfind("\n", 0, i) + 1, region.find("\n", i)
                 return start + a, start + (b if b >= 0 else len(region))
             return start + i, start + i + len(probe)
@@ -212,28 +258,37 @@ def finding_span(text: str, rep: Report, end_line: int | None, rule: dict[str, A
     return start, start + len(region.rstrip())
 
 
-def review_report(rep: Report, text: str, posted: datetime, ctx: BugContext | None = None,
-                  end_line: int | None = None) -> list[Finding]:  # fmt: skip
+def review_report(
+    rep: Report, text: str, posted: datetime, ctx: BugContext | None = None, end_line: int | None = None
+) -> list[Finding]:
     """Findings for one parsed report (none when it meets every rule that applies), each with the span of the
     comment text it concerns; end_line is where the next report in the same text starts."""
     rules = load_rules()
     ctx = ctx or BugContext()
     if rep.fields.get("is_draft"):
         return []  # a draft says itself that details are missing: it is judged when the full report comes
-    v3_fields = any(k in rep.fields for k in ("incident_description", "relevant_policies", "disclosure_source"))
+    v3_fields = any(
+        k in rep.fields for k in ("incident_description", "relevant_policies", "disclosure_source")
+    )
     version, outdated = judged_by(rep.kind, posted.date(), rules, v3_fields)
     in_force = version_in_force(posted.date(), rules)
     out: list[Finding] = []
     for rule in rules.rules:
         if rep.kind not in rule["kinds"]:
             continue
-        applies = version in rule["versions"] if rule["check"] != "outdated" else outdated and in_force in rule["versions"]
+        applies = (
+            version in rule["versions"]
+            if rule["check"] != "outdated"
+            else outdated and in_force in rule["versions"]
+        )
         if not applies:
             continue
         evidence = _check(rule, rep, text, posted, ctx)
         if evidence is not None:
             a, b = finding_span(text, rep, end_line, rule, evidence)
-            out.append(Finding(rule["id"], rule["severity"], version, rep.kind, rule["text"], evidence[:200], a, b))
+            out.append(
+                Finding(rule["id"], rule["severity"], version, rep.kind, rule["text"], evidence[:200], a, b)
+            )
     return out
 
 
@@ -267,18 +322,29 @@ def review_bug(con: Any, bug_id: int) -> list[dict[str, Any]]:
 
     inc = con.execute("SELECT opened_at, tags, ca_owner FROM incidents WHERE bug_id = ?", [bug_id]).fetchall()
     if not inc:
-        raise ConfigError(f"bug {bug_id} is not in this database; sync it first, or review a text: bzmine review FILE")
+        raise ConfigError(
+            f"bug {bug_id} is not in this database; sync it first, or review a text: bzmine review FILE"
+        )
     opened, tags, owner = inc[0]
-    own = con.execute("""
+    own = (
+        con.execute(
+            """
         SELECT DISTINCT e.bug_id FROM incidents e, incidents b
         WHERE b.bug_id = ? AND e.ca_owner = b.ca_owner AND e.bug_id <> b.bug_id AND e.subject_kind = 'ca'
           AND e.opened_at < b.opened_at AND e.opened_at >= b.opened_at - INTERVAL 730 DAY
           AND (len(list_filter(list_intersect(e.tags, b.tags), lambda t: t <> 'ca-compliance')) > 0
                OR e.bug_id IN (SELECT ref_bug_id FROM bug_refs WHERE bug_id = b.bug_id))
-        ORDER BY 1""", [bug_id]).fetchall() if owner else []  # fmt: skip
+        ORDER BY 1""",
+            [bug_id],
+        ).fetchall()
+        if owner
+        else []
+    )
     comments = con.execute(
         "SELECT count, created_at, coalesce(data->>'raw_text', data->>'text') FROM raw_comments WHERE bug_id = ? "
-        "ORDER BY count", [bug_id]).fetchall()  # fmt: skip
+        "ORDER BY count",
+        [bug_id],
+    ).fetchall()
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
     for count, created, text in comments:
@@ -286,16 +352,23 @@ def review_bug(con: Any, bug_id: int) -> list[dict[str, Any]]:
 
         reports = parse_text(text).reports
         for n, rep in enumerate(reports):
-            ctx = BugContext(opened_at=opened, tags=tuple(tags or ()), first_of_kind=rep.kind not in seen,
-                             own_recent=tuple(r[0] for r in own))  # fmt: skip
+            ctx = BugContext(
+                opened_at=opened,
+                tags=tuple(tags or ()),
+                first_of_kind=rep.kind not in seen,
+                own_recent=tuple(r[0] for r in own),
+            )
             seen.add(rep.kind)
             for f in review_report(rep, text, created, ctx, _next_line(reports, n)):
                 rows.append({"comment": count, "posted_at": created, "report_no": n, **f.to_json()})
     return rows
 
 
-_SOURCES = {"7q": "Mozilla wiki 'Responding to an Incident' / CCADB v1.0 (INCIDENT_TEMPLATES.md §1)",
-            "v2": "CCADB v2.0 (§2)", "v3": "CCADB v3.0-3.2 (§3, §3.4)"}  # fmt: skip
+_SOURCES = {
+    "7q": "Mozilla wiki 'Responding to an Incident' / CCADB v1.0 (INCIDENT_TEMPLATES.md §1)",
+    "v2": "CCADB v2.0 (§2)",
+    "v3": "CCADB v3.0-3.2 (§3, §3.4)",
+}
 _DOC_HEAD = """# Incident-report review
 
 `bzmine review BUG_ID | FILE | -` checks each incident report against the guidelines in force on the day it was
@@ -346,8 +419,10 @@ def rules_doc() -> str:
     out += _DOC_MIDDLE
     for rule in r.rules:
         src = _SOURCES["7q" if rule["id"].startswith("7q") else "v2" if rule["id"].startswith("v2") else "v3"]
-        out += (f"| `{rule['id']}` | {rule['severity']} | {', '.join(rule['versions'])} | {', '.join(rule['kinds'])} "
-                f"| {rule['text']} | {src} |\n")  # fmt: skip
+        out += (
+            f"| `{rule['id']}` | {rule['severity']} | {', '.join(rule['versions'])} | {', '.join(rule['kinds'])} "
+            f"| {rule['text']} | {src} |\n"
+        )
     return out + _DOC_TAIL
 
 

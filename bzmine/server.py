@@ -41,11 +41,23 @@ EXTRA_FIELDS = ("comments", "history")
 CLOSED_STATUSES = {"RESOLVED", "VERIFIED", "CLOSED"}
 ANON_SUFFIX = " To see this bug, you must first log in to an account with the appropriate permissions."
 SEARCH_CRITERIA = {
-    "product", "component", "whiteboard", "status_whiteboard", "last_change_time", "creation_time",
-    "id", "bug_id", "status", "resolution", "summary", "creator", "assigned_to", "quicksearch",
-}  # fmt: skip
+    "product",
+    "component",
+    "whiteboard",
+    "status_whiteboard",
+    "last_change_time",
+    "creation_time",
+    "id",
+    "bug_id",
+    "status",
+    "resolution",
+    "summary",
+    "creator",
+    "assigned_to",
+    "quicksearch",
+}
 TOO_MANY_HTML = (
-    "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"UTF-8\"><title>Too Many Requests</title></head>\n"
+    '<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="UTF-8"><title>Too Many Requests</title></head>\n'
     "<body><h1>Too Many Requests</h1><p>You have exceeded the rate limit. "
     "You will be unblocked in {minutes} minutes.</p></body></html>\n"
 )
@@ -95,7 +107,9 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
     fault: int = 0  # 1: truncated body, 2: non-JSON body (logged as status 1001 / 1002)
-    stream: Callable[[], Iterator[bytes]] | None = None  # body sent piecewise (misbehaviours); length in headers
+    stream: Callable[[], Iterator[bytes]] | None = (
+        None  # body sent piecewise (misbehaviours); length in headers
+    )
     pause: float = 0.0  # seconds between streamed pieces
 
 
@@ -191,8 +205,10 @@ class FakeBugzilla:
 
     def _record(self, started: float, method: str, target: str, resp: Response) -> None:
         parts = urlsplit(target)
-        query = [(k, "REDACTED" if k.lower() in ("bugzilla_api_key", "api_key") else v)
-                 for k, v in parse_qsl(parts.query, keep_blank_values=True)]  # fmt: skip
+        query = [
+            (k, "REDACTED" if k.lower() in ("bugzilla_api_key", "api_key") else v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        ]
         entry = {
             "time": round(started, 6),
             "method": method,
@@ -215,8 +231,13 @@ class FakeBugzilla:
             return Response(503, b"", "text/plain", drop=True)
         if target.startswith("/rest/bug") and self.opts.misbehave & {"trickle", "gzip-bomb", "huge"}:
             if "trickle" in self.opts.misbehave:
-                return Response(200, b"", stream=lambda: iter([b'{"bugs": [' ] + [b" "] * 100_000), pause=0.2,
-                                headers={"Content-Length": "100010"})
+                return Response(
+                    200,
+                    b"",
+                    stream=lambda: iter([b'{"bugs": ['] + [b" "] * 100_000),
+                    pause=0.2,
+                    headers={"Content-Length": "100010"},
+                )
             if "huge" in self.opts.misbehave:
                 return Response(200, b"", stream=_huge, headers={"Content-Length": str(BOMB_BYTES + 12)})
             return Response(200, _bomb(), headers={"Content-Encoding": "gzip"})
@@ -233,8 +254,14 @@ class FakeBugzilla:
             return Response(0, b"", drop=True)
         if kind in (1, 2):
             # a proxy that cuts the body short (1) or answers 200 with an HTML page (2)
-            body = b'{"bugs": [{"id": 1, "summ' if kind == 1 else b"<html><body>Service temporarily unavailable</body></html>"
-            return Response(200, body, "application/json; charset=UTF-8" if kind == 1 else "text/html", fault=kind)
+            body = (
+                b'{"bugs": [{"id": 1, "summ'
+                if kind == 1
+                else b"<html><body>Service temporarily unavailable</body></html>"
+            )
+            return Response(
+                200, body, "application/json; charset=UTF-8" if kind == 1 else "text/html", fault=kind
+            )
         if kind:
             body = b"<html><body><h1>%d Server Error</h1></body></html>\n" % kind
             return Response(kind, body, "text/html")
@@ -272,7 +299,9 @@ class FakeBugzilla:
         if key is None or key == "":
             return None
         if key not in self.opts.api_keys:
-            raise ApiError(306, "The API key you specified is invalid. Please check that you typed it correctly.")
+            raise ApiError(
+                306, "The API key you specified is invalid. Please check that you typed it correctly."
+            )
         return f"user-{self.opts.api_keys.index(key)}"
 
     def _rate_limit(self, user: str | None, client: str) -> None:
@@ -289,7 +318,9 @@ class FakeBugzilla:
                 self._blocked_until[client] = now + self.opts.block_seconds
                 raise ApiError(32000, "You have exceeded the rate limit.")
 
-    def _route(self, method: str, path: str, params: dict[str, list[str]], user: str | None, client: str) -> Any:
+    def _route(
+        self, method: str, path: str, params: dict[str, list[str]], user: str | None, client: str
+    ) -> Any:
         sub = path[len("/rest") :] if path.startswith("/rest/") or path == "/rest" else None
         if method != "GET" or sub is None:
             raise ApiError(32614, f"A REST API resource was not found for '{method} {sub or path}'.", 404)
@@ -300,15 +331,28 @@ class FakeBugzilla:
             return {"version": BMO_VERSION}
         if sub == "/time":
             now = format_bmo_time(datetime.now(timezone.utc))
-            return {"db_time": now, "web_time": now, "web_time_utc": now,
-                    "tz_name": "UTC", "tz_short_name": "UTC", "tz_offset": "+0000"}  # fmt: skip
+            return {
+                "db_time": now,
+                "web_time": now,
+                "web_time_utc": now,
+                "tz_name": "UTC",
+                "tz_short_name": "UTC",
+                "tz_offset": "+0000",
+            }
         if sub == "/timezone":
             return {"timezone": "+0000"}
         if sub == "/whoami":
             if user is None:
                 raise ApiError(410, "You must log in before using this part of Bugzilla.", 401)
-            return {"id": 1, "name": "bzmine@example.org", "real_name": "bzmine", "nick": "bzmine",
-                    "mfa_status": False, "groups": [], "uuid": "bmo-who:local"}  # fmt: skip
+            return {
+                "id": 1,
+                "name": "bzmine@example.org",
+                "real_name": "bzmine",
+                "nick": "bzmine",
+                "mfa_status": False,
+                "groups": [],
+                "uuid": "bmo-who:local",
+            }
         if sub == "/bug":
             return self._search(params, user)
         m = re.fullmatch(r"/bug/([^/]+)(/comment|/history|/attachment)?", sub)
@@ -362,9 +406,16 @@ class FakeBugzilla:
             out.append(self._scrub(c, user))
         return out
 
-    def _history_of(self, rec: Record, new_since: datetime | None, user: str | None = None) -> list[dict[str, Any]]:
-        hist = list(rec.history) if new_since is None else [
-            h for h in rec.history if parse_bmo_time(h["when"]) > new_since]  # type: ignore[operator]  # fmt: skip
+    def _history_of(
+        self, rec: Record, new_since: datetime | None, user: str | None = None
+    ) -> list[dict[str, Any]]:
+        hist = (
+            list(rec.history)
+            if new_since is None
+            else [
+                h for h in rec.history if (when := parse_bmo_time(h["when"])) is not None and when > new_since
+            ]
+        )
         # BMO's webservice_email_filter: `who` loses its domain; added/removed values keep full addresses
         return [self._scrub(h, user) for h in hist]
 
@@ -379,7 +430,11 @@ class FakeBugzilla:
             return v.split("@")[0] if isinstance(v, str) else v
 
         def detail(d: Any) -> Any:
-            return {**d, "email": local(d.get("email")), "name": local(d.get("name"))} if isinstance(d, dict) else d
+            return (
+                {**d, "email": local(d.get("email")), "name": local(d.get("name"))}
+                if isinstance(d, dict)
+                else d
+            )
 
         out = dict(obj)
         for k, v in obj.items():
@@ -449,26 +504,38 @@ class FakeBugzilla:
     def _comments(self, ids: list[str], params: dict[str, list[str]], user: str | None) -> Any:
         new_since = _parse_date(params["new_since"][0]) if params.get("new_since") else None
         recs = self._batch(ids, params, user)
-        return {"bugs": {str(r.id): {"comments": self._comments_of(r, new_since, user)} for r in recs},
-                "comments": {}}  # fmt: skip
+        return {
+            "bugs": {str(r.id): {"comments": self._comments_of(r, new_since, user)} for r in recs},
+            "comments": {},
+        }
 
     def _history(self, ids: list[str], params: dict[str, list[str]], user: str | None) -> Any:
         new_since = _parse_date(params["new_since"][0]) if params.get("new_since") else None
         recs = self._batch(ids, params, user)
-        return {"bugs": [{"id": r.id, "alias": r.bug.get("alias"), "history": self._history_of(r, new_since, user)}
-                         for r in recs]}  # fmt: skip
+        return {
+            "bugs": [
+                {"id": r.id, "alias": r.bug.get("alias"), "history": self._history_of(r, new_since, user)}
+                for r in recs
+            ]
+        }
 
     def _search(self, params: dict[str, list[str]], user: str | None) -> Any:
         charts = _charts(params)
         if not (set(params) & SEARCH_CRITERIA) and not charts:
             raise ApiError(1000, "You may not search, or create saved searches, without any search terms.")
         if "offset" in params and "limit" not in params:
-            raise ApiError(50, "The function Bug.search() requires a limit argument, and that argument was not set.")
+            raise ApiError(
+                50, "The function Bug.search() requires a limit argument, and that argument was not set."
+            )
         preds = _predicates(params) + charts
         ids = _id_list(params.get("id", []) + params.get("bug_id", []))  # validated by _predicates
         with self.lock:
             # an id search looks its bugs up (as BMO's index does) instead of scanning the corpus per request
-            pool = [self.records[i] for i in {int(x) for x in ids} if i in self.records] if ids else self.records.values()
+            pool = (
+                [self.records[i] for i in {int(x) for x in ids} if i in self.records]
+                if ids
+                else self.records.values()
+            )
             hits = [r for r in pool if self._visible(r, user) and all(p(r) for p in preds)]
         if params.get("count_only", ["0"])[0] in ("1", "true"):
             return {"bug_count": len(hits)}
@@ -520,8 +587,11 @@ def _predicates(params: dict[str, list[str]]) -> list[Callable[[Record], bool]]:
 
         def status_ok(r: Record) -> bool:
             s = r.bug.get("status")
-            return (s in statuses or ("__open__" in statuses and s not in CLOSED_STATUSES)
-                    or ("__closed__" in statuses and s in CLOSED_STATUSES))  # fmt: skip
+            return (
+                s in statuses
+                or ("__open__" in statuses and s not in CLOSED_STATUSES)
+                or ("__closed__" in statuses and s in CLOSED_STATUSES)
+            )
 
         preds.append(status_ok)
     wb = params.get("whiteboard") or params.get("status_whiteboard")
@@ -529,7 +599,9 @@ def _predicates(params: dict[str, list[str]]) -> list[Callable[[Record], bool]]:
         kind = params.get("status_whiteboard_type", ["allwordssubstr"])[0]
         preds.append(_text_match("whiteboard", wb[0], kind))
     if params.get("summary"):
-        preds.append(_text_match("summary", params["summary"][0], params.get("summary_type", ["allwordssubstr"])[0]))
+        preds.append(
+            _text_match("summary", params["summary"][0], params.get("summary_type", ["allwordssubstr"])[0])
+        )
     for name in ("last_change_time", "creation_time"):
         if params.get(name):
             since = _parse_date(params[name][0])
@@ -563,8 +635,14 @@ def _text_match(name: str, value: str, kind: str) -> Callable[[Record], bool]:
     return lambda r: v in str(r.bug.get(name, "")).lower()
 
 
-_CHART_FIELDS = {"bug_id": "id", "delta_ts": "last_change_time", "creation_ts": "creation_time",
-                 "status_whiteboard": "whiteboard", "bug_group": "groups", "short_desc": "summary"}  # fmt: skip
+_CHART_FIELDS = {
+    "bug_id": "id",
+    "delta_ts": "last_change_time",
+    "creation_ts": "creation_time",
+    "status_whiteboard": "whiteboard",
+    "bug_group": "groups",
+    "short_desc": "summary",
+}
 
 
 def _charts(params: dict[str, list[str]]) -> list[Callable[[Record], bool]]:
@@ -678,8 +756,13 @@ class _Server(ThreadingHTTPServer):
 class LocalBugzilla:
     """A running local server: `with LocalBugzilla(records) as srv: srv.url`."""
 
-    def __init__(self, records: dict[int, Record], options: ServerOptions | None = None,
-                 host: str = "127.0.0.1", port: int = 0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        records: dict[int, Record],
+        options: ServerOptions | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
         self.app = FakeBugzilla(records, options)
         self.httpd = _Server((host, port), _Handler)
         self.httpd.app = self.app
@@ -691,7 +774,9 @@ class LocalBugzilla:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> LocalBugzilla:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), name="bzmine-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, args=(0.05,), name="bzmine-server", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -711,6 +796,8 @@ class LocalBugzilla:
         self.stop()
 
 
-def serve_corpus(corpus: str | Path, options: ServerOptions, host: str = "127.0.0.1", port: int = 0) -> LocalBugzilla:
+def serve_corpus(
+    corpus: str | Path, options: ServerOptions, host: str = "127.0.0.1", port: int = 0
+) -> LocalBugzilla:
     """Load a corpus (validating it) and bind a server; the caller starts it."""
     return LocalBugzilla(load_corpus(corpus), options, host, port)

@@ -32,8 +32,9 @@ def is_snapshot(path: str | Path) -> bool:
     return Path(path).is_dir() and (Path(path) / MANIFEST).is_file()
 
 
-def write_snapshot(con: duckdb.DuckDBPyConnection, out: str | Path, as_of: Any = None,
-                   include_private: bool = False) -> dict[str, Any]:  # fmt: skip
+def write_snapshot(
+    con: duckdb.DuckDBPyConnection, out: str | Path, as_of: Any = None, include_private: bool = False
+) -> dict[str, Any]:
     """Write every base table as Parquet into `out` with a manifest; private bugs are left out unless asked."""
     from bzmine.metrics import to_timestamp
     from bzmine.parse import PARSER_VERSION
@@ -42,21 +43,36 @@ def write_snapshot(con: duckdb.DuckDBPyConnection, out: str | Path, as_of: Any =
     if outdir.exists() and any(outdir.iterdir()):
         raise ConfigError(f"{outdir} is not empty: a snapshot goes into a new directory")
     outdir.mkdir(parents=True, exist_ok=True)
-    tables = [r[0] for r in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema = 'main' "
-        "ORDER BY table_name").fetchall()]  # fmt: skip
+    tables = [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema = 'main' "
+            "ORDER BY table_name"
+        ).fetchall()
+    ]
     entries: dict[str, Any] = {}
     for t in tables:
-        cols = [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-                                          "AND table_schema = 'main'", [t]).fetchall()]  # fmt: skip
-        where = ("WHERE bug_id NOT IN (SELECT bug_id FROM raw_bugs WHERE json_array_length(data->'groups') > 0)"
-                 if "bug_id" in cols and not include_private else "")  # fmt: skip
+        cols = [
+            r[0]
+            for r in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                "AND table_schema = 'main'",
+                [t],
+            ).fetchall()
+        ]
+        where = (
+            "WHERE bug_id NOT IN (SELECT bug_id FROM raw_bugs WHERE json_array_length(data->'groups') > 0)"
+            if "bug_id" in cols and not include_private
+            else ""
+        )
         # t comes from the catalog; ORDER BY ALL makes the same data give the same bytes (and the same snapshot_id)
         rel = con.sql(f'SELECT * FROM "{t}" {where} ORDER BY ALL')
         path = outdir / f"{t}.parquet"
         rel.write_parquet(str(path))
         entries[t] = {"file": path.name, "rows": rel.count("*").fetchall()[0][0], "sha256": _sha256(path)}
-    run = con.execute("SELECT url, finished_at FROM sync_runs WHERE status = 'ok' ORDER BY run_id DESC LIMIT 1").fetchall()
+    run = con.execute(
+        "SELECT url, finished_at FROM sync_runs WHERE status = 'ok' ORDER BY run_id DESC LIMIT 1"
+    ).fetchall()
     schema = con.execute("SELECT max(version) FROM schema_migrations").fetchall()[0][0]
     at = to_timestamp(as_of)
     manifest = {
@@ -81,13 +97,17 @@ def read_manifest(path: str | Path, verify: bool = True) -> dict[str, Any]:
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise SchemaError(f"{folder}: not a bzmine snapshot ({exc}); make one with `bzmine snapshot --out DIR`") from None
+        raise SchemaError(
+            f"{folder}: not a bzmine snapshot ({exc}); make one with `bzmine snapshot --out DIR`"
+        ) from None
     if verify:
         for name, e in manifest.get("tables", {}).items():
             f = folder / e["file"]
             if not f.is_file() or _sha256(f) != e["sha256"]:
-                raise SchemaError(f"{folder}: {e['file']} (table {name}) is missing or changed since the snapshot was "
-                                  "made (SHA-256 differs); use an intact copy.")  # fmt: skip
+                raise SchemaError(
+                    f"{folder}: {e['file']} (table {name}) is missing or changed since the snapshot was "
+                    "made (SHA-256 differs); use an intact copy."
+                )
     return manifest
 
 
@@ -101,7 +121,12 @@ def open_snapshot(path: str | Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
     migrate(con)  # this bzmine's tables, with their keys; the snapshot's rows go into them by column name
-    known = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'").fetchall()}
+    known = {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'"
+        ).fetchall()
+    }
     for name, e in manifest["tables"].items():
         if name not in known or name == "schema_migrations":
             continue  # names come from the catalog of this bzmine, never from the manifest's text
@@ -117,11 +142,15 @@ def citation(manifest: dict[str, Any]) -> str:
     as_of = manifest.get("as_of") or manifest.get("synced_at") or "unknown"
     year = str(as_of)[:4]
     server = manifest.get("server") or "Bugzilla"
-    text = (f"Mozilla Bugzilla CA compliance incidents, bzmine snapshot {sid[:12]} (SHA-256 {sid}), "
-            f"{manifest.get('bugs', 0)} bugs harvested from {server} at {manifest.get('synced_at')}, figures as of {as_of}; "
-            f"bzmine {manifest.get('bzmine_version')}, parser {manifest.get('parser_version')}, "
-            f"schema {manifest.get('schema_version')}.")  # fmt: skip
-    bib = (f"@misc{{bzmine_{sid[:12]},\n  title = {{Mozilla Bugzilla CA compliance incidents (bzmine snapshot {sid[:12]})}},\n"
-           f"  year = {{{year}}},\n  note = {{{manifest.get('bugs', 0)} bugs from {server}, as of {as_of}; "
-           f"bzmine {manifest.get('bzmine_version')}, parser {manifest.get('parser_version')}; SHA-256 {sid}}}\n}}")  # fmt: skip
+    text = (
+        f"Mozilla Bugzilla CA compliance incidents, bzmine snapshot {sid[:12]} (SHA-256 {sid}), "
+        f"{manifest.get('bugs', 0)} bugs harvested from {server} at {manifest.get('synced_at')}, figures as of {as_of}; "
+        f"bzmine {manifest.get('bzmine_version')}, parser {manifest.get('parser_version')}, "
+        f"schema {manifest.get('schema_version')}."
+    )
+    bib = (
+        f"@misc{{bzmine_{sid[:12]},\n  title = {{Mozilla Bugzilla CA compliance incidents (bzmine snapshot {sid[:12]})}},\n"
+        f"  year = {{{year}}},\n  note = {{{manifest.get('bugs', 0)} bugs from {server}, as of {as_of}; "
+        f"bzmine {manifest.get('bzmine_version')}, parser {manifest.get('parser_version')}; SHA-256 {sid}}}\n}}"
+    )
     return text + "\n\n" + bib

@@ -9,6 +9,7 @@ def status_lines(db: str) -> list[str]:
     """Lines for the status report (read-only)."""
     con = open_for_reading(db)
     try:
+
         def one(sql: str) -> object:
             row = con.execute(sql).fetchone()
             return row[0] if row else None
@@ -19,7 +20,9 @@ def status_lines(db: str) -> list[str]:
             f"({one('SELECT count(*) FROM raw_bugs WHERE NOT is_visible')} no longer visible, "
             f"{one('SELECT count(*) FROM bugs WHERE is_private')} private)"
         )
-        lines.append(f"comments: {one('SELECT count(*) FROM raw_comments')}, history entries: {one('SELECT count(*) FROM raw_history')}")
+        lines.append(
+            f"comments: {one('SELECT count(*) FROM raw_comments')}, history entries: {one('SELECT count(*) FROM raw_history')}"
+        )
         wm = one("SELECT value FROM sync_state WHERE key = 'watermark'")
         lines.append(f"watermark: {wm or 'none (never synced)'}")
         runs = con.execute(
@@ -28,28 +31,45 @@ def status_lines(db: str) -> list[str]:
         ).fetchall()
         for r in runs:
             err = f" error: {r[8]}" if r[8] else ""
-            lines.append(f"run {r[0]}: {r[1]} {r[2]}, started {r[3]:%Y-%m-%d %H:%M:%S}, {r[5]} new, {r[6]} changed, {r[7]} requests{err}")
+            lines.append(
+                f"run {r[0]}: {r[1]} {r[2]}, started {r[3]:%Y-%m-%d %H:%M:%S}, {r[5]} new, {r[6]} changed, {r[7]} requests{err}"
+            )
         skipped = con.execute("SELECT bug_id, reason FROM sync_skipped ORDER BY bug_id").fetchall()
         if skipped:
             lines.append(f"skipped bugs ({len(skipped)}; retried on the next sync):")
             lines += [f"  {b}: {why}" for b, why in skipped]
         invisible = con.execute("SELECT bug_id FROM raw_bugs WHERE NOT is_visible ORDER BY bug_id").fetchall()
         if invisible:
-            lines.append("no longer visible (private now, or left the bug set): " + ", ".join(str(r[0]) for r in invisible))
+            lines.append(
+                "no longer visible (private now, or left the bug set): "
+                + ", ".join(str(r[0]) for r in invisible)
+            )
         no_email = one("SELECT count(DISTINCT author) FROM comments WHERE author NOT LIKE '%@%'")
         if no_email:
-            resolved = one("SELECT count(DISTINCT author) FROM comment_meta WHERE author LIKE '%@%'") if _has_table(con, "comment_meta") else 0
-            lines.append(f"warning: Bugzilla hid e-mail addresses from {no_email} comment authors (anonymous sync); "
-                         f"{resolved} accounts were resolved to full addresses from history values, the rest are "
-                         "matched by local part (docs/metrics.md). Sync with BUGZILLA_API_KEY set for exact roles.")  # fmt: skip
+            resolved = (
+                one("SELECT count(DISTINCT author) FROM comment_meta WHERE author LIKE '%@%'")
+                if _has_table(con, "comment_meta")
+                else 0
+            )
+            lines.append(
+                f"warning: Bugzilla hid e-mail addresses from {no_email} comment authors (anonymous sync); "
+                f"{resolved} accounts were resolved to full addresses from history values, the rest are "
+                "matched by local part (docs/metrics.md). Sync with BUGZILLA_API_KEY set for exact roles."
+            )
         if _has_table(con, "incidents"):
-            kinds = con.execute("SELECT coalesce(subject_kind, 'unknown'), count(*) FROM incidents GROUP BY 1 ORDER BY 2 DESC").fetchall()
+            kinds = con.execute(
+                "SELECT coalesce(subject_kind, 'unknown'), count(*) FROM incidents GROUP BY 1 ORDER BY 2 DESC"
+            ).fetchall()
             owners = one("SELECT count(DISTINCT ca_owner) FROM incidents WHERE subject_kind = 'ca'")
             lines.append(f"subjects: {', '.join(f'{n} {k}' for k, n in kinds)}; {owners} CA owners")
-            unattributed = con.execute("SELECT bug_id FROM incidents WHERE coalesce(subject_kind, 'unknown') = 'unknown' "
-                                       "ORDER BY bug_id").fetchall()  # fmt: skip
+            unattributed = con.execute(
+                "SELECT bug_id FROM incidents WHERE coalesce(subject_kind, 'unknown') = 'unknown' "
+                "ORDER BY bug_id"
+            ).fetchall()
             if unattributed:
-                lines.append(f"bugs naming no CA (left out of per-CA figures): {', '.join(str(r[0]) for r in unattributed)}")
+                lines.append(
+                    f"bugs naming no CA (left out of per-CA figures): {', '.join(str(r[0]) for r in unattributed)}"
+                )
             failures = one("SELECT count(*) FROM parse_failures")
             lines.append(f"parse failures: {failures}")
         return lines
@@ -58,4 +78,8 @@ def status_lines(db: str) -> list[str]:
 
 
 def _has_table(con, name: str) -> bool:  # type: ignore[no-untyped-def]
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0])
+    return bool(
+        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[
+            0
+        ]
+    )

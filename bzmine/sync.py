@@ -68,10 +68,12 @@ class SyncReport:
     watermark: str | None = None
 
     def summary(self) -> str:
-        return (f"sync {self.mode}: {self.new} new, {self.changed} changed, {self.unchanged} unchanged, "
-                f"{self.invisible} no longer visible, {self.skipped} skipped; {self.requests} requests in "
-                f"{self.seconds:.1f} s; watermark {self.watermark}"
-                + (f"; {self.invalid_utf8} answers had invalid UTF-8 (replaced)" if self.invalid_utf8 else ""))  # fmt: skip
+        return (
+            f"sync {self.mode}: {self.new} new, {self.changed} changed, {self.unchanged} unchanged, "
+            f"{self.invisible} no longer visible, {self.skipped} skipped; {self.requests} requests in "
+            f"{self.seconds:.1f} s; watermark {self.watermark}"
+            + (f"; {self.invalid_utf8} answers had invalid UTF-8 (replaced)" if self.invalid_utf8 else "")
+        )
 
 
 class Prefetch:
@@ -83,7 +85,9 @@ class Prefetch:
 
     def __init__(self, fetch: Callable[[list[int]], FetchResult], chunks: list[list[int]]) -> None:
         self._fetch, self._chunks = fetch, chunks
-        self._q: queue.Queue[tuple[list[int], FetchResult | None, BaseException | None]] = queue.Queue(maxsize=1)
+        self._q: queue.Queue[tuple[list[int], FetchResult | None, BaseException | None]] = queue.Queue(
+            maxsize=1
+        )
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="bzmine-fetch", daemon=True)
 
@@ -92,7 +96,11 @@ class Prefetch:
             if self._stop.is_set():
                 return
             try:
-                item: tuple[list[int], FetchResult | None, BaseException | None] = (chunk, self._fetch(chunk), None)
+                item: tuple[list[int], FetchResult | None, BaseException | None] = (
+                    chunk,
+                    self._fetch(chunk),
+                    None,
+                )
             except BaseException as exc:  # handed to the caller, which decides
                 item = (chunk, None, exc)
             while not self._stop.is_set():
@@ -136,8 +144,14 @@ def _since(prev_watermark: str | None, since: datetime | None, overlap: int) -> 
     return format_bmo_time(wm - timedelta(seconds=overlap))
 
 
-def sync(db: duckdb.DuckDBPyConnection | Writer, settings: Settings, full: bool = False, since: datetime | None = None,
-         quiet: bool = False, client: BugzillaClient | None = None) -> SyncReport:  # fmt: skip
+def sync(
+    db: duckdb.DuckDBPyConnection | Writer,
+    settings: Settings,
+    full: bool = False,
+    since: datetime | None = None,
+    quiet: bool = False,
+    client: BugzillaClient | None = None,
+) -> SyncReport:
     """Bring the raw tables up to date with Bugzilla; return what was done.
 
     Given a Writer (the CLI), the file is let go while a batch takes long to arrive, so reading commands can open
@@ -163,21 +177,28 @@ def sync(db: duckdb.DuckDBPyConnection | Writer, settings: Settings, full: bool 
         if full:  # --full: re-read everything, as asked
             need = sorted(set(listing) | retry_skipped)
         elif mode == "full":  # no watermark yet: a first run, or one resumed after an interruption
-            need = sorted({i for i, t in listing.items() if stored.get(i) != t or i in invisible_now} | retry_skipped)
+            need = sorted(
+                {i for i, t in listing.items() if stored.get(i) != t or i in invisible_now} | retry_skipped
+            )
         else:
             changed = {i for i, t in listing.items() if stored.get(i) != t or i in invisible_now}
             need = sorted(changed | retry_skipped)
         report.listed = len(listing)
         report.unchanged = len(set(listing) - set(need))
         last_rec = raw.get_state(con, "last_reconcile_at")
-        rec_due = last_rec is None or (utcnow() - parse_bmo_time(last_rec)).total_seconds() > settings.reconcile_days * 86400  # type: ignore[operator]
+        last_at = parse_bmo_time(last_rec) if last_rec else None
+        rec_due = last_at is None or (utcnow() - last_at).total_seconds() > settings.reconcile_days * 86400
         full_listing: set[int] | None = set(listing) if since_q is None else None
         if full_listing is None and rec_due:
             full_listing = set(client.list_ids(None))
         known = set(stored) | retry_skipped  # ids that may have rows; this run's others are only inserted
         chunks = [need[i : i + settings.batch_size * 4] for i in range(0, len(need), settings.batch_size * 4)]
-        with tqdm(total=len(need), unit="bug", desc="sync", disable=True if quiet else None, leave=False) as bar, \
-                Prefetch(client.fetch_bugs, chunks) as batches:  # fmt: skip
+        with (
+            tqdm(
+                total=len(need), unit="bug", desc="sync", disable=True if quiet else None, leave=False
+            ) as bar,
+            Prefetch(client.fetch_bugs, chunks) as batches,
+        ):
             for n_batch, (chunk, res) in enumerate(batches.results(on_wait=w.release), 1):
                 con = w.con
                 with transaction(con):
@@ -213,12 +234,24 @@ def sync(db: duckdb.DuckDBPyConnection | Writer, settings: Settings, full: bool 
     except BaseException as exc:
         report.requests = client.requests if client is not None else 0
         counts = {k: v for k, v in asdict(report).items() if isinstance(v, int)}
-        status = ("interrupted" if was_interrupted(exc) else
-                  "blocked" if isinstance(exc, BlockedError) else "failed")  # fmt: skip
+        status = (
+            "interrupted"
+            if was_interrupted(exc)
+            else "blocked"
+            if isinstance(exc, BlockedError)
+            else "failed"
+        )
         try:
             key = settings.api_key
             con = w.con
-            raw.finish_run(con, run_id, status, counts, None, (str(exc).replace(key, "REDACTED") if key else str(exc))[:2000])
+            raw.finish_run(
+                con,
+                run_id,
+                status,
+                counts,
+                None,
+                (str(exc).replace(key, "REDACTED") if key else str(exc))[:2000],
+            )
         except (duckdb.Error, BzmineError) as exc2:
             log.warning("could not record the failed run: %s", str(exc2).splitlines()[0])
         if isinstance(exc, duckdb.Error) and was_interrupted(exc):

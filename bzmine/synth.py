@@ -48,9 +48,20 @@ CAS: list[tuple[str, list[str], str]] = [
     ("Pinecone PKI", ["Pinecone PKI"], "pinecone.example"),
     ("Quartz Authority", ["Quartz Authority"], "quartz.example"),
 ]
-TAGS = ["dv-misissuance", "ov-misissuance", "ev-misissuance", "leaf-revocation-delay", "policy-failure",
-        "disclosure-failure", "ocsp-failure", "crl-failure", "audit-finding", "ca-misissuance",
-        "smime-misissuance", "uncategorized"]  # fmt: skip
+TAGS = [
+    "dv-misissuance",
+    "ov-misissuance",
+    "ev-misissuance",
+    "leaf-revocation-delay",
+    "policy-failure",
+    "disclosure-failure",
+    "ocsp-failure",
+    "crl-failure",
+    "audit-finding",
+    "ca-misissuance",
+    "smime-misissuance",
+    "uncategorized",
+]
 TITLES = [
     "Delayed response to certificate problem report",
     "Certificates issued with an invalid organizationName",
@@ -76,18 +87,34 @@ SEVEN_Q = [
     "Explanation about how and why the mistakes were made or bugs introduced",
     "List of steps your CA is taking to resolve the situation",
 ]
-STATUS_WORDS = {"complete": ["Complete", "Done", "Completed", "Implemented"],
-                "ongoing": ["Ongoing", "In progress"], "delayed": ["Delayed"], "canceled": ["Canceled"]}  # fmt: skip
+STATUS_WORDS = {
+    "complete": ["Complete", "Done", "Completed", "Implemented"],
+    "ongoing": ["Ongoing", "In progress"],
+    "delayed": ["Delayed"],
+    "canceled": ["Canceled"],
+}
 # Status phrases written from what they mean, not from the parser's word list (adversarial: negation, tense,
 # qualifiers). Truth `not_complete`: any reading but `complete` is right (ongoing, delayed or unknown), since a
 # wrong `complete` would hide an open item in the CA's favour.
 STATUS_PHRASES_BY_MEANING = {
     "complete": ["Finished", "Fixed in production", "Completed on {due}", "Done ({due})", "Deployed {due}"],
-    "not_complete": ["Mostly complete", "Half done", "Not yet deployed", "Scheduled for next quarter",
-                     "Awaiting vendor release", "Partially rolled out", "Incomplete", "To be implemented",
-                     "Almost finished", "Will be completed by {due}", "Not fully deployed", "Under review", "TBD"],
+    "not_complete": [
+        "Mostly complete",
+        "Half done",
+        "Not yet deployed",
+        "Scheduled for next quarter",
+        "Awaiting vendor release",
+        "Partially rolled out",
+        "Incomplete",
+        "To be implemented",
+        "Almost finished",
+        "Will be completed by {due}",
+        "Not fully deployed",
+        "Under review",
+        "TBD",
+    ],
     "canceled": ["Withdrawn", "No longer needed", "Cancelled", "Won't implement"],
-}  # fmt: skip
+}
 
 
 def _status_raw(rng: random.Random, status: str, due: str) -> str:
@@ -96,6 +123,8 @@ def _status_raw(rng: random.Random, status: str, due: str) -> str:
     if rng.random() < 0.25 and meaning in STATUS_PHRASES_BY_MEANING:
         return rng.choice(STATUS_PHRASES_BY_MEANING[meaning]).format(due=due)
     return rng.choice(STATUS_WORDS["ongoing" if status == "not_complete" else status])
+
+
 ACTIONS = [
     "Add a linter check for the affected field before signing",
     "Route problem reports to a monitored ticket queue",
@@ -144,9 +173,21 @@ class _Bug:
         """Add a comment; a CA comment answers every request still waiting (METRICS.md §4)."""
         cid = self.id * 1000 + len(self.comments)  # unique across the corpus
         ts = format_bmo_time(at)
-        c = {"id": cid, "bug_id": self.id, "count": len(self.comments), "text": text, "raw_text": text,
-             "creator": who, "author": who, "time": ts, "creation_time": ts, "is_private": False,
-             "attachment_id": None, "tags": [], "reactions": {}}  # fmt: skip
+        c = {
+            "id": cid,
+            "bug_id": self.id,
+            "count": len(self.comments),
+            "text": text,
+            "raw_text": text,
+            "creator": who,
+            "author": who,
+            "time": ts,
+            "creation_time": ts,
+            "is_private": False,
+            "attachment_id": None,
+            "tags": [],
+            "reactions": {},
+        }
         self.comments.append(c)
         if who in self.ca_people:
             for req in self.pending:
@@ -211,46 +252,93 @@ def _v2_full(bug: _Bug, title: str, items: list[dict[str, Any]], at: datetime) -
     rows = [[it["action"], it["kind"], it["due_raw"]] for it in items]
     day = (at - timedelta(days=3)).date()
     text = [
-        _heading(bug, 2, "Incident Report"), "",
-        _heading(bug, 3, "Summary"), f"{title}. We detected the problem on {day}.", "",
-        _heading(bug, 3, "Impact"), f"{r.randint(1, 5000)} certificates were affected.", "",
-        _heading(bug, 3, "Timeline"), "All times are UTC.", "", f"{day}:", f"{_bullet(bug)}09:30 Problem report received",
-        f"{_bullet(bug)}15:45 Issuance stopped", f"{(at - timedelta(days=1)).date()}:", f"{_bullet(bug)}10:00 Fix deployed", "",
-        _heading(bug, 3, "Root Cause Analysis"), "A validation rule was missing from the pre-issuance linter.", "",
+        _heading(bug, 2, "Incident Report"),
+        "",
+        _heading(bug, 3, "Summary"),
+        f"{title}. We detected the problem on {day}.",
+        "",
+        _heading(bug, 3, "Impact"),
+        f"{r.randint(1, 5000)} certificates were affected.",
+        "",
+        _heading(bug, 3, "Timeline"),
+        "All times are UTC.",
+        "",
+        f"{day}:",
+        f"{_bullet(bug)}09:30 Problem report received",
+        f"{_bullet(bug)}15:45 Issuance stopped",
+        f"{(at - timedelta(days=1)).date()}:",
+        f"{_bullet(bug)}10:00 Fix deployed",
+        "",
+        _heading(bug, 3, "Root Cause Analysis"),
+        "A validation rule was missing from the pre-issuance linter.",
+        "",
         _heading(bug, 3, "Lessons Learned"),
-        _heading(bug, 4, "What went well"), "Issuance was stopped within hours.",
-        _heading(bug, 4, _apos(bug, "What didn't go well")), "The first report sat in a shared inbox.",
-        _heading(bug, 4, "Where we got lucky"), "No relying party reported failures.", "",
-        _heading(bug, 3, "Action Items"), _table(bug, ["Action Item", "Kind", "Due Date"], rows), "",
-        _heading(bug, 3, "Appendix"), _heading(bug, 4, "Details of affected certificates"),
+        _heading(bug, 4, "What went well"),
+        "Issuance was stopped within hours.",
+        _heading(bug, 4, _apos(bug, "What didn't go well")),
+        "The first report sat in a shared inbox.",
+        _heading(bug, 4, "Where we got lucky"),
+        "No relying party reported failures.",
+        "",
+        _heading(bug, 3, "Action Items"),
+        _table(bug, ["Action Item", "Kind", "Due Date"], rows),
+        "",
+        _heading(bug, 3, "Appendix"),
+        _heading(bug, 4, "Details of affected certificates"),
         "https://crt.sh/?sha256=0000000000000000000000000000000000000000000000000000000000000000",
-    ]  # fmt: skip
+    ]
     return "\n".join(text)
 
 
 def _v3_prelim(bug: _Bug, title: str, source: str) -> str:
     b = _bullet(bug)
-    return "\n".join([
-        _heading(bug, 2, "Preliminary Incident Report"), "",
-        _heading(bug, 3, "Summary"),
-        f"{b}{_label(bug, 'Incident description:')} {title}. Our investigation is ongoing.",
-        f"{b}{_label(bug, 'Relevant policies:')} TLS Baseline Requirements section 4.9.1.1",
-        f"{b}{_label(bug, 'Source of incident disclosure:')} {source}",
-        "", "We will publish a full incident report within two weeks.",
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            _heading(bug, 2, "Preliminary Incident Report"),
+            "",
+            _heading(bug, 3, "Summary"),
+            f"{b}{_label(bug, 'Incident description:')} {title}. Our investigation is ongoing.",
+            f"{b}{_label(bug, 'Relevant policies:')} TLS Baseline Requirements section 4.9.1.1",
+            f"{b}{_label(bug, 'Source of incident disclosure:')} {source}",
+            "",
+            "We will publish a full incident report within two weeks.",
+        ]
+    )
 
 
-def _v3_full(bug: _Bug, title: str, source: str, items: list[dict[str, Any]], at: datetime, related: int | None) -> str:
+def _v3_full(
+    bug: _Bug, title: str, source: str, items: list[dict[str, Any]], at: datetime, related: int | None
+) -> str:
     r = bug.rng
     b = _bullet(bug)
     start = (at - timedelta(days=40)).date()
     found = (at - timedelta(days=5)).date()
     total = r.randint(1, 20000)
-    rows = [[it["action"], it["kind"], "Root Cause # 1", "No recurrence in monitoring", it["due_raw"], it["status_raw"]]
-            for it in items]  # fmt: skip
-    rel_rows = [[f"[Bug {related}](https://bugzilla.mozilla.org/show_bug.cgi?id={related})", str(start), "Same root cause"]] if related else []
+    rows = [
+        [
+            it["action"],
+            it["kind"],
+            "Root Cause # 1",
+            "No recurrence in monitoring",
+            it["due_raw"],
+            it["status_raw"],
+        ]
+        for it in items
+    ]
+    rel_rows = (
+        [
+            [
+                f"[Bug {related}](https://bugzilla.mozilla.org/show_bug.cgi?id={related})",
+                str(start),
+                "Same root cause",
+            ]
+        ]
+        if related
+        else []
+    )
     text = [
-        _heading(bug, 2, "Full Incident Report"), "",
+        _heading(bug, 2, "Full Incident Report"),
+        "",
         _heading(bug, 3, "Summary"),
         f"{b}{_label(bug, 'CA Owner CCADB unique ID:')} A{bug.id % 1000000:06d}",
         f"{b}{_label(bug, 'Incident description:')} {title}.",
@@ -259,45 +347,68 @@ def _v3_full(bug: _Bug, title: str, source: str, items: list[dict[str, Any]], at
         f"   {b}{_label(bug, 'Non-compliance identified date:')} {found}",
         f"   {b}{_label(bug, 'Non-compliance end date:')} {(at - timedelta(days=2)).date()}",
         f"{b}{_label(bug, 'Relevant policies:')} TLS BR 7.1.2",
-        f"{b}{_label(bug, 'Source of incident disclosure:')} {source}", "",
+        f"{b}{_label(bug, 'Source of incident disclosure:')} {source}",
+        "",
         _heading(bug, 3, "Impact"),
         f"{b}{_label(bug, 'Total number of certificates:')} {total:,}",
         f"{b}{_label(bug, REMAINING)} {total // 3}",
         f"{b}{_label(bug, 'Affected certificate types:')} OV TLS",
         f"{b}{_label(bug, 'Incident heuristic:')} Certificates issued from the affected profile.",
         f"{b}{_label(bug, 'Was issuance stopped in response to this incident, and why or why not?:')} Yes, until the fix.",
-        f"{b}{_label(bug, 'Analysis:')} Not applicable.", "",
-        _heading(bug, 3, "Timeline"), f"{found} 08:15 UTC: Alert raised by the monitoring job.",
-        f"{found} 11:40 UTC: Issuance stopped.", "",
-        _heading(bug, 3, "Related Incidents"), _table(bug, ["Bug", "Date", "Description"], rel_rows), "",
+        f"{b}{_label(bug, 'Analysis:')} Not applicable.",
+        "",
+        _heading(bug, 3, "Timeline"),
+        f"{found} 08:15 UTC: Alert raised by the monitoring job.",
+        f"{found} 11:40 UTC: Issuance stopped.",
+        "",
+        _heading(bug, 3, "Related Incidents"),
+        _table(bug, ["Bug", "Date", "Description"], rel_rows),
+        "",
         _heading(bug, 3, "Root Cause Analysis"),
         _label(bug, "Contributing Factor #1: missing lint rule"),
         f"{b}{_label(bug, 'Description:')} The linter had no rule for the field.",
         f"{b}{_label(bug, 'Timeline:')} Since {start}.",
         f"{b}{_label(bug, 'Detection:')} Monitoring alert.",
-        f"{b}{_label(bug, 'Interaction with other factors:')} None.", "",
+        f"{b}{_label(bug, 'Interaction with other factors:')} None.",
+        "",
         _heading(bug, 3, "Lessons Learned"),
         f"{b}{_label(bug, 'What went well:')} Fast stop of issuance.",
         f"{b}{_label(bug, _apos(bug, DIDNT))} Slow triage.",
         f"{b}{_label(bug, 'Where we got lucky:')} Few certificates.",
-        f"{b}{_label(bug, 'Additional:')} None.", "",
+        f"{b}{_label(bug, 'Additional:')} None.",
+        "",
         _heading(bug, 3, "Action Items"),
-        _table(bug, ["Action Item", "Kind", "Corresponding Root Cause(s)", "Evaluation Criteria", "Due Date", "Status"], rows),
-        "", _heading(bug, 3, "Appendix"), "See attachment.",
-    ]  # fmt: skip
+        _table(
+            bug,
+            [
+                "Action Item",
+                "Kind",
+                "Corresponding Root Cause(s)",
+                "Evaluation Criteria",
+                "Due Date",
+                "Status",
+            ],
+            rows,
+        ),
+        "",
+        _heading(bug, 3, "Appendix"),
+        "See attachment.",
+    ]
     return "\n".join(text)
 
 
 def _closure(bug: _Bug, title: str) -> str:
     b = _bullet(bug)
-    return "\n".join([
-        _heading(bug, 3, "Report Closure Summary"),
-        f"{b}{_label(bug, 'Incident description:')} {title}.",
-        f"{b}{_label(bug, 'Incident Root Cause(s):')} A missing lint rule.",
-        f"{b}{_label(bug, 'Remediation description:')} Rule added and certificates revoked.",
-        f"{b}{_label(bug, 'Commitment summary:')} We keep monitoring the field.",
-        "All Action Items disclosed in this report have been completed as described, and we request its closure.",
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            _heading(bug, 3, "Report Closure Summary"),
+            f"{b}{_label(bug, 'Incident description:')} {title}.",
+            f"{b}{_label(bug, 'Incident Root Cause(s):')} A missing lint rule.",
+            f"{b}{_label(bug, 'Remediation description:')} Rule added and certificates revoked.",
+            f"{b}{_label(bug, 'Commitment summary:')} We keep monitoring the field.",
+            "All Action Items disclosed in this report have been completed as described, and we request its closure.",
+        ]
+    )
 
 
 def _era(opened: datetime) -> str:
@@ -323,8 +434,16 @@ def _make_items(rng: random.Random, at: datetime, n: int) -> list[dict[str, Any]
         raw = _status_raw(rng, status, due.isoformat())
         if status in ("ongoing", "delayed") and raw not in STATUS_WORDS[status]:
             status = "not_complete"  # written by meaning: the truth is only "not complete"
-        items.append({"action": action, "kind": rng.choice(["Prevent", "Mitigate", "Detect"]), "due": due.isoformat(),
-                      "due_raw": due.isoformat(), "status": status, "status_raw": raw})  # fmt: skip
+        items.append(
+            {
+                "action": action,
+                "kind": rng.choice(["Prevent", "Mitigate", "Detect"]),
+                "due": due.isoformat(),
+                "due_raw": due.isoformat(),
+                "status": status,
+                "status_raw": raw,
+            }
+        )
     return items
 
 
@@ -338,8 +457,15 @@ def _build_bug(bug_id: int, rng: random.Random, start: datetime, end: datetime) 
     domain = ca_entry[2]
     # without a CA name only the assignee speaks for the CA (the domain rule needs a CA, METRICS.md §1)
     ca_people = [f"compliance@{domain}", f"pki.ops@{domain}"] if attributed else [f"compliance@{domain}"] * 2
-    bug = _Bug(bug_id, ca, domain, opened, rng, "markdown" if rng.random() < 0.85 else "rendered",
-               ca_people=tuple(ca_people))
+    bug = _Bug(
+        bug_id,
+        ca,
+        domain,
+        opened,
+        rng,
+        "markdown" if rng.random() < 0.85 else "rendered",
+        ca_people=tuple(ca_people),
+    )
     title = rng.choice(TITLES)
     summary = f"{spelling}: {title}" if attributed else f"{title} at {spelling}"
     tag = rng.choice(TAGS)
@@ -353,8 +479,11 @@ def _build_bug(bug_id: int, rng: random.Random, start: datetime, end: datetime) 
         wb_tags = f"[ca-compliance] [{tag}]"
     self_reported = rng.random() < 0.6
     era = _era(opened)
-    source = rng.choice(["Self Reported", "Self-reported"]) if self_reported else rng.choice(
-        ["Third Party Reported", "Certificate Problem Report from a third-party researcher"])
+    source = (
+        rng.choice(["Self Reported", "Self-reported"])
+        if self_reported
+        else rng.choice(["Third Party Reported", "Certificate Problem Report from a third-party researcher"])
+    )
     requests: list[dict[str, Any]] = []
     reports: list[dict[str, Any]] = []
     obligations: list[dict[str, Any]] = []
@@ -364,13 +493,25 @@ def _build_bug(bug_id: int, rng: random.Random, start: datetime, end: datetime) 
 
     posted: list[dict[str, Any]] = []  # the action items of the latest table the CA posted
 
-    def add_report(who: str, at: datetime, kind: str, text: str, table: list[dict[str, Any]] | None = None,
-                   with_status: bool = True) -> None:  # fmt: skip
+    def add_report(
+        who: str,
+        at: datetime,
+        kind: str,
+        text: str,
+        table: list[dict[str, Any]] | None = None,
+        with_status: bool = True,
+    ) -> None:
         c = bug.comment(who, at, text)
         reports.append({"comment_id": c["id"], "kind": kind, "style": bug.style})
         if table is not None and who in bug.ca_people:
-            posted[:] = [{"action": it["action"], "due": it["due"], "status": it["status"] if with_status else "unknown"}
-                         for it in table]  # fmt: skip
+            posted[:] = [
+                {
+                    "action": it["action"],
+                    "due": it["due"],
+                    "status": it["status"] if with_status else "unknown",
+                }
+                for it in table
+            ]
 
     # comment 0
     if self_reported:
@@ -381,9 +522,15 @@ def _build_bug(bug_id: int, rng: random.Random, start: datetime, end: datetime) 
         else:
             add_report(reporter, t, "preliminary", _v3_prelim(bug, title, source))
     else:
-        c0 = bug.comment(reporter, t, f"While checking crt.sh I found certificates from {spelling} that look wrong.\n\n{title}.")
+        c0 = bug.comment(
+            reporter,
+            t,
+            f"While checking crt.sh I found certificates from {spelling} that look wrong.\n\n{title}.",
+        )
         role = "root_program" if reporter in ROOT_PROGRAM else "community"
-        requests.append({"kind": "question", "asked_at": c0["creation_time"], "asked_by": reporter, "asker_role": role})
+        requests.append(
+            {"kind": "question", "asked_at": c0["creation_time"], "asked_by": reporter, "asker_role": role}
+        )
         bug.pending.append(requests[-1])
     # a placeholder assignee leaves only the CA-domain rule (METRICS.md §1 rule 2), which needs a CA name
     assignee = PLACEHOLDER if attributed and rng.random() < 0.05 else ca_people[0]
@@ -399,7 +546,9 @@ def _build_bug(bug_id: int, rng: random.Random, start: datetime, end: datetime) 
     if not self_reported:
         # the CA's first response answers comment 0
         t = datetime.fromisoformat(requests[0]["asked_at"].replace("Z", "+00:00")) + _delay(rng)
-        t = max(t, datetime.fromisoformat(bug.history[-1]["when"].replace("Z", "+00:00")) + timedelta(minutes=1))
+        t = max(
+            t, datetime.fromisoformat(bug.history[-1]["when"].replace("Z", "+00:00")) + timedelta(minutes=1)
+        )
         if era == "seven_questions":
             add_report(ca_people[0], t, "seven_questions", _seven_questions(bug, title, items, t), items)
         elif era == "v2":
@@ -418,27 +567,42 @@ def _build_bug(bug_id: int, rng: random.Random, start: datetime, end: datetime) 
             t += timedelta(days=rng.randint(1, 20), seconds=rng.randint(0, 3599))
             asker = rng.choice(ROOT_PROGRAM + COMMUNITY)
             role = "root_program" if asker in ROOT_PROGRAM else "community"
-            bug.comment(asker, t, "Could you explain why the linter did not catch this earlier, and when the fix ships?")
+            bug.comment(
+                asker,
+                t,
+                "Could you explain why the linter did not catch this earlier, and when the fix ships?",
+            )
             req = {"kind": "question", "asked_at": format_bmo_time(t), "asked_by": asker, "asker_role": role}
             requests.append(req)
             bug.pending.append(req)
             ni = None
             if role == "root_program" and ni_target and rng.random() < 0.5:
                 bug.change(asker, t, "flagtypes.name", "", f"needinfo?({ni_target})")
-                ni = {"kind": "needinfo", "asked_at": format_bmo_time(t), "asked_by": asker, "asker_role": role,
-                      "requestee": ni_target}  # fmt: skip
+                ni = {
+                    "kind": "needinfo",
+                    "asked_at": format_bmo_time(t),
+                    "asked_by": asker,
+                    "asker_role": role,
+                    "requestee": ni_target,
+                }
                 requests.append(ni)
                 bug.pending.append(ni)
                 bug.open_flags[ni_target] = {"setter": asker, "at": t}
             if role == "community" and rng.random() < 0.3:
                 t += timedelta(hours=rng.randint(2, 30))
-                bug.comment(rng.choice(ROOT_PROGRAM), t, "Adding to this: please include the certificate counts.")
+                bug.comment(
+                    rng.choice(ROOT_PROGRAM), t, "Adding to this: please include the certificate counts."
+                )
             answer_at = t + _delay(rng)
             if answer_at > end or rng.random() < 0.08:
                 break  # left unanswered: pending, or closed_unanswered if the bug closes below
             t = answer_at
             who = rng.choice(ca_people)
-            bug.comment(who, t, "Thank you for the question. The linter lacked a rule for this field; the fix ships next week.")
+            bug.comment(
+                who,
+                t,
+                "Thank you for the question. The linter lacked a rule for this field; the fix ships next week.",
+            )
             if ni:
                 bug.change(who, t, "flagtypes.name", f"needinfo?({ni_target})", "")
                 bug.open_flags.pop(ni_target or "", None)
@@ -456,7 +620,11 @@ def _build_bug(bug_id: int, rng: random.Random, start: datetime, end: datetime) 
             obligations.append(ob)
             end_of_d = datetime(due.year, due.month, due.day, 23, 59, 59, tzinfo=timezone.utc)
             met = rng.random() < 0.7
-            reply = t + timedelta(hours=rng.randint(2, 24 * 6)) if met else end_of_d + timedelta(days=rng.randint(1, 12))
+            reply = (
+                t + timedelta(hours=rng.randint(2, 24 * 6))
+                if met
+                else end_of_d + timedelta(days=rng.randint(1, 12))
+            )
             if reply > end:
                 break
             t = reply
@@ -468,20 +636,42 @@ def _build_bug(bug_id: int, rng: random.Random, start: datetime, end: datetime) 
                         it["status"], it["status_raw"] = "complete", _status_raw(rng, "complete", it["due"])
                     else:
                         slipped = date.fromisoformat(it["due"]) + timedelta(days=rng.randint(7, 60))
-                        it.update(due=slipped.isoformat(), due_raw=slipped.isoformat(), status="delayed", status_raw="Delayed")
+                        it.update(
+                            due=slipped.isoformat(),
+                            due_raw=slipped.isoformat(),
+                            status="delayed",
+                            status_raw="Delayed",
+                        )
             if era == "v3" and not full_posted:
-                add_report(ca_people[0], t, "v3_full", _v3_full(bug, title, source, ca_current_items, t, rng.choice([None, bug_id - 7])),
-                           ca_current_items)
+                add_report(
+                    ca_people[0],
+                    t,
+                    "v3_full",
+                    _v3_full(bug, title, source, ca_current_items, t, rng.choice([None, bug_id - 7])),
+                    ca_current_items,
+                )
                 full_posted = True
             else:
-                rows = _table(bug, ["Action Item", "Kind", "Due Date", "Status"],
-                              [[it["action"], it["kind"], it["due_raw"], it["status_raw"]] for it in ca_current_items])
-                bug.comment(ca_people[1], t, f"Weekly update: work continues.\n\n{_heading(bug, 3, 'Action Items')}\n{rows}")
-                posted[:] = [{"action": it["action"], "due": it["due"], "status": it["status"]} for it in ca_current_items]
+                rows = _table(
+                    bug,
+                    ["Action Item", "Kind", "Due Date", "Status"],
+                    [[it["action"], it["kind"], it["due_raw"], it["status_raw"]] for it in ca_current_items],
+                )
+                bug.comment(
+                    ca_people[1],
+                    t,
+                    f"Weekly update: work continues.\n\n{_heading(bug, 3, 'Action Items')}\n{rows}",
+                )
+                posted[:] = [
+                    {"action": it["action"], "due": it["due"], "status": it["status"]}
+                    for it in ca_current_items
+                ]
         else:
             t += timedelta(days=rng.randint(1, 10), seconds=rng.randint(0, 3599))
             if t < end:
-                bug.comment(BOT, t, "This bug has had no activity for a while. The CA is reminded to post an update.")
+                bug.comment(
+                    BOT, t, "This bug has had no activity for a while. The CA is reminded to post an update."
+                )
     # closure (most bugs), with an occasional reopen
     closed = t < end - timedelta(days=20) and rng.random() < 0.8
     if closed:
@@ -508,48 +698,109 @@ def _build_bug(bug_id: int, rng: random.Random, start: datetime, end: datetime) 
                 bug.change(closer, t, "status", "REOPENED", "RESOLVED")
                 bug.change(closer, t, "resolution", "", "FIXED")
                 bug.status = "RESOLVED"
-    last_change = max([opened] + [datetime.fromisoformat(c["creation_time"].replace("Z", "+00:00")) for c in bug.comments]
-                      + [datetime.fromisoformat(h["when"].replace("Z", "+00:00")) for h in bug.history])  # fmt: skip
+    last_change = max(
+        [opened]
+        + [datetime.fromisoformat(c["creation_time"].replace("Z", "+00:00")) for c in bug.comments]
+        + [datetime.fromisoformat(h["when"].replace("Z", "+00:00")) for h in bug.history]
+    )
     is_open = bug.status not in ("RESOLVED", "VERIFIED", "CLOSED")
-    flags = [{"id": bug_id * 10 + i, "name": "needinfo", "type_id": 800, "status": "?", "setter": f["setter"],
-              "requestee": who, "creation_date": format_bmo_time(f["at"]), "modification_date": format_bmo_time(f["at"])}
-             for i, (who, f) in enumerate(bug.open_flags.items())]  # fmt: skip
+    flags = [
+        {
+            "id": bug_id * 10 + i,
+            "name": "needinfo",
+            "type_id": 800,
+            "status": "?",
+            "setter": f["setter"],
+            "requestee": who,
+            "creation_date": format_bmo_time(f["at"]),
+            "modification_date": format_bmo_time(f["at"]),
+        }
+        for i, (who, f) in enumerate(bug.open_flags.items())
+    ]
     groups = ["ca-confidential"] if rng.random() < 0.03 else []
 
     def user(email: str) -> dict[str, Any]:
         nick = email.split("@")[0]
         # zlib.crc32, not hash(): the built-in is salted per process, and the same seed must give the same bytes
-        return {"id": zlib.crc32(email.encode()) % 900000 + 1000, "email": email, "name": email, "nick": nick, "real_name": nick.replace(".", " ").title()}
+        return {
+            "id": zlib.crc32(email.encode()) % 900000 + 1000,
+            "email": email,
+            "name": email,
+            "nick": nick,
+            "real_name": nick.replace(".", " ").title(),
+        }
 
     bug_obj: dict[str, Any] = {
-        "id": bug_id, "alias": None, "summary": summary, "whiteboard": bug.whiteboard,
+        "id": bug_id,
+        "alias": None,
+        "summary": summary,
+        "whiteboard": bug.whiteboard,
         "product": "CA Program" if opened.year >= 2022 or rng.random() < 0.2 else "NSS",
-        "component": "CA Certificate Compliance", "classification": "Other",
-        "status": bug.status, "resolution": "" if is_open else "FIXED", "is_open": is_open,
-        "creation_time": format_bmo_time(opened), "last_change_time": format_bmo_time(last_change),
-        "creator": reporter, "creator_detail": user(reporter),
-        "assigned_to": assignee, "assigned_to_detail": user(assignee),
-        "qa_contact": "", "cc": sorted({reporter, assignee}), "cc_detail": [user(e) for e in sorted({reporter, assignee})],
-        "groups": groups, "flags": flags, "keywords": [], "blocks": [], "depends_on": [], "see_also": [],
-        "dupe_of": None, "duplicates": [], "regressed_by": [], "regressions": [], "mentors": [], "mentors_detail": [],
-        "priority": "--", "severity": "--", "type": "task", "version": "other", "op_sys": "Unspecified",
-        "platform": "Unspecified", "target_milestone": "---", "url": "", "votes": 0,
-        "comment_count": len(bug.comments), "is_confirmed": True, "is_cc_accessible": True,
-        "is_creator_accessible": True, "cf_user_story": "",
+        "component": "CA Certificate Compliance",
+        "classification": "Other",
+        "status": bug.status,
+        "resolution": "" if is_open else "FIXED",
+        "is_open": is_open,
+        "creation_time": format_bmo_time(opened),
+        "last_change_time": format_bmo_time(last_change),
+        "creator": reporter,
+        "creator_detail": user(reporter),
+        "assigned_to": assignee,
+        "assigned_to_detail": user(assignee),
+        "qa_contact": "",
+        "cc": sorted({reporter, assignee}),
+        "cc_detail": [user(e) for e in sorted({reporter, assignee})],
+        "groups": groups,
+        "flags": flags,
+        "keywords": [],
+        "blocks": [],
+        "depends_on": [],
+        "see_also": [],
+        "dupe_of": None,
+        "duplicates": [],
+        "regressed_by": [],
+        "regressions": [],
+        "mentors": [],
+        "mentors_detail": [],
+        "priority": "--",
+        "severity": "--",
+        "type": "task",
+        "version": "other",
+        "op_sys": "Unspecified",
+        "platform": "Unspecified",
+        "target_milestone": "---",
+        "url": "",
+        "votes": 0,
+        "comment_count": len(bug.comments),
+        "is_confirmed": True,
+        "is_cc_accessible": True,
+        "is_creator_accessible": True,
+        "cf_user_story": "",
         "cf_last_resolved": None if is_open else bug.history[-1]["when"],
-    }  # fmt: skip
+    }
     # the assignee and whiteboard tags changed during the story: a bug with no next update keeps only tags
-    truth = {"id": bug_id, "ca": ca, "ca_raw": spelling if attributed else None, "tags": tags,
-             "self_reported": self_reported, "private": bool(groups), "reports": reports,
-             "requests": requests, "obligations": obligations, "action_items": posted,
-             "status": bug.status}  # fmt: skip
+    truth = {
+        "id": bug_id,
+        "ca": ca,
+        "ca_raw": spelling if attributed else None,
+        "tags": tags,
+        "self_reported": self_reported,
+        "private": bool(groups),
+        "reports": reports,
+        "requests": requests,
+        "obligations": obligations,
+        "action_items": posted,
+        "status": bug.status,
+    }
     bug.truth = truth
     rec = Record(bug=bug_obj, comments=bug.comments, history=bug.history)
     rec.truth = truth  # type: ignore[attr-defined]
     return rec
 
 
-def synth(n: int, seed: int = 0, start: str = "2018-01-01", end: str = "2026-10-31", first_id: int = 1800000) -> list[Record]:
+def synth(
+    n: int, seed: int = 0, start: str = "2018-01-01", end: str = "2026-10-31", first_id: int = 1800000
+) -> list[Record]:
     """Build n synthetic bugs deterministically from seed."""
     rng = random.Random(seed)
     s = datetime.fromisoformat(start).replace(tzinfo=timezone.utc)
@@ -557,13 +808,14 @@ def synth(n: int, seed: int = 0, start: str = "2018-01-01", end: str = "2026-10-
     return [_build_bug(first_id + i, random.Random(rng.getrandbits(64)), s, e) for i in range(n)]
 
 
-def write_synth(n: int, seed: int, out: str | Path, start: str = "2018-01-01", end: str = "2026-10-31") -> tuple[int, Path]:
+def write_synth(
+    n: int, seed: int, out: str | Path, start: str = "2018-01-01", end: str = "2026-10-31"
+) -> tuple[int, Path]:
     """Write a synthetic corpus and its truth file (`truth.json` beside or inside `out`)."""
     records = synth(n, seed, start, end)
     count = write_corpus(records, out)
     p = Path(out)
     truth_path = p.with_name(p.stem + ".truth.json") if p.suffix == ".jsonl" else p / "truth.json"
-    truth = {"seed": seed, "n": n, "start": start, "end": end,
-             "bugs": [r.truth for r in records]}  # type: ignore[attr-defined]  # fmt: skip
+    truth = {"seed": seed, "n": n, "start": start, "end": end, "bugs": [r.truth for r in records]}  # type: ignore[attr-defined]
     truth_path.write_text(json.dumps(truth, indent=1) + "\n", encoding="utf-8")
     return count, truth_path

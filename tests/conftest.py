@@ -21,10 +21,15 @@ def db_held_elsewhere(db: Path, read_only: bool = False) -> Iterator[None]:
     """Another process holds the DuckDB file open read-write (as a running sync would), or read-only (as another
     reader would), for the block's duration."""
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(db)!r}, read_only={read_only}); "
-         "print('ok', flush=True); time.sleep(120)"],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb,time; c=duckdb.connect({str(db)!r}, read_only={read_only}); "
+            "print('ok', flush=True); time.sleep(120)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
         yield

@@ -60,7 +60,9 @@ def run(example: Example, db: Path) -> list[str]:
     """The real output lines (stdout, then stderr) of an example, on database `db`."""
     cmd, _, pipe = example.command.partition(" | ")
     args = [str(db) if a == DEMO_DB else a for a in shlex.split(cmd)[1:]]
-    res = subprocess.run([sys.executable, "-m", "bzmine", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    res = subprocess.run(
+        [sys.executable, "-m", "bzmine", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     lines = (res.stdout + res.stderr).splitlines()
     if pipe.startswith("head -"):
         lines = lines[: int(pipe.split("-", 1)[1])]

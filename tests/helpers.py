@@ -18,25 +18,70 @@ from bzmine.store.db import connect
 
 def user(email: str, nick: str | None = None) -> dict[str, Any]:
     """A *_detail object; ids are stable per address (crc32), nicks default to the local part."""
-    return {"id": zlib.crc32(email.encode()) % 900_000 + 100_000, "email": email, "name": email,
-            "nick": nick or email.split("@")[0], "real_name": email}  # fmt: skip
+    return {
+        "id": zlib.crc32(email.encode()) % 900_000 + 100_000,
+        "email": email,
+        "name": email,
+        "nick": nick or email.split("@")[0],
+        "real_name": email,
+    }
 
 
-def mk_bug(bug_id: int, summary: str, created: str, creator: str, assignee: str, status: str = "ASSIGNED",
-           whiteboard: str = "[ca-compliance]", comments: list[tuple[str, str, str]] = (),  # type: ignore[assignment]
-           history: list[tuple[str, str, list[tuple[str, str, str]]]] = ()) -> dict[str, Any]:  # type: ignore[assignment]  # fmt: skip
-    cs = [{"id": bug_id * 100 + i, "bug_id": bug_id, "count": i, "text": text, "raw_text": text, "creator": who,
-           "author": who, "time": at, "creation_time": at, "is_private": False, "attachment_id": None, "tags": [],
-           "reactions": {}} for i, (who, at, text) in enumerate(comments)]  # fmt: skip
-    hs = [{"when": when, "who": who, "changes": [{"field_name": f, "removed": r, "added": a} for f, r, a in ch]}
-          for when, who, ch in history]  # fmt: skip
+def mk_bug(
+    bug_id: int,
+    summary: str,
+    created: str,
+    creator: str,
+    assignee: str,
+    status: str = "ASSIGNED",
+    whiteboard: str = "[ca-compliance]",
+    comments: list[tuple[str, str, str]] = (),  # type: ignore[assignment]
+    history: list[tuple[str, str, list[tuple[str, str, str]]]] = (),
+) -> dict[str, Any]:  # type: ignore[assignment]
+    cs = [
+        {
+            "id": bug_id * 100 + i,
+            "bug_id": bug_id,
+            "count": i,
+            "text": text,
+            "raw_text": text,
+            "creator": who,
+            "author": who,
+            "time": at,
+            "creation_time": at,
+            "is_private": False,
+            "attachment_id": None,
+            "tags": [],
+            "reactions": {},
+        }
+        for i, (who, at, text) in enumerate(comments)
+    ]
+    hs = [
+        {"when": when, "who": who, "changes": [{"field_name": f, "removed": r, "added": a} for f, r, a in ch]}
+        for when, who, ch in history
+    ]
     last = max([created] + [c["time"] for c in cs] + [h["when"] for h in hs])
-    return {"id": bug_id, "summary": summary, "whiteboard": whiteboard, "product": "CA Program",
-            "component": "CA Certificate Compliance", "status": status, "resolution": "" if status != "RESOLVED" else "FIXED",
-            "is_open": status not in ("RESOLVED", "VERIFIED", "CLOSED"), "creation_time": created, "last_change_time": last,
-            "creator": creator, "creator_detail": user(creator), "assigned_to": assignee, "assigned_to_detail": user(assignee),
-            "groups": [], "flags": [], "comment_count": len(cs), "comments": cs, "history": hs}  # fmt: skip
-
+    return {
+        "id": bug_id,
+        "summary": summary,
+        "whiteboard": whiteboard,
+        "product": "CA Program",
+        "component": "CA Certificate Compliance",
+        "status": status,
+        "resolution": "" if status != "RESOLVED" else "FIXED",
+        "is_open": status not in ("RESOLVED", "VERIFIED", "CLOSED"),
+        "creation_time": created,
+        "last_change_time": last,
+        "creator": creator,
+        "creator_detail": user(creator),
+        "assigned_to": assignee,
+        "assigned_to_detail": user(assignee),
+        "groups": [],
+        "flags": [],
+        "comment_count": len(cs),
+        "comments": cs,
+        "history": hs,
+    }
 
 
 _TEMPLATE: list[Path] = []

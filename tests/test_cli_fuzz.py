@@ -17,10 +17,40 @@ from hypothesis import strategies as st
 from bzmine.cli import cli
 from tests.helpers import build_db, mk_bug
 
-HOSTILE = ["", "0", "-1", "nan", "inf", "1e309", "99999999999999999999", "2025-13-01", "2024-02-30", "1900-01-01",
-           "\x1b]0;owned\x07\x1b[31m", "Trust $$ ^_\\", "ünï\u202ecode", "x" * 300, "out/deeper/file", "/proc/x",
-           "/dev/null/x", "BINARY", "DIR", "owner", "filed", "json", "csv", "table", "year", "tag", "rule", "1",
-           "4000000000", "bugs_total", "Let's Encrypt", "Nonexistent CA"]  # fmt: skip
+HOSTILE = [
+    "",
+    "0",
+    "-1",
+    "nan",
+    "inf",
+    "1e309",
+    "99999999999999999999",
+    "2025-13-01",
+    "2024-02-30",
+    "1900-01-01",
+    "\x1b]0;owned\x07\x1b[31m",
+    "Trust $$ ^_\\",
+    "ünï\u202ecode",
+    "x" * 300,
+    "out/deeper/file",
+    "/proc/x",
+    "/dev/null/x",
+    "BINARY",
+    "DIR",
+    "owner",
+    "filed",
+    "json",
+    "csv",
+    "table",
+    "year",
+    "tag",
+    "rule",
+    "1",
+    "4000000000",
+    "bugs_total",
+    "Let's Encrypt",
+    "Nonexistent CA",
+]
 SKIP = {"serve-corpus"}  # serves forever by design; its options are checked in test_server
 
 
@@ -42,17 +72,27 @@ COMMANDS = _leaves(cli)  # type: ignore[arg-type]
 @pytest.fixture(scope="module")
 def tiny_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("fuzz") / "tiny.duckdb"
-    bugs = [mk_bug(1000 + i, f"CA {i % 3}: incident {i}", f"2024-0{1 + i % 9}-10T10:00:00Z", "ca@example.com",
-                   "ca@example.com", comments=[("ca@example.com", f"2024-0{1 + i % 9}-10T10:00:00Z", "## Summary\nx")])
-            for i in range(6)]  # fmt: skip
+    bugs = [
+        mk_bug(
+            1000 + i,
+            f"CA {i % 3}: incident {i}",
+            f"2024-0{1 + i % 9}-10T10:00:00Z",
+            "ca@example.com",
+            "ca@example.com",
+            comments=[("ca@example.com", f"2024-0{1 + i % 9}-10T10:00:00Z", "## Summary\nx")],
+        )
+        for i in range(6)
+    ]
     build_db(path, bugs).close()
     return path
 
 
 def _value(draw: Any, where: Path) -> str:
     # argv can hold neither NUL nor lone surrogates (execve takes C strings of UTF-8)
-    v = draw(st.sampled_from(HOSTILE) | st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)),
-                                                   max_size=12))
+    v = draw(
+        st.sampled_from(HOSTILE)
+        | st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=12)
+    )
     if v == "BINARY":
         return str(where / "binary.bin")
     if v == "DIR":
@@ -76,8 +116,9 @@ def invocations(draw: Any, cmd: click.Command, where: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("path,cmd", COMMANDS, ids=[" ".join(p) for p, _ in COMMANDS])
-def test_hostile_options_are_one_line_never_a_traceback(path: tuple[str, ...], cmd: click.Command, tiny_db: Path,
-                                                        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_hostile_options_are_one_line_never_a_traceback(
+    path: tuple[str, ...], cmd: click.Command, tiny_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     work = tmp_path / "a" / "b"
     work.mkdir(parents=True)
     (work / "binary.bin").write_bytes(bytes(range(256)) * 4)
@@ -97,7 +138,9 @@ def test_hostile_options_are_one_line_never_a_traceback(path: tuple[str, ...], c
         assert res.exit_code in (0, 1, 2), shown
         assert res.exception is None or isinstance(res.exception, SystemExit), shown
         assert "Traceback" not in res.output and "bzmine bug" not in res.stderr, shown
-        if res.exit_code != 2:  # click's usage errors echo what the user typed; bzmine's own lines never carry ESC
+        if (
+            res.exit_code != 2
+        ):  # click's usage errors echo what the user typed; bzmine's own lines never carry ESC
             assert "\x1b" not in res.stderr, shown
         if res.exit_code == 1:
             lines = [ln for ln in res.stderr.splitlines() if ln.strip()]

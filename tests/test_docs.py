@@ -27,12 +27,21 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_readme_has_examples_to_check() -> None:
-    assert len(EXAMPLES) >= 12 and {e.subcommand for e in EXAMPLES} >= {"scorecard", "due", "trends", "sql", "explain", "review"}
+    assert len(EXAMPLES) >= 12 and {e.subcommand for e in EXAMPLES} >= {
+        "scorecard",
+        "due",
+        "trends",
+        "sql",
+        "explain",
+        "review",
+    }
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[f"README:{e.line + 1}" for e in EXAMPLES])
 def test_readme_example_matches_the_cli(example, demo_db: Path) -> None:  # type: ignore[no-untyped-def]
     actual = run(example, demo_db)
     wrong = mismatch(example, actual)
-    assert wrong is None, (f"README.md:{example.line + 1}: `$ {example.command}` no longer prints\n  {wrong!r}\n"
-                           "run `make docs` (or update the example by hand):\n" + "\n".join(actual[:30]))  # fmt: skip
+    assert wrong is None, (
+        f"README.md:{example.line + 1}: `$ {example.command}` no longer prints\n  {wrong!r}\n"
+        "run `make docs` (or update the example by hand):\n" + "\n".join(actual[:30])
+    )

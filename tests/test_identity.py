@@ -25,23 +25,90 @@ TABLE = load_aliases()
     [
         ("DigiCert / ABB: Delayed revocation", "ca", "DigiCert / ABB", "DigiCert", "DigiCert", "ABB"),
         ("QuoVadis / Siemens: OCSP issue", "ca", "QuoVadis / Siemens", "QuoVadis", "DigiCert", "Siemens"),
-        ("PKIoverheid / QuoVadis: late CRL", "ca", "PKIoverheid / QuoVadis", "PKIoverheid",
-         "Government of The Netherlands, PKIoverheid (Logius)", "QuoVadis"),
-        ("Staat der Nederlandend / PKIoverheid: something", "ca", "Staat der Nederlandend / PKIoverheid", "PKIoverheid",
-         "Government of The Netherlands, PKIoverheid (Logius)", None),
-        ("Asseco DS / Certum: CRL", "ca", "Asseco DS / Certum", "Asseco DS / Certum", "Asseco Data Systems S.A.", None),
-        ("T-Systems / DFN-PKI: audit", "ca", "T-Systems / DFN-PKI", "T-Systems", "Deutsche Telekom Security GmbH", None),
-        ("DFN-PKI: OCSP/CRL inconsistencies", "ca", "DFN-PKI", "DFN-PKI", "Deutsche Telekom Security GmbH", "DFN-PKI"),
-        ("NETLOCK - Unavailability of the document repository", "ca", "NETLOCK", "NETLOCK", "NETLOCK Ltd.", None),
+        (
+            "PKIoverheid / QuoVadis: late CRL",
+            "ca",
+            "PKIoverheid / QuoVadis",
+            "PKIoverheid",
+            "Government of The Netherlands, PKIoverheid (Logius)",
+            "QuoVadis",
+        ),
+        (
+            "Staat der Nederlandend / PKIoverheid: something",
+            "ca",
+            "Staat der Nederlandend / PKIoverheid",
+            "PKIoverheid",
+            "Government of The Netherlands, PKIoverheid (Logius)",
+            None,
+        ),
+        (
+            "Asseco DS / Certum: CRL",
+            "ca",
+            "Asseco DS / Certum",
+            "Asseco DS / Certum",
+            "Asseco Data Systems S.A.",
+            None,
+        ),
+        (
+            "T-Systems / DFN-PKI: audit",
+            "ca",
+            "T-Systems / DFN-PKI",
+            "T-Systems",
+            "Deutsche Telekom Security GmbH",
+            None,
+        ),
+        (
+            "DFN-PKI: OCSP/CRL inconsistencies",
+            "ca",
+            "DFN-PKI",
+            "DFN-PKI",
+            "Deutsche Telekom Security GmbH",
+            "DFN-PKI",
+        ),
+        (
+            "NETLOCK - Unavailability of the document repository",
+            "ca",
+            "NETLOCK",
+            "NETLOCK",
+            "NETLOCK Ltd.",
+            None,
+        ),
         ("Sectigo \u2013 wrong OID in EV certificates", "ca", "Sectigo", "Sectigo", "Sectigo", None),
         ("Comodo CA: Mis-issued certificates", "ca", "Comodo CA", "Comodo", "Sectigo", None),
-        ("eMudhra emSign PKI Services: CPS typo", "ca", "eMudhra emSign PKI Services", "eMudhra",
-         "eMudhra Technologies Limited", None),
+        (
+            "eMudhra emSign PKI Services: CPS typo",
+            "ca",
+            "eMudhra emSign PKI Services",
+            "eMudhra",
+            "eMudhra Technologies Limited",
+            None,
+        ),
         ("SecureTrust: CRL", "ca", "SecureTrust", "SecureTrust", "Viking Cloud, Inc.", None),
         ("Taiwan-CA: late audit", "ca", "Taiwan-CA", "TWCA", "Taiwan-CA Inc. (TWCA)", None),
-        ("Microsoft DSRE PKI: OCSP", "ca", "Microsoft DSRE PKI", "Microsoft DSRE PKI", "Microsoft Corporation", None),
-        ("Northwind Trust: bad serials", "ca", "Northwind Trust", None, None, None),  # unknown CA: owner set in parse
-        ("Ernst & Young Poland: KIR OCSP unknown status", "auditor", "Ernst & Young Poland", None, None, None),
+        (
+            "Microsoft DSRE PKI: OCSP",
+            "ca",
+            "Microsoft DSRE PKI",
+            "Microsoft DSRE PKI",
+            "Microsoft Corporation",
+            None,
+        ),
+        (
+            "Northwind Trust: bad serials",
+            "ca",
+            "Northwind Trust",
+            None,
+            None,
+            None,
+        ),  # unknown CA: owner set in parse
+        (
+            "Ernst & Young Poland: KIR OCSP unknown status",
+            "auditor",
+            "Ernst & Young Poland",
+            None,
+            None,
+            None,
+        ),
         ("KPMG Korea: audit concerns", "auditor", "KPMG Korea", None, None, None),
         ("Distrust the WebTrust Audit of Deloitte Anjin South Korea", "auditor", None, None, None, None),
         ("Root CAs operated by Government Entities in Firefox", "program", None, None, None, None),
@@ -50,8 +117,9 @@ TABLE = load_aliases()
         ("Some CA - text with a dash but an unknown name", "unknown", None, None, None, None),
     ],
 )
-def test_summary_forms(summary: str, kind: str, raw: str | None, filed: str | None, owner: str | None,
-                       sub: str | None) -> None:  # fmt: skip
+def test_summary_forms(
+    summary: str, kind: str, raw: str | None, filed: str | None, owner: str | None, sub: str | None
+) -> None:
     got = parse_ca(summary, TABLE)
     assert (got.subject_kind, got.raw, got.name, got.owner, got.sub_ca) == (kind, raw, filed, owner, sub)
 
@@ -70,15 +138,31 @@ def test_owner_status_is_dated() -> None:
 WAYNE = "wthayer@fastly.example"
 CA = "compliance@acme.example"
 BUGS = [
-    mk_bug(11, "Comodo CA: old problem", "2019-03-01T00:00:00Z", CA, CA, comments=[
-        (CA, "2019-03-01T00:00:00Z", "Preliminary report."),
-        (WAYNE, "2019-03-02T00:00:00Z", "Please explain the root cause."),  # root program then: a request
-    ]),
-    mk_bug(12, "Sectigo: new problem", "2022-03-01T00:00:00Z", CA, CA, comments=[
-        (CA, "2022-03-01T00:00:00Z", "Preliminary report."),
-        (WAYNE, "2022-03-02T00:00:00Z", "Out of curiosity: which profile?"),  # community by then
-    ]),
-    mk_bug(13, "TrustCor: delayed revocation", "2022-06-01T00:00:00Z", "t@trustcor.example", "t@trustcor.example"),
+    mk_bug(
+        11,
+        "Comodo CA: old problem",
+        "2019-03-01T00:00:00Z",
+        CA,
+        CA,
+        comments=[
+            (CA, "2019-03-01T00:00:00Z", "Preliminary report."),
+            (WAYNE, "2019-03-02T00:00:00Z", "Please explain the root cause."),  # root program then: a request
+        ],
+    ),
+    mk_bug(
+        12,
+        "Sectigo: new problem",
+        "2022-03-01T00:00:00Z",
+        CA,
+        CA,
+        comments=[
+            (CA, "2022-03-01T00:00:00Z", "Preliminary report."),
+            (WAYNE, "2022-03-02T00:00:00Z", "Out of curiosity: which profile?"),  # community by then
+        ],
+    ),
+    mk_bug(
+        13, "TrustCor: delayed revocation", "2022-06-01T00:00:00Z", "t@trustcor.example", "t@trustcor.example"
+    ),
     mk_bug(14, "[meta] Delayed Revocation", "2022-06-01T00:00:00Z", "x@mozilla.com", "nobody@mozilla.org"),
     mk_bug(15, "KPMG Korea: audit concerns", "2022-06-01T00:00:00Z", "x@mozilla.com", "nobody@mozilla.org"),
 ]
@@ -93,7 +177,10 @@ def con(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
 
 def test_same_person_root_program_before_end_date_community_after(con: duckdb.DuckDBPyConnection) -> None:
     M.snapshot(con, "2023-01-01")
-    roles = dict(((b, r), (role, why)) for b, r, role, why in con.execute("SELECT bug_id, account, role, why FROM roles").fetchall())
+    roles = dict(
+        ((b, r), (role, why))
+        for b, r, role, why in con.execute("SELECT bug_id, account, role, why FROM roles").fetchall()
+    )
     assert roles[(11, WAYNE)][0] == "root_program" and "Wayne Thayer" in roles[(11, WAYNE)][1]
     assert roles[(12, WAYNE)] == ("community", "not root program staff then (Wayne Thayer)")
     asked = con.execute("SELECT bug_id, asker_role FROM response_events ORDER BY bug_id").fetchall()
@@ -102,7 +189,10 @@ def test_same_person_root_program_before_end_date_community_after(con: duckdb.Du
 
 def test_owner_grouping_and_subject_kinds(con: duckdb.DuckDBPyConnection) -> None:
     card = M.scorecard(con, "2023-01-01")
-    assert sorted(card["ca"]) == ["Sectigo", "TrustCor Systems"]  # Comodo counts for Sectigo; meta/auditor left out
+    assert sorted(card["ca"]) == [
+        "Sectigo",
+        "TrustCor Systems",
+    ]  # Comodo counts for Sectigo; meta/auditor left out
     assert int(card.set_index("ca").loc["Sectigo", "bugs_total"]) == 2
     filed = M.scorecard(con, "2023-01-01", group="filed")
     assert sorted(filed["ca"]) == ["Comodo", "Sectigo", "TrustCor"]
@@ -115,15 +205,24 @@ def test_owner_grouping_and_subject_kinds(con: duckdb.DuckDBPyConnection) -> Non
 
 def test_ca_names_resolve_case_insensitively_and_by_alias(con: duckdb.DuckDBPyConnection) -> None:
     assert M.resolve_cas(con, ["comodo"]) == ["Sectigo"]
-    assert M.resolve_cas(con, ["SECTIGO"], group="filed") == ["Comodo", "Sectigo"]  # an owner stands for its names
+    assert M.resolve_cas(con, ["SECTIGO"], group="filed") == [
+        "Comodo",
+        "Sectigo",
+    ]  # an owner stands for its names
     assert M.resolve_cas(con, ["trustcor systems inc."]) == ["TrustCor Systems"]
     with pytest.raises(Exception, match=r"no CA named 'Sectgo'.*did you mean 'Sectigo'"):
         M.resolve_cas(con, ["Sectgo"])
 
 
-@pytest.mark.parametrize("command", [["scorecard"], ["due"], ["trends"], ["trends", "--by", "ca"], ["report", "--out", "OUT"]])
-def test_unknown_ca_fails_in_every_command(command: list[str], con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
-    db = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+@pytest.mark.parametrize(
+    "command", [["scorecard"], ["due"], ["trends"], ["trends", "--by", "ca"], ["report", "--out", "OUT"]]
+)
+def test_unknown_ca_fails_in_every_command(
+    command: list[str], con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    db = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()[0]
     args = [str(tmp_path / "r") if a == "OUT" else a for a in command]
     res = CliRunner().invoke(cli, [*args, "--db", db, "--ca", "Sectgo", "--as-of", "2023-01-01"])
     assert res.exit_code == 1, res.output
@@ -137,37 +236,65 @@ def test_user_files_are_stored_and_survive_a_full_sync(make_server: Any, tmp_pat
     res = run.invoke(cli, ["sync", "--url", srv.url, "--db", str(db), "-q", "--no-cache"])
     assert res.exit_code == 0, res.output
     con = duckdb.connect(str(db), read_only=True)
-    some = con.execute("SELECT ca, ca_owner FROM incidents WHERE subject_kind = 'ca' ORDER BY bug_id LIMIT 1").fetchone()
+    some = con.execute(
+        "SELECT ca, ca_owner FROM incidents WHERE subject_kind = 'ca' ORDER BY bug_id LIMIT 1"
+    ).fetchone()
     con.close()
     aliases = tmp_path / "aliases.json"
     aliases.write_text(json.dumps({"owners": [{"owner": "Umbrella Holdings", "names": {some[0]: []}}]}))
     roles = tmp_path / "roles.json"
-    roles.write_text(json.dumps({"people": [{"name": "Rita Reviewer", "nicks": ["rita"], "roles": [
-        {"role": "root_program", "program": "Apple", "from": "2020-01-01", "to": None}]}]}))
+    roles.write_text(
+        json.dumps(
+            {
+                "people": [
+                    {
+                        "name": "Rita Reviewer",
+                        "nicks": ["rita"],
+                        "roles": [
+                            {"role": "root_program", "program": "Apple", "from": "2020-01-01", "to": None}
+                        ],
+                    }
+                ]
+            }
+        )
+    )
     assert run.invoke(cli, ["config", "aliases", str(aliases), "--db", str(db)]).exit_code == 0
     assert run.invoke(cli, ["config", "roles", str(roles), "--db", str(db)]).exit_code == 0
     res = run.invoke(cli, ["sync", "--url", srv.url, "--db", str(db), "-q", "--no-cache", "--full"])
     assert res.exit_code == 0, res.output
     con = duckdb.connect(str(db), read_only=True)
-    assert con.execute("SELECT DISTINCT ca_owner FROM incidents WHERE ca = ?", [some[0]]).fetchall() == [("Umbrella Holdings",)]
-    assert con.execute("SELECT count(*) FROM config_people WHERE source = 'user' AND key = 'rita'").fetchone() == (1,)
+    assert con.execute("SELECT DISTINCT ca_owner FROM incidents WHERE ca = ?", [some[0]]).fetchall() == [
+        ("Umbrella Holdings",)
+    ]
+    assert con.execute(
+        "SELECT count(*) FROM config_people WHERE source = 'user' AND key = 'rita'"
+    ).fetchone() == (1,)
     con.close()
     shown = run.invoke(cli, ["config", "show", "--db", str(db)])
     assert "aliases: " + str(aliases) in shown.output and "roles: " + str(roles) in shown.output
     assert run.invoke(cli, ["config", "reset", "--db", str(db)]).exit_code == 0
     con = duckdb.connect(str(db), read_only=True)
-    assert con.execute("SELECT count(*) FROM incidents WHERE ca_owner = 'Umbrella Holdings'").fetchone() == (0,)
+    assert con.execute("SELECT count(*) FROM incidents WHERE ca_owner = 'Umbrella Holdings'").fetchone() == (
+        0,
+    )
     con.close()
 
 
-@pytest.mark.parametrize("content,message", [
-    ("{not json", "line 1: not valid JSON"),
-    ('{"owners": [{"names": {}}]}', "owners entry 1 needs an 'owner'"),
-    ('{"owners": [{"owner": "X", "names": {"X": "Y"}}]}', "spellings of 'X' must be a list"),
-    ('[1, 2]', "must be a JSON object"),
-])
-def test_bad_aliases_file_is_one_line(content: str, message: str, con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
-    db = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        ("{not json", "line 1: not valid JSON"),
+        ('{"owners": [{"names": {}}]}', "owners entry 1 needs an 'owner'"),
+        ('{"owners": [{"owner": "X", "names": {"X": "Y"}}]}', "spellings of 'X' must be a list"),
+        ("[1, 2]", "must be a JSON object"),
+    ],
+)
+def test_bad_aliases_file_is_one_line(
+    content: str, message: str, con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    db = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()[0]
     f = tmp_path / "a.json"
     f.write_text(content)
     res = CliRunner().invoke(cli, ["config", "aliases", str(f), "--db", str(tmp_path / "missing.duckdb")])
@@ -217,14 +344,21 @@ def _with_cc_history(records: dict[int, Any]) -> dict[int, Any]:
         for c in rec.comments:
             if c["creator"] not in cc:
                 cc.add(c["creator"])
-                rec.history.append({"when": c["creation_time"], "who": c["creator"],
-                                    "changes": [{"field_name": "cc", "removed": "", "added": c["creator"]}]})  # fmt: skip
+                rec.history.append(
+                    {
+                        "when": c["creation_time"],
+                        "who": c["creator"],
+                        "changes": [{"field_name": "cc", "removed": "", "added": c["creator"]}],
+                    }
+                )
         rec.history.sort(key=lambda h: h["when"])
         out[bug_id] = rec
     return out
 
 
-def test_hidden_emails_give_the_same_roles_and_requests(make_server: Any, corpus: dict[int, Any], tmp_path: Path) -> None:
+def test_hidden_emails_give_the_same_roles_and_requests(
+    make_server: Any, corpus: dict[int, Any], tmp_path: Path
+) -> None:
     """BMO's webservice_email_filter (anonymous callers see only local parts; history values keep full addresses):
     roles and requests must come out as with e-mails visible, on the same corpus."""
     out = {}
@@ -236,25 +370,46 @@ def test_hidden_emails_give_the_same_roles_and_requests(make_server: Any, corpus
         assert res.exit_code == 0, res.output
         con = duckdb.connect(str(db))
         if hide:  # the harvest really holds the filtered shapes
-            authors = {r[0] for r in con.execute("SELECT coalesce(data->>'creator', data->>'author') FROM raw_comments").fetchall()}
+            authors = {
+                r[0]
+                for r in con.execute(
+                    "SELECT coalesce(data->>'creator', data->>'author') FROM raw_comments"
+                ).fetchall()
+            }
             assert authors and not any("@" in a for a in authors)
         M.snapshot(con, "2026-11-01")
         out[hide] = (
             # who speaks for the CA on each bug, by local part (the part both forms share)
-            set(con.execute("SELECT bug_id, split_part(account, '@', 1) FROM roles WHERE role = 'ca'").fetchall()),
-            con.execute("SELECT bug_id, kind, asked_at, state, answered_at, response_hours FROM response_events "
-                        "ORDER BY ALL").fetchall(),  # fmt: skip
+            set(
+                con.execute(
+                    "SELECT bug_id, split_part(account, '@', 1) FROM roles WHERE role = 'ca'"
+                ).fetchall()
+            ),
+            con.execute(
+                "SELECT bug_id, kind, asked_at, state, answered_at, response_hours FROM response_events "
+                "ORDER BY ALL"
+            ).fetchall(),
             # CA accounts whose full address BMO shows somewhere (history values): these must be resolvable
-            set(con.execute("""SELECT bug_id, split_part(account, '@', 1) FROM roles WHERE role = 'ca' AND account IN (
+            set(
+                con.execute("""SELECT bug_id, split_part(account, '@', 1) FROM roles WHERE role = 'ca' AND account IN (
                                  SELECT lower(unnest(regexp_extract_all(coalesce(added, '') || ' ' || coalesce(removed, ''),
-                                        '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+'))) FROM history_changes)""").fetchall()),
+                                        '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+'))) FROM history_changes)""").fetchall()
+            ),
         )
         con.close()
     ca_visible, events_visible, resolvable = out[False]
     assert len(events_visible) > 20 and len(resolvable) > 20
-    assert resolvable <= out[True][0] <= ca_visible  # every resolvable CA speaker found, nobody wrongly made one
+    assert (
+        resolvable <= out[True][0] <= ca_visible
+    )  # every resolvable CA speaker found, nobody wrongly made one
     # requests come out the same on every bug whose CA speakers were all resolved; count how many those are
-    same = {b for b in {e[0] for e in events_visible}
-            if {x for x in out[True][0] if x[0] == b} == {x for x in ca_visible if x[0] == b}}
+    same = {
+        b
+        for b in {e[0] for e in events_visible}
+        if {x for x in out[True][0] if x[0] == b} == {x for x in ca_visible if x[0] == b}
+    }
     assert [e for e in out[True][1] if e[0] in same] == [e for e in events_visible if e[0] in same]
-    assert len(same) >= 0.8 * len({e[0] for e in events_visible}), (len(same), len({e[0] for e in events_visible}))
+    assert len(same) >= 0.8 * len({e[0] for e in events_visible}), (
+        len(same),
+        len({e[0] for e in events_visible}),
+    )

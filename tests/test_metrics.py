@@ -23,60 +23,157 @@ COMMUNITY = "watcher@gmail.com"
 
 
 def table(*rows: str) -> str:
-    return "### Action Items\n| Action Item | Kind | Due Date | Status |\n|---|---|---|---|\n" + "\n".join(rows)
+    return "### Action Items\n| Action Item | Kind | Due Date | Status |\n|---|---|---|---|\n" + "\n".join(
+        rows
+    )
 
 
 BUGS = [
     # 1: third-party report; folding, needinfo cleared, closure cuts a request, reopen starts a new period
-    mk_bug(1, "Acme: problem one", "2025-01-01T00:00:00Z", COMMUNITY, ACME, comments=[
-        (COMMUNITY, "2025-01-01T00:00:00Z", "I found bad certificates."),
-        (RP, "2025-01-02T00:00:00Z", "Please also explain the scope."),  # folds into the first request
-        (ACME, "2025-01-03T12:00:00Z", "We are looking at it."),  # answers after 60 h
-        (RP, "2025-01-05T00:00:00Z", "When is the full report due?"),  # question + needinfo
-        (ACME, "2025-01-10T00:00:00Z", "Full report next week."),  # answers the question after 120 h
-        (COMMUNITY, "2025-01-20T00:00:00Z", "What about the other profile?"),  # closed unanswered
-        (RP, "2025-01-30T00:00:00Z", "Closing."),  # stamped with the closing: not a request
-        (OPS, "2025-02-01T00:00:00Z", "Late reply."),  # after the closure: answers nothing
-        (RP, "2025-02-06T00:00:00Z", "Reopened: one more question."),  # pending at as_of
-    ], history=[
-        ("2025-01-01T01:00:00Z", RP, [("assigned_to", "nobody@mozilla.org", ACME), ("status", "NEW", "ASSIGNED")]),
-        ("2025-01-05T00:00:00Z", RP, [("flagtypes.name", "", f"needinfo?({ACME})")]),
-        ("2025-01-06T00:00:00Z", ACME, [("flagtypes.name", f"needinfo?({ACME})", "")]),  # cleared after 24 h
-        ("2025-01-30T00:00:00Z", RP, [("status", "ASSIGNED", "RESOLVED"), ("resolution", "", "FIXED")]),
-        ("2025-02-05T00:00:00Z", RP, [("status", "RESOLVED", "REOPENED"), ("resolution", "FIXED", "")]),
-    ], status="REOPENED"),
+    mk_bug(
+        1,
+        "Acme: problem one",
+        "2025-01-01T00:00:00Z",
+        COMMUNITY,
+        ACME,
+        comments=[
+            (COMMUNITY, "2025-01-01T00:00:00Z", "I found bad certificates."),
+            (RP, "2025-01-02T00:00:00Z", "Please also explain the scope."),  # folds into the first request
+            (ACME, "2025-01-03T12:00:00Z", "We are looking at it."),  # answers after 60 h
+            (RP, "2025-01-05T00:00:00Z", "When is the full report due?"),  # question + needinfo
+            (ACME, "2025-01-10T00:00:00Z", "Full report next week."),  # answers the question after 120 h
+            (COMMUNITY, "2025-01-20T00:00:00Z", "What about the other profile?"),  # closed unanswered
+            (RP, "2025-01-30T00:00:00Z", "Closing."),  # stamped with the closing: not a request
+            (OPS, "2025-02-01T00:00:00Z", "Late reply."),  # after the closure: answers nothing
+            (RP, "2025-02-06T00:00:00Z", "Reopened: one more question."),  # pending at as_of
+        ],
+        history=[
+            (
+                "2025-01-01T01:00:00Z",
+                RP,
+                [("assigned_to", "nobody@mozilla.org", ACME), ("status", "NEW", "ASSIGNED")],
+            ),
+            ("2025-01-05T00:00:00Z", RP, [("flagtypes.name", "", f"needinfo?({ACME})")]),
+            (
+                "2025-01-06T00:00:00Z",
+                ACME,
+                [("flagtypes.name", f"needinfo?({ACME})", "")],
+            ),  # cleared after 24 h
+            ("2025-01-30T00:00:00Z", RP, [("status", "ASSIGNED", "RESOLVED"), ("resolution", "", "FIXED")]),
+            ("2025-02-05T00:00:00Z", RP, [("status", "RESOLVED", "REOPENED"), ("resolution", "FIXED", "")]),
+        ],
+        status="REOPENED",
+    ),
     # 2: self-reported; next-update obligations met on the day, superseded, missed, pending
-    mk_bug(2, "Acme: problem two", "2025-03-01T00:00:00Z", ACME, ACME, comments=[
-        (ACME, "2025-03-01T00:00:00Z", "Preliminary report."),
-        (ACME, "2025-03-10T23:59:59Z", "Update on the last second of the day."),
-        (ACME, "2025-03-28T12:00:00Z", "Late update."),
-    ], history=[
-        ("2025-03-02T00:00:00Z", RP, [("whiteboard", "[ca-compliance]", "[ca-compliance] Next update 2025-03-10")]),
-        ("2025-03-11T00:00:00Z", RP, [("whiteboard", "[ca-compliance] Next update 2025-03-10", "[ca-compliance] Next update 2025-03-20")]),
-        ("2025-03-15T00:00:00Z", RP, [("whiteboard", "[ca-compliance] Next update 2025-03-20", "[ca-compliance] Next update 25-Mar-2025")]),
-        ("2025-03-16T00:00:00Z", RP, [("whiteboard", "[ca-compliance] Next update 25-Mar-2025",
-                                       "[ca-compliance] [dv-misissuance] Next update 2025-03-25")]),  # same date: nothing new
-        ("2025-03-29T00:00:00Z", RP, [("whiteboard", "[ca-compliance] [dv-misissuance] Next update 2025-03-25",
-                                       "[ca-compliance] [dv-misissuance] Next update 2025-04-05")]),
-    ]),
+    mk_bug(
+        2,
+        "Acme: problem two",
+        "2025-03-01T00:00:00Z",
+        ACME,
+        ACME,
+        comments=[
+            (ACME, "2025-03-01T00:00:00Z", "Preliminary report."),
+            (ACME, "2025-03-10T23:59:59Z", "Update on the last second of the day."),
+            (ACME, "2025-03-28T12:00:00Z", "Late update."),
+        ],
+        history=[
+            (
+                "2025-03-02T00:00:00Z",
+                RP,
+                [("whiteboard", "[ca-compliance]", "[ca-compliance] Next update 2025-03-10")],
+            ),
+            (
+                "2025-03-11T00:00:00Z",
+                RP,
+                [
+                    (
+                        "whiteboard",
+                        "[ca-compliance] Next update 2025-03-10",
+                        "[ca-compliance] Next update 2025-03-20",
+                    )
+                ],
+            ),
+            (
+                "2025-03-15T00:00:00Z",
+                RP,
+                [
+                    (
+                        "whiteboard",
+                        "[ca-compliance] Next update 2025-03-20",
+                        "[ca-compliance] Next update 25-Mar-2025",
+                    )
+                ],
+            ),
+            (
+                "2025-03-16T00:00:00Z",
+                RP,
+                [
+                    (
+                        "whiteboard",
+                        "[ca-compliance] Next update 25-Mar-2025",
+                        "[ca-compliance] [dv-misissuance] Next update 2025-03-25",
+                    )
+                ],
+            ),  # same date: nothing new
+            (
+                "2025-03-29T00:00:00Z",
+                RP,
+                [
+                    (
+                        "whiteboard",
+                        "[ca-compliance] [dv-misissuance] Next update 2025-03-25",
+                        "[ca-compliance] [dv-misissuance] Next update 2025-04-05",
+                    )
+                ],
+            ),
+        ],
+    ),
     # 3: action items: latest CA table wins; vocabulary; due dates; slips; a root-program table is ignored
-    mk_bug(3, "Acme: problem three", "2025-04-01T00:00:00Z", ACME, ACME, comments=[
-        (ACME, "2025-04-01T00:00:00Z", "Report follows."),
-        (ACME, "2025-04-02T00:00:00Z", table("| Fix the linter | Prevent | 2025-04-20 | Ongoing |",
-                                             "| Train staff | Mitigate | 2025-04-10 | Done |",
-                                             "| Monitor queue | Detect | 2025-05-01 | Delayed |")),
-        (ACME, "2025-04-15T00:00:00Z", table("| Fix the linter | Prevent | 2025-05-15 | Delayed |",
-                                             "| Train staff | Mitigate | 2025-04-10 | Completed |",
-                                             "| Monitor queue | Detect | TBD | Wibble |",
-                                             "| New check | Detect | 2025-04-16 | In progress |")),
-        (RP, "2025-04-16T00:00:00Z", table("| Something else | Prevent | 2025-01-01 | Ongoing |")),
-    ], history=[("2025-04-25T00:00:00Z", RP, [("status", "ASSIGNED", "RESOLVED")])], status="RESOLVED"),
+    mk_bug(
+        3,
+        "Acme: problem three",
+        "2025-04-01T00:00:00Z",
+        ACME,
+        ACME,
+        comments=[
+            (ACME, "2025-04-01T00:00:00Z", "Report follows."),
+            (
+                ACME,
+                "2025-04-02T00:00:00Z",
+                table(
+                    "| Fix the linter | Prevent | 2025-04-20 | Ongoing |",
+                    "| Train staff | Mitigate | 2025-04-10 | Done |",
+                    "| Monitor queue | Detect | 2025-05-01 | Delayed |",
+                ),
+            ),
+            (
+                ACME,
+                "2025-04-15T00:00:00Z",
+                table(
+                    "| Fix the linter | Prevent | 2025-05-15 | Delayed |",
+                    "| Train staff | Mitigate | 2025-04-10 | Completed |",
+                    "| Monitor queue | Detect | TBD | Wibble |",
+                    "| New check | Detect | 2025-04-16 | In progress |",
+                ),
+            ),
+            (RP, "2025-04-16T00:00:00Z", table("| Something else | Prevent | 2025-01-01 | Ongoing |")),
+        ],
+        history=[("2025-04-25T00:00:00Z", RP, [("status", "ASSIGNED", "RESOLVED")])],
+        status="RESOLVED",
+    ),
     # 4: roles: a free-mail assignee is ca on its own bug only; a bot never asks
-    mk_bug(4, "Acme: problem four", "2025-05-01T00:00:00Z", "ca.person@gmail.com", "ca.person@gmail.com", comments=[
-        (COMMUNITY, "2025-05-02T00:00:00Z", "Another gmail user asks."),
-        ("triage-bot@mozilla.tld", "2025-05-03T00:00:00Z", "Reminder."),
-        ("ca.person@gmail.com", "2025-05-04T00:00:00Z", "Answer."),
-    ]),
+    mk_bug(
+        4,
+        "Acme: problem four",
+        "2025-05-01T00:00:00Z",
+        "ca.person@gmail.com",
+        "ca.person@gmail.com",
+        comments=[
+            (COMMUNITY, "2025-05-02T00:00:00Z", "Another gmail user asks."),
+            ("triage-bot@mozilla.tld", "2025-05-03T00:00:00Z", "Reminder."),
+            ("ca.person@gmail.com", "2025-05-04T00:00:00Z", "Answer."),
+        ],
+    ),
 ]
 
 
@@ -93,8 +190,18 @@ def con(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
 def events(con: duckdb.DuckDBPyConnection, bug: int, as_of: str) -> list[tuple[Any, ...]]:
     df = M.response_events(con, as_of)
     df = df[df.bug_id == bug]
-    return [(r.kind, str(r.asked_at), r.asked_by, r.state, None if pd.isna(r.answered_at) else str(r.answered_at),
-             round(r.wait_hours, 4), bool(r.breach_7d)) for r in df.itertuples()]  # fmt: skip
+    return [
+        (
+            r.kind,
+            str(r.asked_at),
+            r.asked_by,
+            r.state,
+            None if pd.isna(r.answered_at) else str(r.answered_at),
+            round(r.wait_hours, 4),
+            bool(r.breach_7d),
+        )
+        for r in df.itertuples()
+    ]
 
 
 def test_requests_fold_answer_clear_close_reopen(con: duckdb.DuckDBPyConnection) -> None:
@@ -112,9 +219,19 @@ def test_requests_fold_answer_clear_close_reopen(con: duckdb.DuckDBPyConnection)
 
 def test_as_of_hides_the_future_and_time_zones_agree(con: duckdb.DuckDBPyConnection) -> None:
     # at 2025-01-04 only the first request exists, answered; the second is not asked yet
-    assert [e[:4] for e in events(con, 1, "2025-01-04")] == [("question", "2025-01-01 00:00:00", COMMUNITY, "answered")]
+    assert [e[:4] for e in events(con, 1, "2025-01-04")] == [
+        ("question", "2025-01-01 00:00:00", COMMUNITY, "answered")
+    ]
     # a pending request at as_of: waiting 2 days
-    assert events(con, 1, "2025-01-22")[-1] == ("question", "2025-01-20 00:00:00", COMMUNITY, "pending", None, 48.0, False)
+    assert events(con, 1, "2025-01-22")[-1] == (
+        "question",
+        "2025-01-20 00:00:00",
+        COMMUNITY,
+        "pending",
+        None,
+        48.0,
+        False,
+    )
     assert events(con, 1, "2025-02-10T01:00:00+01:00") == events(con, 1, "2025-02-10T00:00:00Z")
 
 
@@ -132,7 +249,10 @@ def test_bug_metrics_close_reopen_first_response(con: duckdb.DuckDBPyConnection)
 def test_update_obligations(con: duckdb.DuckDBPyConnection) -> None:
     ob = M.obligations(con, "2025-04-01")
     ob = ob[ob.bug_id == 2]
-    got = [(str(r.set_at), str(r.due)[:10], r.state, None if pd.isna(r.days_late) else round(r.days_late, 6)) for r in ob.itertuples()]
+    got = [
+        (str(r.set_at), str(r.due)[:10], r.state, None if pd.isna(r.days_late) else round(r.days_late, 6))
+        for r in ob.itertuples()
+    ]
     late = (datetime(2025, 3, 28, 12) - datetime(2025, 3, 25, 23, 59, 59)).total_seconds() / 86400
     assert got == [
         ("2025-03-02 00:00:00", "2025-03-10", "met", None),  # met on the last second of the day
@@ -150,8 +270,17 @@ def test_update_obligations(con: duckdb.DuckDBPyConnection) -> None:
 def test_action_items(con: duckdb.DuckDBPyConnection) -> None:
     ai = M.action_items(con, "2025-04-20")
     ai = ai[ai.bug_id == 3]
-    got = [(r.action, str(r.due_date)[:10] if not pd.isna(r.due_date) else None, r.status, bool(r.is_open), bool(r.is_overdue),
-            int(r.due_date_slips)) for r in ai.itertuples()]  # fmt: skip
+    got = [
+        (
+            r.action,
+            str(r.due_date)[:10] if not pd.isna(r.due_date) else None,
+            r.status,
+            bool(r.is_open),
+            bool(r.is_overdue),
+            int(r.due_date_slips),
+        )
+        for r in ai.itertuples()
+    ]
     assert got == [
         ("Fix the linter", "2025-05-15", "delayed", True, False, 1),
         ("Train staff", "2025-04-10", "complete", False, False, 0),
@@ -180,13 +309,33 @@ def test_sql_refuses_writes_and_sees_as_of(con: duckdb.DuckDBPyConnection, tmp_p
 
     from bzmine.cli import cli
 
-    db = str(con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0])
+    db = str(
+        con.execute(
+            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+        ).fetchone()[0]
+    )
     runner = CliRunner()
-    for bad in ("DELETE FROM raw_bugs", "CREATE TABLE x AS SELECT 1", "SELECT 1; DROP TABLE raw_bugs", "COPY raw_bugs TO 'x.csv'"):
+    for bad in (
+        "DELETE FROM raw_bugs",
+        "CREATE TABLE x AS SELECT 1",
+        "SELECT 1; DROP TABLE raw_bugs",
+        "COPY raw_bugs TO 'x.csv'",
+    ):
         res = runner.invoke(cli, ["sql", bad, "--db", db])
         assert res.exit_code == 1 and "Error" in res.output, bad
-    res = runner.invoke(cli, ["sql", "SELECT count(*) AS n FROM response_events WHERE bug_id = ?".replace("?", "1"),
-                              "--db", db, "--as-of", "2025-01-04", "--format", "csv"])  # fmt: skip
+    res = runner.invoke(
+        cli,
+        [
+            "sql",
+            "SELECT count(*) AS n FROM response_events WHERE bug_id = ?".replace("?", "1"),
+            "--db",
+            db,
+            "--as-of",
+            "2025-01-04",
+            "--format",
+            "csv",
+        ],
+    )
     assert res.exit_code == 0 and res.output.strip().splitlines() == ["n", "1"]
 
 
@@ -207,18 +356,32 @@ def test_metrics_match_planted_truth(sample_db: tuple[Path, dict[int, Any]]) -> 
     # response events
     got = sorted(
         (r[0], r[1], str(r[2]), r[3], r[4], str(r[5]) if r[5] else None)
-        for r in con.execute("SELECT bug_id, kind, asked_at, asked_by, state, answered_at FROM response_events").fetchall()
+        for r in con.execute(
+            "SELECT bug_id, kind, asked_at, asked_by, state, answered_at FROM response_events"
+        ).fetchall()
     )
     want = []
     for b in truth.values():
         for q in b["requests"]:
-            state = "answered" if q.get("answered_at") else "closed_unanswered" if q.get("closed_unanswered_at") else "pending"
-            want.append((b["id"], q["kind"], _ts(q["asked_at"]), q["asked_by"], state, _ts(q.get("answered_at"))))
+            state = (
+                "answered"
+                if q.get("answered_at")
+                else "closed_unanswered"
+                if q.get("closed_unanswered_at")
+                else "pending"
+            )
+            want.append(
+                (b["id"], q["kind"], _ts(q["asked_at"]), q["asked_by"], state, _ts(q.get("answered_at")))
+            )
     assert got == sorted(want)
     # obligations: state and lateness follow from what was planted
-    closings = {r[0]: [x[0] for x in r[1]] for r in con.execute(
-        "SELECT bug_id, list((changed_at,) ORDER BY changed_at) FROM history WHERE field_name='status' "
-        "AND added IN ('RESOLVED','VERIFIED','CLOSED') AND removed NOT IN ('RESOLVED','VERIFIED','CLOSED') GROUP BY 1").fetchall()}  # fmt: skip
+    closings = {
+        r[0]: [x[0] for x in r[1]]
+        for r in con.execute(
+            "SELECT bug_id, list((changed_at,) ORDER BY changed_at) FROM history WHERE field_name='status' "
+            "AND added IN ('RESOLVED','VERIFIED','CLOSED') AND removed NOT IN ('RESOLVED','VERIFIED','CLOSED') GROUP BY 1"
+        ).fetchall()
+    }
     as_of = datetime.fromisoformat(AS_OF)
     want_ob = []
     for b in truth.values():
@@ -237,24 +400,39 @@ def test_metrics_match_planted_truth(sample_db: tuple[Path, dict[int, Any]]) -> 
                 stop = min([x for x in (ans, next((c for c in cl if c > end), None), as_of) if x is not None])
                 state, late = "missed", round((stop - end).total_seconds() / 86400, 6)
             want_ob.append((b["id"], str(set_at), o["due"], state, late))
-    got_ob = sorted((r[0], str(r[1]), str(r[2]), r[3], None if r[4] is None else round(r[4], 6))
-                    for r in con.execute("SELECT bug_id, set_at, due, state, days_late FROM update_obligations").fetchall())  # fmt: skip
+    got_ob = sorted(
+        (r[0], str(r[1]), str(r[2]), r[3], None if r[4] is None else round(r[4], 6))
+        for r in con.execute(
+            "SELECT bug_id, set_at, due, state, days_late FROM update_obligations"
+        ).fetchall()
+    )
     assert got_ob == sorted(want_ob)
     # action items: the latest table each CA posted, by due date and normalised status
     # (phrases planted by meaning have the truth "not_complete": any reading but complete is right; an item written
     # as a line "action - status - due" keeps the whole line as its action)
-    want_ai = {(b["id"], it["action"]): (it["due"], it["status"]) for b in truth.values() for it in b["action_items"]}
+    want_ai = {
+        (b["id"], it["action"]): (it["due"], it["status"]) for b in truth.values() for it in b["action_items"]
+    }
     by_bug: dict[int, list[str]] = {}
     for bug_id, action in want_ai:
         by_bug.setdefault(bug_id, []).append(action)
     got_ai = {}
-    for bug_id, action, due, status in con.execute("SELECT bug_id, action, due_date, status FROM action_item_status").fetchall():
+    for bug_id, action, due, status in con.execute(
+        "SELECT bug_id, action, due_date, status FROM action_item_status"
+    ).fetchall():
         planted = next((a for a in by_bug.get(bug_id, []) if action.startswith(a)), action)
-        if want_ai.get((bug_id, planted), (None, None))[1] == "not_complete" and status in ("ongoing", "delayed", "unknown"):
+        if want_ai.get((bug_id, planted), (None, None))[1] == "not_complete" and status in (
+            "ongoing",
+            "delayed",
+            "unknown",
+        ):
             status = "not_complete"
         got_ai[(bug_id, planted)] = (str(due), status)
     assert got_ai == want_ai
-    assert sum(s == "not_complete" for _, s in want_ai.values()) >= 5 and sum(s == "canceled" for _, s in want_ai.values()) >= 5
+    assert (
+        sum(s == "not_complete" for _, s in want_ai.values()) >= 5
+        and sum(s == "canceled" for _, s in want_ai.values()) >= 5
+    )
     con.close()
 
 
@@ -262,7 +440,11 @@ def test_percentiles_follow_p10(sample_db: tuple[Path, dict[int, Any]]) -> None:
     con = duckdb.connect(str(sample_db[0]))
     sc = M.scorecard(con, AS_OF)
     peers = sc[sc.bugs_total >= 5]
-    for figure, better_high in (("median_response_hours", False), ("self_reported_share", True), ("breaches_7d", False)):
+    for figure, better_high in (
+        ("median_response_hours", False),
+        ("self_reported_share", True),
+        ("breaches_7d", False),
+    ):
         vals = peers[["ca", figure]].dropna()
         n = len(vals)
         assert n > 2
@@ -284,6 +466,12 @@ def test_layer_dependencies_come_from_the_view_sql_in_order() -> None:
     pos = {n: i for i, n in enumerate(M.LAYERS)}
     for layer, deps in M.DEPS.items():
         assert all(pos[d] < pos[layer] for d in deps), (layer, deps)
-    assert {"metric_scope", "response_events", "update_obligations", "action_item_status", "repeats",
-            "report_review"} <= set(M.DEPS["scorecard"])  # fmt: skip
+    assert {
+        "metric_scope",
+        "response_events",
+        "update_obligations",
+        "action_item_status",
+        "repeats",
+        "report_review",
+    } <= set(M.DEPS["scorecard"])
     assert M.DEPS["scorecard_percentiles"] == ("scorecard",) and M.DEPS["metric_status_changes"] == ()

@@ -28,21 +28,30 @@ def test_parsed_tables_match_planted_truth(sample_db: tuple[Path, dict[int, Any]
         assert key == (ca_key(t["ca_raw"]) if t["ca_raw"] else None)
         assert tags == t["tags"]
     # every spelling of one CA gets one name
-    names = con.execute("SELECT ca_key, count(DISTINCT ca) FROM incidents WHERE ca IS NOT NULL GROUP BY 1 HAVING count(DISTINCT ca) > 1").fetchall()
+    names = con.execute(
+        "SELECT ca_key, count(DISTINCT ca) FROM incidents WHERE ca IS NOT NULL GROUP BY 1 HAVING count(DISTINCT ca) > 1"
+    ).fetchall()
     assert names == []
     assert con.execute("SELECT count(*) FROM parse_failures").fetchone()[0] == 0
     # next-update dates set in whiteboard history, in every planted date form
     planted = sorted((b["id"], o["due"]) for b in truth.values() for o in b["obligations"])
-    seen = con.execute("SELECT bug_id, strftime(next_update, '%Y-%m-%d') FROM whiteboard_changes WHERE next_update IS NOT NULL ORDER BY 1, changed_at").fetchall()
+    seen = con.execute(
+        "SELECT bug_id, strftime(next_update, '%Y-%m-%d') FROM whiteboard_changes WHERE next_update IS NOT NULL ORDER BY 1, changed_at"
+    ).fetchall()
     assert sorted(seen) == planted
     con.close()
 
 
-def test_parse_rebuilds_offline_and_is_idempotent(sample_db: tuple[Path, dict[int, Any]], tmp_path: Path) -> None:
+def test_parse_rebuilds_offline_and_is_idempotent(
+    sample_db: tuple[Path, dict[int, Any]], tmp_path: Path
+) -> None:
     db = tmp_path / "copy.duckdb"
     shutil.copy(sample_db[0], db)
     con = connect(db)
-    before = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("reports", "action_items", "timeline_events", "incidents")}
+    before = {
+        t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        for t in ("reports", "action_items", "timeline_events", "incidents")
+    }
     con.close()
     runner = CliRunner()
     res = runner.invoke(cli, ["parse", "--db", str(db), "--full", "-q"])
@@ -61,7 +70,15 @@ def test_parse_report_cli_prints_documented_keys(tmp_path: Path) -> None:
     assert res.exit_code == 0
     out = json.loads(res.output)
     assert set(out) == {"reports", "bug_refs", "failures", "action_items"}
-    assert set(out["reports"][0]) == {"kind", "sections", "fields", "answers", "action_items", "timeline",
-                                      "related_incidents", "contributing_factors"}  # fmt: skip
+    assert set(out["reports"][0]) == {
+        "kind",
+        "sections",
+        "fields",
+        "answers",
+        "action_items",
+        "timeline",
+        "related_incidents",
+        "contributing_factors",
+    }
     res = CliRunner().invoke(cli, ["parse-report", "-"], input="just a question about bug 1234567?")
     assert json.loads(res.output)["bug_refs"] == [1234567]

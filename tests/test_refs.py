@@ -16,28 +16,31 @@ from tests.conftest import realdata
 from tests.helpers import build_db, mk_bug
 
 
-@pytest.mark.parametrize("text,refs", [
-    ("See bug 1886467 for the earlier incident.", [1886467]),
-    ("Same root cause as Bug #1886467.", [1886467]),
-    ("Bugs 1886467 and bug 1886468 were opened the same day.", [1886467, 1886468]),
-    ("Previously reported in #1886467.", [1886467]),
-    ("As in Incident 2029013, the linter missed it.", [2029013]),
-    ("Bugzilla incident 2029013 describes the same gap.", [2029013]),
-    ("incident #2029013", [2029013]),
-    ("https://bugzilla.mozilla.org/show_bug.cgi?id=1886467#c5", [1886467]),
-    ("bugzil.la/1886467", [1886467]),
-    ("as we said in comment 4 of bug 1886467", [1886467]),
-    ("[the earlier report](https://bugzilla.mozilla.org/show_bug.cgi?id=1886467)", [1886467]),
-    # not references
-    ("We revoked 1234567 certificates on 2024-05-01.", []),
-    ("The certificate with serial #1234567 was revoked.", []),
-    ("Tracked as CCADB case #1234567 and Salesforce case 00012345.", []),
-    ("Our CCADB owner id is A000016.", []),
-    ("Ticket #1234567 in our internal tracker.", []),
-    ("&#1234567; is an HTML entity; page.html#1234567 a fragment.", []),
-    ("Order 12345678 shipped; #12345678 is eight digits.", []),
-    ("The 2024-05-01 incident affected 123456 certificates.", []),
-])
+@pytest.mark.parametrize(
+    "text,refs",
+    [
+        ("See bug 1886467 for the earlier incident.", [1886467]),
+        ("Same root cause as Bug #1886467.", [1886467]),
+        ("Bugs 1886467 and bug 1886468 were opened the same day.", [1886467, 1886468]),
+        ("Previously reported in #1886467.", [1886467]),
+        ("As in Incident 2029013, the linter missed it.", [2029013]),
+        ("Bugzilla incident 2029013 describes the same gap.", [2029013]),
+        ("incident #2029013", [2029013]),
+        ("https://bugzilla.mozilla.org/show_bug.cgi?id=1886467#c5", [1886467]),
+        ("bugzil.la/1886467", [1886467]),
+        ("as we said in comment 4 of bug 1886467", [1886467]),
+        ("[the earlier report](https://bugzilla.mozilla.org/show_bug.cgi?id=1886467)", [1886467]),
+        # not references
+        ("We revoked 1234567 certificates on 2024-05-01.", []),
+        ("The certificate with serial #1234567 was revoked.", []),
+        ("Tracked as CCADB case #1234567 and Salesforce case 00012345.", []),
+        ("Our CCADB owner id is A000016.", []),
+        ("Ticket #1234567 in our internal tracker.", []),
+        ("&#1234567; is an HTML entity; page.html#1234567 a fragment.", []),
+        ("Order 12345678 shipped; #12345678 is eight digits.", []),
+        ("The 2024-05-01 incident affected 123456 certificates.", []),
+    ],
+)
 def test_reference_forms(text: str, refs: list[int]) -> None:
     assert find_bug_refs(text) == refs
 
@@ -49,10 +52,17 @@ def test_spans_point_at_the_referring_words() -> None:
 
 # what a reader sees referenced on each real page (read by hand): its own URL and every "bug N"
 REAL_PAGES = {
-    "1576013": [1576013], "1729097": [1675821, 1708516, 1729097], "1883843": [1883843], "1886626": [1886626],
-    "1925106": [1925106], "1950144": [1910322, 1950144], "1962829": [1962829], "1994454": [1994454],
-    "2015565": [2015565], "2052085": [2052085],
-}  # fmt: skip
+    "1576013": [1576013],
+    "1729097": [1675821, 1708516, 1729097],
+    "1883843": [1883843],
+    "1886626": [1886626],
+    "1925106": [1925106],
+    "1950144": [1910322, 1950144],
+    "1962829": [1962829],
+    "1994454": [1994454],
+    "2015565": [2015565],
+    "2052085": [2052085],
+}
 
 
 @pytest.mark.realdata
@@ -63,8 +73,31 @@ def test_real_pages_give_the_references_a_reader_sees() -> None:
         assert find_bug_refs((folder / f"{name}.txt").read_text(encoding="utf-8")) == want, name
 
 
-WORDS = st.sampled_from(["we", "revoked", "certificates", "on", "the", "serial", "issued", "CRL", "at", "UTC", "total",
-                         "remaining", "audit", "report", "case", "number", "and", "in", "of", "2024-05-01", "ticket"])  # fmt: skip
+WORDS = st.sampled_from(
+    [
+        "we",
+        "revoked",
+        "certificates",
+        "on",
+        "the",
+        "serial",
+        "issued",
+        "CRL",
+        "at",
+        "UTC",
+        "total",
+        "remaining",
+        "audit",
+        "report",
+        "case",
+        "number",
+        "and",
+        "in",
+        "of",
+        "2024-05-01",
+        "ticket",
+    ]
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -74,17 +107,41 @@ def test_digits_in_prose_are_not_references(words: list[str]) -> None:
 
 
 def test_structured_fields_and_related_tables_become_refs(tmp_path: Path) -> None:
-    bugs = [mk_bug(1900001, "Acme: one", "2025-01-01T00:00:00Z", "a@acme.example", "a@acme.example", comments=[
-        ("a@acme.example", "2025-01-02T00:00:00Z", "Same cause as #1886467 (see bug 1886468)."),
-    ])]
-    bugs[0].update({"dupe_of": None, "depends_on": [1700001], "blocks": [1700002], "regressed_by": [1700003],
-                    "see_also": ["https://bugzilla.mozilla.org/show_bug.cgi?id=1700004", "https://github.com/x/y/issues/9"]})
+    bugs = [
+        mk_bug(
+            1900001,
+            "Acme: one",
+            "2025-01-01T00:00:00Z",
+            "a@acme.example",
+            "a@acme.example",
+            comments=[
+                ("a@acme.example", "2025-01-02T00:00:00Z", "Same cause as #1886467 (see bug 1886468)."),
+            ],
+        )
+    ]
+    bugs[0].update(
+        {
+            "dupe_of": None,
+            "depends_on": [1700001],
+            "blocks": [1700002],
+            "regressed_by": [1700003],
+            "see_also": [
+                "https://bugzilla.mozilla.org/show_bug.cgi?id=1700004",
+                "https://github.com/x/y/issues/9",
+            ],
+        }
+    )
     con: duckdb.DuckDBPyConnection = build_db(tmp_path / "r.duckdb", bugs)
-    rows = con.execute("SELECT ref_bug_id, source, kind, span_start IS NOT NULL FROM bug_refs ORDER BY ref_bug_id").fetchall()
+    rows = con.execute(
+        "SELECT ref_bug_id, source, kind, span_start IS NOT NULL FROM bug_refs ORDER BY ref_bug_id"
+    ).fetchall()
     assert rows == [
-        (1700001, "field", "depends", False), (1700002, "field", "blocks", False),
-        (1700003, "field", "regressed_by", False), (1700004, "field", "see_also", False),
-        (1886467, "text", "cites", True), (1886468, "text", "cites", True),
+        (1700001, "field", "depends", False),
+        (1700002, "field", "blocks", False),
+        (1700003, "field", "regressed_by", False),
+        (1700004, "field", "see_also", False),
+        (1886467, "text", "cites", True),
+        (1886468, "text", "cites", True),
     ]
     con.close()
 
@@ -97,12 +154,33 @@ def test_related_clusters_and_repeats(tmp_path: Path) -> None:
 
     a = "a@acme.example"
     bugs = [
-        mk_bug(1800101, "Acme: CRL late", "2023-01-01T00:00:00Z", a, a, status="RESOLVED",
-               whiteboard="[ca-compliance] [crl-failure]"),
-        mk_bug(1800102, "Acme: CRL late again", "2024-03-01T00:00:00Z", a, a, whiteboard="[ca-compliance] [crl-failure]",
-               comments=[(a, "2024-03-02T00:00:00Z", "This recurs; see #1800101.")]),
-        mk_bug(1800103, "Acme: unrelated", "2024-04-01T00:00:00Z", a, a, whiteboard="[ca-compliance] [ov-misissuance]",
-               comments=[(a, "2024-04-02T00:00:00Z", "Follow-up in Incident 1800104.")]),
+        mk_bug(
+            1800101,
+            "Acme: CRL late",
+            "2023-01-01T00:00:00Z",
+            a,
+            a,
+            status="RESOLVED",
+            whiteboard="[ca-compliance] [crl-failure]",
+        ),
+        mk_bug(
+            1800102,
+            "Acme: CRL late again",
+            "2024-03-01T00:00:00Z",
+            a,
+            a,
+            whiteboard="[ca-compliance] [crl-failure]",
+            comments=[(a, "2024-03-02T00:00:00Z", "This recurs; see #1800101.")],
+        ),
+        mk_bug(
+            1800103,
+            "Acme: unrelated",
+            "2024-04-01T00:00:00Z",
+            a,
+            a,
+            whiteboard="[ca-compliance] [ov-misissuance]",
+            comments=[(a, "2024-04-02T00:00:00Z", "Follow-up in Incident 1800104.")],
+        ),
         mk_bug(1800104, "Other CA: something", "2024-05-01T00:00:00Z", "b@other.example", "b@other.example"),
     ]
     bugs[0]["cf_last_resolved"] = "2023-02-01T00:00:00Z"
@@ -110,14 +188,20 @@ def test_related_clusters_and_repeats(tmp_path: Path) -> None:
     M.snapshot(con, "2025-01-01")
     clusters = dict(con.execute("SELECT bug_id, cluster_id FROM incident_clusters").fetchall())
     assert clusters == {1800101: 1800101, 1800102: 1800101, 1800103: 1800103, 1800104: 1800103}
-    rec = con.execute("SELECT bug_id, earlier_bug_id, shared_tags, cited, after_resolution FROM recurrences").fetchall()
-    assert rec == [(1800102, 1800101, ["crl-failure"], True, True)]  # a repeat, cited, after the first was resolved
+    rec = con.execute(
+        "SELECT bug_id, earlier_bug_id, shared_tags, cited, after_resolution FROM recurrences"
+    ).fetchall()
+    assert rec == [
+        (1800102, 1800101, ["crl-failure"], True, True)
+    ]  # a repeat, cited, after the first was resolved
     card = M.scorecard(con, "2025-01-01").set_index("ca")
     assert card.loc["Acme", "repeat_share"] == pytest.approx(1 / 3)
     rel = M.related(con, 1800102, depth=2, as_of="2025-01-01")
     assert rel["bug_id"].tolist() == [1800101] and rel["link"].tolist() == ["cites (text, out) of 1800102"]
     con.close()
-    res = CliRunner().invoke(cli, ["related", "1800104", "--db", str(tmp_path / "g.duckdb"), "--as-of", "2025-01-01"])
+    res = CliRunner().invoke(
+        cli, ["related", "1800104", "--db", str(tmp_path / "g.duckdb"), "--as-of", "2025-01-01"]
+    )
     assert res.exit_code == 0 and "1800103" in res.output and "cites (text, in)" in res.output
 
 

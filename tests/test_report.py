@@ -25,10 +25,12 @@ AS_OF = "2026-11-01"
 EVIL_CA = "<script>window.__pwned=1</script>"
 EVIL = {
     "summary": f'{EVIL_CA}: "><img src=x onerror="window.__pwned=2"> certificates',
-    "whiteboard": "[ca-compliance] <script>window.__pwned=3</script> [x\"><svg onload=window.__pwned=5>]",
-    "comment": ("### Action Items\n| Action Item | Kind | Due Date | Status |\n|---|---|---|---|\n"
-                "| [click me](javascript:window.__pwned=4) <img src=x onerror=window.__pwned=6> | Prevent | 2020-01-01 | Ongoing |"),
-}  # fmt: skip
+    "whiteboard": '[ca-compliance] <script>window.__pwned=3</script> [x"><svg onload=window.__pwned=5>]',
+    "comment": (
+        "### Action Items\n| Action Item | Kind | Due Date | Status |\n|---|---|---|---|\n"
+        "| [click me](javascript:window.__pwned=4) <img src=x onerror=window.__pwned=6> | Prevent | 2020-01-01 | Ongoing |"
+    ),
+}
 
 
 def all_figures(con: duckdb.DuckDBPyConnection) -> list[Figure]:
@@ -59,8 +61,13 @@ def test_every_plot_renders_on_sample(sample_db: tuple[Path, Any]) -> None:
 
 def test_plots_and_report_on_an_empty_database(tmp_path: Path) -> None:
     con = connect(tmp_path / "empty.duckdb")
-    for name in ("plot_incidents_per_year", "plot_response_times", "plot_within_7d_share", "plot_action_items",
-                 "plot_time_to_close"):  # fmt: skip
+    for name in (
+        "plot_incidents_per_year",
+        "plot_response_times",
+        "plot_within_7d_share",
+        "plot_action_items",
+        "plot_time_to_close",
+    ):
         import pandas as pd
 
         fig = getattr(plots, name)(pd.DataFrame())
@@ -73,8 +80,13 @@ def test_plots_and_report_on_an_empty_database(tmp_path: Path) -> None:
 def test_many_cas_do_not_overlap() -> None:
     import pandas as pd
 
-    card = pd.DataFrame({"ca": [f"Certificate Authority number {i}" for i in range(60)],
-                         "open_action_items": range(1, 61), "overdue_action_items": range(60)})  # fmt: skip
+    card = pd.DataFrame(
+        {
+            "ca": [f"Certificate Authority number {i}" for i in range(60)],
+            "open_action_items": range(1, 61),
+            "overdue_action_items": range(60),
+        }
+    )
     fig = plots.plot_action_items(card)
     fig.canvas.draw()
     labels = [t.get_window_extent() for t in fig.axes[0].get_yticklabels()]
@@ -89,14 +101,37 @@ def report_dir(sample_db: tuple[Path, Any], tmp_path_factory: pytest.TempPathFac
     db = tmp_path_factory.mktemp("rep") / "r.duckdb"
     shutil.copy(sample_db[0], db)
     con = connect(db)
-    evil = {"id": 1, "summary": EVIL["summary"], "whiteboard": EVIL["whiteboard"], "product": "CA Program",
-            "component": "CA Certificate Compliance", "status": "ASSIGNED", "resolution": "", "is_open": True,
-            "creation_time": "2026-01-01T00:00:00Z", "last_change_time": "2026-01-02T00:00:00Z",
-            "creator": "x@evil.example", "assigned_to": "x@evil.example", "groups": [], "flags": [],
-            "comments": [{"id": 1, "bug_id": 1, "count": 0, "text": EVIL["comment"], "raw_text": EVIL["comment"],
-                          "creator": "x@evil.example", "author": "x@evil.example", "time": "2026-01-02T00:00:00Z",
-                          "creation_time": "2026-01-02T00:00:00Z", "is_private": False}],
-            "history": []}  # fmt: skip
+    evil = {
+        "id": 1,
+        "summary": EVIL["summary"],
+        "whiteboard": EVIL["whiteboard"],
+        "product": "CA Program",
+        "component": "CA Certificate Compliance",
+        "status": "ASSIGNED",
+        "resolution": "",
+        "is_open": True,
+        "creation_time": "2026-01-01T00:00:00Z",
+        "last_change_time": "2026-01-02T00:00:00Z",
+        "creator": "x@evil.example",
+        "assigned_to": "x@evil.example",
+        "groups": [],
+        "flags": [],
+        "comments": [
+            {
+                "id": 1,
+                "bug_id": 1,
+                "count": 0,
+                "text": EVIL["comment"],
+                "raw_text": EVIL["comment"],
+                "creator": "x@evil.example",
+                "author": "x@evil.example",
+                "time": "2026-01-02T00:00:00Z",
+                "creation_time": "2026-01-02T00:00:00Z",
+                "is_private": False,
+            }
+        ],
+        "history": [],
+    }
     con.execute("BEGIN TRANSACTION")
     raw.upsert_bugs(con, [evil], run_id=99)
     con.execute("COMMIT")
@@ -110,18 +145,30 @@ def report_dir(sample_db: tuple[Path, Any], tmp_path_factory: pytest.TempPathFac
 
 def test_report_files_and_escaping(report_dir: Path) -> None:
     pages = list(report_dir.rglob("*.html"))
-    assert {p.name for p in pages} >= {"index.html", "scorecard.html", "scorecard-all.html", "due.html", "methods.html"}
+    assert {p.name for p in pages} >= {
+        "index.html",
+        "scorecard.html",
+        "scorecard-all.html",
+        "due.html",
+        "methods.html",
+    }
     methods = (report_dir / "methods.html").read_text(encoding="utf-8")
-    assert "<h2>Time</h2>" in methods and "<table>" in methods and "breach_7d" in methods  # docs/metrics.md, rendered
+    assert (
+        "<h2>Time</h2>" in methods and "<table>" in methods and "breach_7d" in methods
+    )  # docs/metrics.md, rendered
     for page in pages:  # the methods page is one click from every page, every figure included
         assert 'methods.html"' in page.read_text(encoding="utf-8"), page.name
     text = "\n".join(p.read_text(encoding="utf-8") for p in pages)
-    assert "<script>window.__pwned" not in text and "onerror=\"window" not in text and "<svg onload" not in text
+    assert (
+        "<script>window.__pwned" not in text and 'onerror="window' not in text and "<svg onload" not in text
+    )
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in text  # shown literally
     assert 'href="javascript:' not in text
     # nothing is loaded from the network: the only absolute URLs are links to bug pages (on the Bugzilla synced from)
     urls = re.findall(r'(?:src|href)="(https?://[^"]*)"', text)
-    assert urls and all(re.fullmatch(r"https?://127\.0\.0\.1:\d+/show_bug\.cgi\?id=\d+", u) for u in urls), urls[:3]
+    assert urls and all(re.fullmatch(r"https?://127\.0\.0\.1:\d+/show_bug\.cgi\?id=\d+", u) for u in urls), (
+        urls[:3]
+    )
     assert "cdn" not in text.lower() and not re.search(r"<(script|img|link)[^>]+(src|href)=\"https?:", text)
     assert "show_bug.cgi?id=" in text
 
@@ -142,8 +189,15 @@ def test_report_in_headless_chromium(report_dir: Path) -> None:
         pytest.skip("no Chromium installed (apt-get install chromium); the browser test needs a real browser")
     sync_api = pytest.importorskip("playwright.sync_api")
     ART.mkdir(parents=True, exist_ok=True)
-    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
+    args = [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+    ]
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=exe, args=args, headless=True)
         page = browser.new_page(viewport={"width": 1300, "height": 1000})
@@ -152,8 +206,13 @@ def test_report_in_headless_chromium(report_dir: Path) -> None:
         page.on("pageerror", lambda e: errors.append(str(e)))
         evil_pages = [p for p in (report_dir / "ca").glob("*.html") if "__pwned" in p.read_text()]
         assert evil_pages, "the hostile CA got no page"
-        for html in [report_dir / "index.html", report_dir / "scorecard.html", report_dir / "due.html",
-                     sorted((report_dir / "ca").glob("*.html"))[0], evil_pages[0]]:  # fmt: skip
+        for html in [
+            report_dir / "index.html",
+            report_dir / "scorecard.html",
+            report_dir / "due.html",
+            sorted((report_dir / "ca").glob("*.html"))[0],
+            evil_pages[0],
+        ]:
             page.goto(html.as_uri())
             page.wait_for_load_state("load")
             assert page.evaluate("typeof window.__pwned") == "undefined", f"script ran on {html.name}"
@@ -168,10 +227,20 @@ def test_report_in_headless_chromium(report_dir: Path) -> None:
         headers = page.locator("#scorecard th")
         col = [headers.nth(i).inner_text() for i in range(headers.count())].index("Bugs")
         headers.nth(col).click()
-        vals = [float(v) for v in page.eval_on_selector_all(f"#scorecard tbody tr td:nth-child({col + 1})", "els => els.map(e => e.dataset.sort)")]
+        vals = [
+            float(v)
+            for v in page.eval_on_selector_all(
+                f"#scorecard tbody tr td:nth-child({col + 1})", "els => els.map(e => e.dataset.sort)"
+            )
+        ]
         assert vals == sorted(vals) and len(vals) > 5
         headers.nth(col).click()
-        vals2 = [float(v) for v in page.eval_on_selector_all(f"#scorecard tbody tr td:nth-child({col + 1})", "els => els.map(e => e.dataset.sort)")]
+        vals2 = [
+            float(v)
+            for v in page.eval_on_selector_all(
+                f"#scorecard tbody tr td:nth-child({col + 1})", "els => els.map(e => e.dataset.sort)"
+            )
+        ]
         assert vals2 == sorted(vals, reverse=True)
         page.screenshot(path=str(ART / "scorecard.png"), full_page=False)
         page.click("text=Methods")
@@ -184,11 +253,18 @@ def test_report_in_headless_chromium(report_dir: Path) -> None:
         first = page.locator("#ca-table tbody tr td:first-child").first.inner_text()
         page.fill("#ca-search", first[:6])
         shown = [r for r in range(total) if rows.nth(r).is_visible()]
-        assert 0 < len(shown) < total and all(first[:6].lower() in rows.nth(r).inner_text().lower() for r in shown)
+        assert 0 < len(shown) < total and all(
+            first[:6].lower() in rows.nth(r).inner_text().lower() for r in shown
+        )
         page.fill("#ca-search", "")
         assert sum(rows.nth(r).is_visible() for r in range(total)) == total
         page.locator("#ca-table th", has_text="bugs").first.click()
-        bugs = [int(v) for v in page.eval_on_selector_all("#ca-table tbody tr td:nth-child(2)", "els => els.map(e => e.textContent)")]
+        bugs = [
+            int(v)
+            for v in page.eval_on_selector_all(
+                "#ca-table tbody tr td:nth-child(2)", "els => els.map(e => e.textContent)"
+            )
+        ]
         assert bugs == sorted(bugs)
         for name in ("due.html", sorted((report_dir / "ca").glob("*.html"))[0]):
             page.goto((report_dir / name).as_uri() if isinstance(name, str) else name.as_uri())
@@ -218,24 +294,39 @@ def test_notebooks_execute_top_to_bottom(sample_db: tuple[Path, Any], tmp_path: 
     try:
         for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
             nb = nbformat.read(path, as_version=4)
-            assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), f"{path.name} has outputs committed"
-            nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
-                                    resources={"metadata": {"path": str(path.parent)}}).execute()  # fmt: skip
+            assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), (
+                f"{path.name} has outputs committed"
+            )
+            nbclient.NotebookClient(
+                nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+            ).execute()
             outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
             assert not [o for o in outputs if o.get("output_type") == "error"]
             assert any(o.get("output_type") in ("execute_result", "display_data") for o in outputs)
-            text = "".join(str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", "")) for o in outputs)
+            text = "".join(
+                str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", "")) for o in outputs
+            )
             assert str(sample_db[0]) in text and AS_OF in text, f"{path.name} does not state its parameters"
             plot_cells = [c for c in nb.cells if c.cell_type == "code" and "plots.plot_" in c.source]
             assert plot_cells, f"{path.name} draws no plot"
             for c in plot_cells:  # every plotting cell shows a picture, and the picture is not blank
-                pngs = [o["data"]["image/png"] for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+                pngs = [
+                    o["data"]["image/png"] for o in c.get("outputs", []) if "image/png" in o.get("data", {})
+                ]
                 assert pngs, f"{path.name}: no image from {c.source.splitlines()[-1]!r}"
                 _assert_not_blank(base64.b64decode(pngs[0]))
         # the paper notebook wrote every table as CSV, with rows
         csvs = {p.stem: p.read_text() for p in (tmp_path / "paper").glob("*.csv")}
-        assert {"incidents_by_owner_status", "per_ca_top", "per_tag", "delayed_revocation_per_quarter",
-                "self_reported_share", "days_to_close", "response_breaches", "incidents_by_subject"} <= set(csvs)
+        assert {
+            "incidents_by_owner_status",
+            "per_ca_top",
+            "per_tag",
+            "delayed_revocation_per_quarter",
+            "self_reported_share",
+            "days_to_close",
+            "response_breaches",
+            "incidents_by_subject",
+        } <= set(csvs)
         assert all(len(t.splitlines()) > 1 for t in csvs.values())
     finally:
         for k, v in old.items():

@@ -17,46 +17,99 @@ from bzmine.review import BugContext, judged_by, load_rules, review_report
 from tests.conftest import REALDATA, realdata
 
 FIX = Path(__file__).parent / "fixtures"
-ITEM = {"action": "Add a pre-issuance lint", "kind": "Prevent", "due_date": "2025-09-01", "due_raw": "2025-09-01",
-        "status_raw": "Ongoing", "status": "ongoing"}  # fmt: skip
-CLOSING = "All Action Items disclosed in this report have been completed as described, and we request its closure."
+ITEM = {
+    "action": "Add a pre-issuance lint",
+    "kind": "Prevent",
+    "due_date": "2025-09-01",
+    "due_raw": "2025-09-01",
+    "status_raw": "Ongoing",
+    "status": "ongoing",
+}
+CLOSING = (
+    "All Action Items disclosed in this report have been completed as described, and we request its closure."
+)
 
 
 def complete(kind: str) -> Report:
     """A report of this kind that meets every rule (written for this test)."""
     r = Report(kind=kind, line=0)
     if kind == "seven_questions":
-        r.answers = {k: "Answered in full." for k in ("q1_aware", "q2_timeline", "q3_stopped", "q4_summary",
-                                                       "q5_certificate_data", "q6_root_cause", "q7_steps")}  # fmt: skip
+        r.answers = {
+            k: "Answered in full."
+            for k in (
+                "q1_aware",
+                "q2_timeline",
+                "q3_stopped",
+                "q4_summary",
+                "q5_certificate_data",
+                "q6_root_cause",
+                "q7_steps",
+            )
+        }
         r.timeline = [{"at": "2023-03-01T10:00:00Z", "text": "2023-03-01 10:00 UTC alert"}]
     elif kind == "v2_full":
-        r.sections = {k: "Written." for k in ("summary", "impact", "timeline", "root_cause_analysis", "lessons_learned")}
+        r.sections = {
+            k: "Written." for k in ("summary", "impact", "timeline", "root_cause_analysis", "lessons_learned")
+        }
         r.timeline = [{"at": "2024-01-01T10:00:00Z", "text": "2024-01-01 10:00 UTC alert"}]
         r.action_items = [dict(ITEM)]
     elif kind == "preliminary":
         r.sections = {"summary": "Written."}
-        r.fields = {"incident_description": "What happened.", "relevant_policies": "TLS BR 4.9.1.1",
-                    "disclosure_source": "Self Reported"}  # fmt: skip
+        r.fields = {
+            "incident_description": "What happened.",
+            "relevant_policies": "TLS BR 4.9.1.1",
+            "disclosure_source": "Self Reported",
+        }
     elif kind == "v3_full":
-        r.sections = {k: "Written." for k in ("summary", "impact", "timeline", "related_incidents", "root_cause_analysis",
-                                               "lessons_learned", "action_items")}  # fmt: skip
-        r.fields = {"ccadb_owner_id": "A000123", "incident_description": "What happened.", "noncompliance_start": "2025-04-01",
-                    "noncompliance_identified": "2025-04-02", "noncompliance_end": "2025-04-03",
-                    "relevant_policies": "TLS BR 7.1", "disclosure_source": "Self Reported", "total_certificates": "12",
-                    "remaining_valid_certificates": "0", "affected_certificate_types": "DV", "incident_heuristic": "Serials",
-                    "issuance_stopped": "Yes, at once.", "analysis": "Not a revocation delay.",
-                    "lessons": {"what_didnt_go_well": "Slow triage.", "additional": "Monitoring."}}  # fmt: skip
+        r.sections = {
+            k: "Written."
+            for k in (
+                "summary",
+                "impact",
+                "timeline",
+                "related_incidents",
+                "root_cause_analysis",
+                "lessons_learned",
+                "action_items",
+            )
+        }
+        r.fields = {
+            "ccadb_owner_id": "A000123",
+            "incident_description": "What happened.",
+            "noncompliance_start": "2025-04-01",
+            "noncompliance_identified": "2025-04-02",
+            "noncompliance_end": "2025-04-03",
+            "relevant_policies": "TLS BR 7.1",
+            "disclosure_source": "Self Reported",
+            "total_certificates": "12",
+            "remaining_valid_certificates": "0",
+            "affected_certificate_types": "DV",
+            "incident_heuristic": "Serials",
+            "issuance_stopped": "Yes, at once.",
+            "analysis": "Not a revocation delay.",
+            "lessons": {"what_didnt_go_well": "Slow triage.", "additional": "Monitoring."},
+        }
         r.timeline = [{"at": "2025-04-01T10:00:00Z", "text": "2025-04-01 10:00 UTC alert"}]
         r.related_incidents = [{"bug_id": 1900001, "date": "2024-05-01", "description": "Same linter gap"}]
         r.action_items = [dict(ITEM)]
     elif kind == "closure":
-        r.fields = {"incident_description": "What happened.", "root_causes": "A gap.", "remediation_description": "Lint.",
-                    "commitment_summary": "Keep linting."}  # fmt: skip
+        r.fields = {
+            "incident_description": "What happened.",
+            "root_causes": "A gap.",
+            "remediation_description": "Lint.",
+            "commitment_summary": "Keep linting.",
+        }
     return r
 
 
-VERSION_DAY = {"mozilla-7q": "2021-06-01", "ccadb-1.0": "2023-06-01", "ccadb-2.0": "2024-06-01",
-               "ccadb-3.0": "2025-04-01", "ccadb-3.1": "2025-09-01", "ccadb-3.2": "2026-05-01"}  # fmt: skip
+VERSION_DAY = {
+    "mozilla-7q": "2021-06-01",
+    "ccadb-1.0": "2023-06-01",
+    "ccadb-2.0": "2024-06-01",
+    "ccadb-3.0": "2025-04-01",
+    "ccadb-3.1": "2025-09-01",
+    "ccadb-3.2": "2026-05-01",
+}
 
 
 def breaks(rule: dict[str, Any], rep: Report, ctx: BugContext) -> tuple[Report, BugContext, str]:
@@ -117,7 +170,9 @@ def test_each_rule_fires_and_stays_quiet(rule: dict[str, Any]) -> None:
             judged, _ = judged_by(kind, posted.date())
             if rule["check"] != "outdated" and judged != version:
                 continue  # this kind is judged by another version on that day
-            ctx = BugContext(opened_at=posted - timedelta(hours=1), tags=("ca-compliance",), own_recent=(1900001,))
+            ctx = BugContext(
+                opened_at=posted - timedelta(hours=1), tags=("ca-compliance",), own_recent=(1900001,)
+            )
             exercised += 1
             ok = complete(kind)
             quiet = [f.rule_id for f in review_report(ok, CLOSING, posted, ctx)]
@@ -156,14 +211,25 @@ def test_review_command_on_a_text_and_on_a_bug(tmp_path: Path) -> None:
 
     a = "a@acme.example"
     bugs = [
-        mk_bug(1900001, "Acme: old", "2024-09-01T00:00:00Z", a, a, whiteboard="[ca-compliance] [crl-failure]"),
-        mk_bug(1900002, "Acme: new", "2025-05-20T00:00:00Z", a, a, whiteboard="[ca-compliance] [crl-failure]",
-               comments=[(a, "2025-06-01T00:00:00Z", text)]),
+        mk_bug(
+            1900001, "Acme: old", "2024-09-01T00:00:00Z", a, a, whiteboard="[ca-compliance] [crl-failure]"
+        ),
+        mk_bug(
+            1900002,
+            "Acme: new",
+            "2025-05-20T00:00:00Z",
+            a,
+            a,
+            whiteboard="[ca-compliance] [crl-failure]",
+            comments=[(a, "2025-06-01T00:00:00Z", text)],
+        ),
     ]
     con = build_db(tmp_path / "rv.duckdb", bugs)
     stored = con.execute("SELECT rule_id FROM report_findings WHERE bug_id = 1900002 ORDER BY 1").fetchall()
     con.close()
-    assert stored == [("v3.full.action_items.status",)]  # parse fills report_findings (no database look-ups there)
+    assert stored == [
+        ("v3.full.action_items.status",)
+    ]  # parse fills report_findings (no database look-ups there)
     res = CliRunner().invoke(cli, ["review", "1900002", "--db", str(tmp_path / "rv.duckdb")])
     assert res.exit_code == 0 and "v3.full.related.missing" in res.output and "1900001" in res.output
     res = CliRunner().invoke(cli, ["review", "1234567", "--db", str(tmp_path / "rv.duckdb")])
@@ -177,8 +243,12 @@ def test_real_pages_review_golden() -> None:
     golden = json.loads((FIX / "review" / "real_pages.json").read_text(encoding="utf-8"))["pages"]
     folder = realdata("pages")
     for page, want in golden.items():
-        rows = review_text((folder / f"{page}.txt").read_text(encoding="utf-8"), datetime.fromisoformat(want["posted"]))
-        assert [[r["report_no"], r["kind"], r["version"], r["rule_id"]] for r in rows] == want["findings"], page
+        rows = review_text(
+            (folder / f"{page}.txt").read_text(encoding="utf-8"), datetime.fromisoformat(want["posted"])
+        )
+        assert [[r["report_no"], r["kind"], r["version"], r["rule_id"]] for r in rows] == want["findings"], (
+            page
+        )
 
 
 def test_docs_list_every_rule() -> None:
@@ -198,18 +268,45 @@ def test_report_quality_figures_trends_by_rule_and_html(tmp_path: Path) -> None:
 
     text = (FIX / "comments" / "v3_full_md.txt").read_text(encoding="utf-8")
     a, b = "a@acme.example", "b@beta.example"
-    bugs = [mk_bug(1910001, "Acme: one", "2025-05-20T00:00:00Z", a, a, comments=[(a, "2025-06-01T00:00:00Z", text)]),
-            mk_bug(1910002, "Acme: two", "2025-07-20T00:00:00Z", a, a, comments=[(a, "2025-08-01T00:00:00Z", text)]),
-            mk_bug(1910003, "Beta: one", "2026-01-10T00:00:00Z", b, b, comments=[(b, "2026-01-20T00:00:00Z", text)])]  # fmt: skip
+    bugs = [
+        mk_bug(
+            1910001, "Acme: one", "2025-05-20T00:00:00Z", a, a, comments=[(a, "2025-06-01T00:00:00Z", text)]
+        ),
+        mk_bug(
+            1910002, "Acme: two", "2025-07-20T00:00:00Z", a, a, comments=[(a, "2025-08-01T00:00:00Z", text)]
+        ),
+        mk_bug(
+            1910003, "Beta: one", "2026-01-10T00:00:00Z", b, b, comments=[(b, "2026-01-20T00:00:00Z", text)]
+        ),
+    ]
     db = tmp_path / "q.duckdb"
     build_db(db, bugs).close()
-    res = CliRunner().invoke(cli, ["trends", "--by", "rule", "--db", str(db), "--as-of", "2026-06-01", "--format", "json"])
+    res = CliRunner().invoke(
+        cli, ["trends", "--by", "rule", "--db", str(db), "--as-of", "2026-06-01", "--format", "json"]
+    )
     assert res.exit_code == 0, res.output
     counts = {r["period"]: r for r in json.loads(res.output)["counts"]}
     assert counts["2025"]["(reports reviewed)"] == 2 and counts["2025"]["(reports with no must finding)"] == 0
-    assert counts["2025"]["v3.full.action_items.status"] == 2 and counts["2026"]["v3.full.action_items.status"] == 1
-    res = CliRunner().invoke(cli, ["trends", "--by", "rule", "--ca", "acme", "--db", str(db), "--as-of", "2026-06-01",
-                                   "--format", "json"])  # fmt: skip
+    assert (
+        counts["2025"]["v3.full.action_items.status"] == 2
+        and counts["2026"]["v3.full.action_items.status"] == 1
+    )
+    res = CliRunner().invoke(
+        cli,
+        [
+            "trends",
+            "--by",
+            "rule",
+            "--ca",
+            "acme",
+            "--db",
+            str(db),
+            "--as-of",
+            "2026-06-01",
+            "--format",
+            "json",
+        ],
+    )
     assert [r["period"] for r in json.loads(res.output)["counts"]] == ["2025"]
     from bzmine.store.db import open_for_reading
 
@@ -226,7 +323,7 @@ def test_report_quality_figures_trends_by_rule_and_html(tmp_path: Path) -> None:
     index = (tmp_path / "rep" / "index.html").read_text(encoding="utf-8")
     assert "Report quality" in index and "v3.full.action_items.status x2" in index
     acme = next((tmp_path / "rep" / "ca").glob("acme*.html")).read_text(encoding="utf-8")
-    assert "<td>2025</td><td class=\"num\">2</td>" in acme and "v3.full.action_items.status x2" in acme
+    assert '<td>2025</td><td class="num">2</td>' in acme and "v3.full.action_items.status x2" in acme
 
 
 def test_findings_point_at_their_text() -> None:
@@ -237,7 +334,9 @@ def test_findings_point_at_their_text() -> None:
     text = (FIX / "comments" / "v3_full_md.txt").read_text(encoding="utf-8")
     [row] = review_text(text, datetime(2025, 6, 1))
     cut = text[row["span_start"] : row["span_end"]]
-    assert cut.startswith("| Add a linter check") and cut.rstrip().endswith("In progress |") and "\n" not in cut
+    assert (
+        cut.startswith("| Add a linter check") and cut.rstrip().endswith("In progress |") and "\n" not in cut
+    )
     bare = "## Incident Report\n\n### Summary\nWe mis-issued 3 certificates.\n\n### Impact\nN/A\n"
     rows = review_text("Preamble.\n\n" + bare, datetime(2021, 6, 1))
     assert rows, "a near-empty v2 report breaks rules"
@@ -259,9 +358,13 @@ def test_timeline_rules_stay_quiet_when_the_entry_is_there() -> None:
     """A third-party report whose timeline has the receipt, and a revocation-delay bug whose timeline has the
     revocation, break neither rule (their firing side is in test_each_rule_fires_and_stays_quiet)."""
     rep = complete("v3_full")
-    rep.fields.update(disclosure_source="Certificate Problem Report from a researcher", disclosure_source_norm="third_party")
-    rep.timeline = [{"at": "2025-04-01T10:00:00Z", "text": "2025-04-01 10:00 UTC certificate problem report received"},
-                    {"at": "2025-04-03T10:00:00Z", "text": "2025-04-03 10:00 UTC all affected certificates revoked"}]  # fmt: skip
+    rep.fields.update(
+        disclosure_source="Certificate Problem Report from a researcher", disclosure_source_norm="third_party"
+    )
+    rep.timeline = [
+        {"at": "2025-04-01T10:00:00Z", "text": "2025-04-01 10:00 UTC certificate problem report received"},
+        {"at": "2025-04-03T10:00:00Z", "text": "2025-04-03 10:00 UTC all affected certificates revoked"},
+    ]
     ctx = BugContext(datetime(2025, 4, 1), ("ca-compliance", "leaf-revocation-delay"))
     got = [f.rule_id for f in review_report(rep, CLOSING, datetime(2025, 4, 4), ctx)]
     assert "v3.full.timeline.cpr" not in got and "v3.full.timeline.revocation" not in got, got

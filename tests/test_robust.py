@@ -16,23 +16,30 @@ from bzmine.cli import cli
 def _state(db: Path) -> tuple[Any, ...]:
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return (con.execute("SELECT bug_id, last_change_time FROM raw_bugs ORDER BY ALL").fetchall(),
-                con.execute("SELECT count(*) FROM raw_comments").fetchone(),
-                con.execute("SELECT value FROM sync_state WHERE key = 'watermark'").fetchone())  # fmt: skip
+        return (
+            con.execute("SELECT bug_id, last_change_time FROM raw_bugs ORDER BY ALL").fetchall(),
+            con.execute("SELECT count(*) FROM raw_comments").fetchone(),
+            con.execute("SELECT value FROM sync_state WHERE key = 'watermark'").fetchone(),
+        )
     finally:
         con.close()
 
 
 @pytest.mark.faults
-@pytest.mark.parametrize("kind,message", [
-    ("hang", "no answer within 2 s"),
-    ("repeat-page", "returned the same bugs again"),
-    ("bad-types", "invalid bug id 'abc"),
-    ("trickle", "answer not finished within 2 s"),
-    ("gzip-bomb", "grew past the 256 MiB limit (after decompression)"),
-    ("huge", "announced a 300 MiB answer"),
-])
-def test_misbehaving_server_ends_the_sync_cleanly(kind: str, message: str, make_server: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "kind,message",
+    [
+        ("hang", "no answer within 2 s"),
+        ("repeat-page", "returned the same bugs again"),
+        ("bad-types", "invalid bug id 'abc"),
+        ("trickle", "answer not finished within 2 s"),
+        ("gzip-bomb", "grew past the 256 MiB limit (after decompression)"),
+        ("huge", "announced a 300 MiB answer"),
+    ],
+)
+def test_misbehaving_server_ends_the_sync_cleanly(
+    kind: str, message: str, make_server: Any, tmp_path: Path
+) -> None:
     good = make_server()
     db = tmp_path / "m.duckdb"
     first = CliRunner().invoke(cli, ["sync", "--url", good.url, "--db", str(db), "--no-cache", "-q"])
@@ -40,11 +47,28 @@ def test_misbehaving_server_ends_the_sync_cleanly(kind: str, message: str, make_
     before = _state(db)
     bad = make_server(misbehave=frozenset({kind}), page_cap=10)
     started = time.monotonic()
-    res = CliRunner().invoke(cli, ["sync", "--url", bad.url, "--db", str(db), "--no-cache", "--full", "--timeout", "2",
-                                   "--retries", "2", "-q"])  # fmt: skip
+    res = CliRunner().invoke(
+        cli,
+        [
+            "sync",
+            "--url",
+            bad.url,
+            "--db",
+            str(db),
+            "--no-cache",
+            "--full",
+            "--timeout",
+            "2",
+            "--retries",
+            "2",
+            "-q",
+        ],
+    )
     assert time.monotonic() - started < 60
     assert res.exit_code == 1, res.output
-    assert message in res.output and "Traceback" not in res.output and len(res.output.strip().splitlines()) == 1
+    assert (
+        message in res.output and "Traceback" not in res.output and len(res.output.strip().splitlines()) == 1
+    )
     assert _state(db) == before
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT status FROM sync_runs ORDER BY run_id DESC LIMIT 1").fetchone() == ("failed",)
@@ -58,12 +82,18 @@ def test_size_limit_is_configurable_and_bombs_stay_small(make_server: Any, tmp_p
 
     bad = make_server(misbehave=frozenset({"gzip-bomb"}))
     # VmHWM, not ru_maxrss: the latter keeps the forking parent's (this test run's) high-water mark across exec
-    code = ("import re,sys; from bzmine.cli import cli as main; sys.argv=['bzmine','sync','--url',sys.argv[1],'--db',"
-            "sys.argv[2],'--no-cache','-q','--retries','0','--max-response-mb','1']\n"
-            "try: main()\nexcept SystemExit as e: print('exit', e.code, "
-            "re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read())[1])")
-    res = subprocess.run([sys.executable, "-c", code, bad.url, str(tmp_path / "b.duckdb")], capture_output=True,
-                         text=True, timeout=120)  # fmt: skip
+    code = (
+        "import re,sys; from bzmine.cli import cli as main; sys.argv=['bzmine','sync','--url',sys.argv[1],'--db',"
+        "sys.argv[2],'--no-cache','-q','--retries','0','--max-response-mb','1']\n"
+        "try: main()\nexcept SystemExit as e: print('exit', e.code, "
+        "re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read())[1])"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code, bad.url, str(tmp_path / "b.duckdb")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert "grew past the 1 MiB limit" in res.stderr, res.stderr
     exit_code, peak_kb = res.stdout.split()[1:]
     assert exit_code == "1" and int(peak_kb) < 400_000, res.stdout  # the bomb is 300 MiB inflated
@@ -77,7 +107,9 @@ def test_invalid_utf8_is_replaced_and_counted(make_server: Any, tmp_path: Path) 
     assert "answers had invalid UTF-8 (replaced)" in res.output
     con = duckdb.connect(str(db), read_only=True)
     try:
-        bad = con.execute("SELECT count(*) FROM raw_comments WHERE data->>'text' LIKE '\ufffd\ufffd%'").fetchone()[0]
+        bad = con.execute(
+            "SELECT count(*) FROM raw_comments WHERE data->>'text' LIKE '\ufffd\ufffd%'"
+        ).fetchone()[0]
         counted = con.execute("SELECT invalid_utf8 FROM sync_runs ORDER BY run_id DESC LIMIT 1").fetchone()[0]
     finally:
         con.close()
@@ -93,11 +125,14 @@ def test_nothing_listening_is_said_quickly_and_leaves_no_file(tmp_path: Path) ->
     assert not db.exists() and not Path(str(db) + ".wal").exists()
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--timeout", "-1"], "--timeout must be"),
-    (["--timeout", "nan"], "--timeout must be"),
-    (["--url", "http://[::1"], "--url is not a valid URL"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--timeout", "-1"], "--timeout must be"),
+        (["--timeout", "nan"], "--timeout must be"),
+        (["--url", "http://[::1"], "--url is not a valid URL"),
+    ],
+)
 def test_bad_sync_options_are_one_line(args: list[str], message: str, tmp_path: Path) -> None:
     full = ["sync", "--db", str(tmp_path / "x.duckdb"), *args]
     if "--url" not in args:
@@ -115,9 +150,17 @@ def test_a_corrupted_block_is_one_line_saying_so(tmp_path: Path) -> None:
     from tests.helpers import build_db, mk_bug
 
     good = tmp_path / "good.duckdb"
-    bugs = [mk_bug(2000 + i, f"CA {i % 4}: incident {i}", "2024-03-01T10:00:00Z", "ca@example.com", "ca@example.com",
-                   comments=[("ca@example.com", "2024-03-02T10:00:00Z", "## Summary\n" + "long text " * 400)] * 3)
-            for i in range(60)]  # fmt: skip
+    bugs = [
+        mk_bug(
+            2000 + i,
+            f"CA {i % 4}: incident {i}",
+            "2024-03-01T10:00:00Z",
+            "ca@example.com",
+            "ca@example.com",
+            comments=[("ca@example.com", "2024-03-02T10:00:00Z", "## Summary\n" + "long text " * 400)] * 3,
+        )
+        for i in range(60)
+    ]
     build_db(good, bugs).close()
     failures = []
     for offset in range(3 * 4096, good.stat().st_size, 262144):
@@ -134,4 +177,8 @@ def test_a_corrupted_block_is_one_line_saying_so(tmp_path: Path) -> None:
     assert any("corrupted (" in err for *_, err in failures)  # damage found in the middle of a query
     for offset, cmd, code, err in failures:
         assert code == 1 and len(err.strip().splitlines()) == 1, (offset, cmd, err)
-        assert "corrupt" in err.lower() and "bzmine sync --full" in err and "bzmine bug" not in err, (offset, cmd, err)
+        assert "corrupt" in err.lower() and "bzmine sync --full" in err and "bzmine bug" not in err, (
+            offset,
+            cmd,
+            err,
+        )

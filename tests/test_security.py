@@ -35,7 +35,9 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802
         type(self).seen.append({"path": self.path, **{k.lower(): v for k, v in self.headers.items()}})
-        if self.redirect_to and self.path.startswith("/rest/version"):  # connect works; what follows is redirected
+        if self.redirect_to and self.path.startswith(
+            "/rest/version"
+        ):  # connect works; what follows is redirected
             return _send_json(self, 200, {"version": "20260820.1"})
         if self.redirect_to:
             self.send_response(302)
@@ -60,7 +62,9 @@ def _serve(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
         srv.server_close()
 
 
-def test_api_key_never_follows_a_redirect_to_another_origin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_api_key_never_follows_a_redirect_to_another_origin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     other = type("Other", (_Recorder,), {"seen": [], "redirect_to": None})
     home = type("Home", (_Recorder,), {"seen": []})
     gen_b = _serve(other)
@@ -70,11 +74,25 @@ def test_api_key_never_follows_a_redirect_to_another_origin(tmp_path: Path, monk
     url_a = next(gen_a)
     try:
         monkeypatch.setenv("BUGZILLA_API_KEY", KEY)
-        res = CliRunner().invoke(cli, ["sync", "--url", url_a, "--db", str(tmp_path / "k.duckdb"), "--no-cache",
-                                       "--retries", "0", "-q"])  # fmt: skip
+        res = CliRunner().invoke(
+            cli,
+            [
+                "sync",
+                "--url",
+                url_a,
+                "--db",
+                str(tmp_path / "k.duckdb"),
+                "--no-cache",
+                "--retries",
+                "0",
+                "-q",
+            ],
+        )
         assert res.exit_code == 1 and KEY not in res.output
         keyed = [h for h in home.seen if not h["path"].startswith("/rest/version")]
-        assert keyed and all(h.get("x-bugzilla-api-key") == KEY for h in keyed)  # the configured origin gets it
+        assert keyed and all(
+            h.get("x-bugzilla-api-key") == KEY for h in keyed
+        )  # the configured origin gets it
         assert other.seen, "the redirect was not followed, so the test proves nothing"
         assert not any("x-bugzilla-api-key" in h for h in other.seen)
         assert not any(KEY in json.dumps(h) for h in other.seen)
@@ -83,18 +101,35 @@ def test_api_key_never_follows_a_redirect_to_another_origin(tmp_path: Path, monk
             next(g, None)
 
 
-def test_key_is_not_sent_in_clear_text_to_a_remote_host(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_key_is_not_sent_in_clear_text_to_a_remote_host(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("BUGZILLA_API_KEY", KEY)
-    res = CliRunner().invoke(cli, ["sync", "--url", "http://bugzilla.example.org", "--db", str(tmp_path / "x.duckdb")])
+    res = CliRunner().invoke(
+        cli, ["sync", "--url", "http://bugzilla.example.org", "--db", str(tmp_path / "x.duckdb")]
+    )
     assert res.exit_code == 1 and "clear text" in res.output and KEY not in res.output
     assert not (tmp_path / "x.duckdb").exists()
 
 
 HOSTILE = "Trust $$ \\^_{x}"
 BUGS = [
-    mk_bug(31, f"{HOSTILE}: bad $x$ certificates", "2025-01-01T00:00:00Z", "a@trust.example", "a@trust.example",
-           whiteboard="[ca-compliance] [tag_$with$^math]", comments=[("rp@mozilla.com", "2025-01-02T00:00:00Z", "Why?")]),
-    mk_bug(32, "Evil\x1b]0;pwned\x07 CA\x1b[31m: escapes", "2025-01-01T00:00:00Z", "e@evil.example", "e@evil.example"),
+    mk_bug(
+        31,
+        f"{HOSTILE}: bad $x$ certificates",
+        "2025-01-01T00:00:00Z",
+        "a@trust.example",
+        "a@trust.example",
+        whiteboard="[ca-compliance] [tag_$with$^math]",
+        comments=[("rp@mozilla.com", "2025-01-02T00:00:00Z", "Why?")],
+    ),
+    mk_bug(
+        32,
+        "Evil\x1b]0;pwned\x07 CA\x1b[31m: escapes",
+        "2025-01-01T00:00:00Z",
+        "e@evil.example",
+        "e@evil.example",
+    ),
 ]
 
 
@@ -106,19 +141,22 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.mark.parametrize("query,message", [
-    ("EXPLAIN ANALYZE COPY (SELECT 1) TO '{out}'", "EXPLAIN ANALYZE"),
-    ("explain analyze SELECT 1", "EXPLAIN ANALYZE"),
-    ("/* hi */ EXPLAIN ANALYSE INSTALL httpfs", "EXPLAIN ANALYZE"),
-    ("COPY (SELECT 1) TO '{out}'", "COPY statements are refused"),
-    ("INSTALL httpfs", "refused"),
-    ("SELECT * FROM read_csv('/etc/passwd')", "query failed"),
-    ("SELECT * FROM read_text('/etc/hostname')", "query failed"),
-    ("SELECT * FROM glob('/etc/*')", "query failed"),
-    ("SELECT * FROM query('SELECT * FROM read_text(''/etc/hostname'')')", "query failed"),
-    ("SELECT 1; SELECT 2", "exactly one statement"),
-    ("ATTACH '{out}' AS x", "refused"),
-])
+@pytest.mark.parametrize(
+    "query,message",
+    [
+        ("EXPLAIN ANALYZE COPY (SELECT 1) TO '{out}'", "EXPLAIN ANALYZE"),
+        ("explain analyze SELECT 1", "EXPLAIN ANALYZE"),
+        ("/* hi */ EXPLAIN ANALYSE INSTALL httpfs", "EXPLAIN ANALYZE"),
+        ("COPY (SELECT 1) TO '{out}'", "COPY statements are refused"),
+        ("INSTALL httpfs", "refused"),
+        ("SELECT * FROM read_csv('/etc/passwd')", "query failed"),
+        ("SELECT * FROM read_text('/etc/hostname')", "query failed"),
+        ("SELECT * FROM glob('/etc/*')", "query failed"),
+        ("SELECT * FROM query('SELECT * FROM read_text(''/etc/hostname'')')", "query failed"),
+        ("SELECT 1; SELECT 2", "exactly one statement"),
+        ("ATTACH '{out}' AS x", "refused"),
+    ],
+)
 def test_sql_reads_the_database_only(query: str, message: str, db: Path, tmp_path: Path) -> None:
     out = tmp_path / "written"
     res = CliRunner().invoke(cli, ["sql", query.format(out=out), "--db", str(db)])
@@ -128,14 +166,22 @@ def test_sql_reads_the_database_only(query: str, message: str, db: Path, tmp_pat
 
 
 def test_sql_allowed_forms_still_work(db: Path) -> None:
-    for q in ("SELECT count(*) AS n FROM incidents", "WITH x AS (SELECT 1 AS a) SELECT a FROM x", "DESCRIBE incidents",
-              "SUMMARIZE SELECT bug_id FROM incidents", "EXPLAIN SELECT 1", "SELECT count(*) FROM roles"):
+    for q in (
+        "SELECT count(*) AS n FROM incidents",
+        "WITH x AS (SELECT 1 AS a) SELECT a FROM x",
+        "DESCRIBE incidents",
+        "SUMMARIZE SELECT bug_id FROM incidents",
+        "EXPLAIN SELECT 1",
+        "SELECT count(*) FROM roles",
+    ):
         res = CliRunner().invoke(cli, ["sql", q, "--db", str(db), "--as-of", "2025-06-01"])
         assert res.exit_code == 0, (q, res.output)
 
 
 def test_dollar_signs_in_ca_names_and_tags_do_not_break_the_report(db: Path, tmp_path: Path) -> None:
-    res = CliRunner().invoke(cli, ["report", "--db", str(db), "--out", str(tmp_path / "r"), "--as-of", "2025-06-01", "-q"])
+    res = CliRunner().invoke(
+        cli, ["report", "--db", str(db), "--out", str(tmp_path / "r"), "--as-of", "2025-06-01", "-q"]
+    )
     assert res.exit_code == 0, res.output
     page = next((tmp_path / "r" / "ca").glob("*.html")).read_text(encoding="utf-8")
     assert "Trust $$" in (tmp_path / "r" / "scorecard.html").read_text(encoding="utf-8") or "Trust $$" in page
@@ -158,8 +204,9 @@ def test_terminal_output_strips_control_characters(db: Path) -> None:
 def test_hostile_labels_render_as_plain_text() -> None:
     from bzmine import plots
 
-    fig = plots.plot_action_items(pd.DataFrame({"ca": [HOSTILE, "a$b$c"], "open_action_items": [1, 2],
-                                                  "overdue_action_items": [0, 1]}))  # fmt: skip
+    fig = plots.plot_action_items(
+        pd.DataFrame({"ca": [HOSTILE, "a$b$c"], "open_action_items": [1, 2], "overdue_action_items": [0, 1]})
+    )
     fig.canvas.draw()
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert HOSTILE in labels
@@ -185,10 +232,14 @@ class _Echo(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def test_key_is_scrubbed_from_everything_a_server_echoes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_key_is_scrubbed_from_everything_a_server_echoes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import datetime as dt
 
-    handler = type("E", (_Echo,), {"db_time": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")})
+    handler = type(
+        "E", (_Echo,), {"db_time": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    )
     gen = _serve(handler)
     url = next(gen)
     try:
@@ -229,14 +280,20 @@ def test_a_far_future_server_clock_is_refused(tmp_path: Path) -> None:
         next(gen, None)
 
 
-def test_malformed_bugs_are_skipped_or_recorded_and_the_rest_kept(make_server: Any, corpus: dict[int, Any],
-                                                                    tmp_path: Path) -> None:  # fmt: skip
+def test_malformed_bugs_are_skipped_or_recorded_and_the_rest_kept(
+    make_server: Any, corpus: dict[int, Any], tmp_path: Path
+) -> None:
     import copy as _copy
 
     srv = make_server()
     bad = _copy.deepcopy(corpus[min(corpus)])
-    bad.history.append({"when": "2024-02-30T10:00:00Z", "who": "x@y.example",  # an impossible date
-                        "changes": [{"field_name": "status", "removed": "NEW", "added": "ASSIGNED"}]})
+    bad.history.append(
+        {
+            "when": "2024-02-30T10:00:00Z",
+            "who": "x@y.example",  # an impossible date
+            "changes": [{"field_name": "status", "removed": "NEW", "added": "ASSIGNED"}],
+        }
+    )
     srv.app.put(bad)  # put() bypasses the corpus check: a server can send anything
     odd = _copy.deepcopy(corpus[max(corpus)])
     odd.bug["summary"] = {"not": "a string"}  # survives as a bug naming no CA
@@ -244,7 +301,9 @@ def test_malformed_bugs_are_skipped_or_recorded_and_the_rest_kept(make_server: A
     db = tmp_path / "m.duckdb"
     res = CliRunner().invoke(cli, ["sync", "--url", srv.url, "--db", str(db), "--no-cache", "-q"])
     assert res.exit_code == 0, res.output
-    status = CliRunner().invoke(cli, ["status", "--db", str(db)])  # rejected at sync, before anything is written
+    status = CliRunner().invoke(
+        cli, ["status", "--db", str(db)]
+    )  # rejected at sync, before anything is written
     assert f"{bad.id}: invalid data from Bugzilla: a history entry with an invalid time" in status.output
     assert f"{odd.id}: invalid data from Bugzilla: field 'summary' should be text" in status.output
     con = duckdb.connect(str(db), read_only=True)
@@ -257,8 +316,10 @@ def test_a_bug_the_parser_cannot_read_is_a_recorded_failure(tmp_path: Path) -> N
     """Raw rows written by an older bzmine (before sync validated them) must not stop every later parse."""
     from tests.helpers import build_db
 
-    bugs = [mk_bug(41, "Acme: fine", "2025-01-01T00:00:00Z", "a@acme.example", "a@acme.example"),
-            mk_bug(42, "Acme: odd", "2025-01-01T00:00:00Z", "a@acme.example", "a@acme.example")]
+    bugs = [
+        mk_bug(41, "Acme: fine", "2025-01-01T00:00:00Z", "a@acme.example", "a@acme.example"),
+        mk_bug(42, "Acme: odd", "2025-01-01T00:00:00Z", "a@acme.example", "a@acme.example"),
+    ]
     bugs[1]["whiteboard"] = ["not", "text"]
     con = build_db(tmp_path / "o.duckdb", bugs)
     assert con.execute("SELECT bug_id FROM incidents").fetchall() == [(41,)]
@@ -299,8 +360,9 @@ def test_json_nested_past_any_depth_is_an_invalid_body(tmp_path: Path) -> None:
     gen = _serve(Deep)
     url = next(gen)
     try:
-        res = CliRunner().invoke(cli, ["sync", "--url", url, "--db", str(tmp_path / "d.duckdb"), "--no-cache",
-                                       "--retries", "0"])  # fmt: skip
+        res = CliRunner().invoke(
+            cli, ["sync", "--url", url, "--db", str(tmp_path / "d.duckdb"), "--no-cache", "--retries", "0"]
+        )
         assert res.exit_code == 1 and "answer without 'bugs'" in res.output and "bzmine bug" not in res.output
     finally:
         next(gen, None)

@@ -63,7 +63,9 @@ def test_search_shape_order_and_private_omitted(bmo_server: Any, corpus: dict[in
 
 
 def test_include_fields_inline_comments_history_and_names(bmo_server: Any, corpus: dict[int, Record]) -> None:
-    bugs = get(bmo_server, "bug", {**SEARCH, "include_fields": "_default,comments,history", "limit": 3}).json()["bugs"]
+    bugs = get(
+        bmo_server, "bug", {**SEARCH, "include_fields": "_default,comments,history", "limit": 3}
+    ).json()["bugs"]
     for b in bugs:
         rec = corpus[b["id"]]
         assert b["comments"] == [c for c in rec.comments if not c["is_private"]]
@@ -73,10 +75,21 @@ def test_include_fields_inline_comments_history_and_names(bmo_server: Any, corpu
     only = get(bmo_server, "bug", {**SEARCH, "include_fields": "id,whiteboard", "limit": 2}).json()["bugs"]
     assert all(set(b) == {"id", "whiteboard"} for b in only)
     # repeated include_fields are not split; a user field brings its _detail
-    rep = get(bmo_server, "bug", [("product", "CA Program"), ("include_fields", "id"), ("include_fields", "assigned_to"), ("limit", "1")]).json()
+    rep = get(
+        bmo_server,
+        "bug",
+        [
+            ("product", "CA Program"),
+            ("include_fields", "id"),
+            ("include_fields", "assigned_to"),
+            ("limit", "1"),
+        ],
+    ).json()
     assert set(rep["bugs"][0]) == {"id", "assigned_to", "assigned_to_detail"}
     # _all includes extras; exclude_fields removes
-    allb = get(bmo_server, "bug", {**SEARCH, "include_fields": "_all", "exclude_fields": "cc", "limit": 1}).json()["bugs"][0]
+    allb = get(
+        bmo_server, "bug", {**SEARCH, "include_fields": "_all", "exclude_fields": "cc", "limit": 1}
+    ).json()["bugs"][0]
     assert "comments" in allb and "history" in allb and "cc" not in allb
 
 
@@ -94,23 +107,37 @@ def test_paging_limit_offset_and_cap(make_server: Any, corpus: dict[int, Record]
 
 
 def test_order_changeddate_and_count_only(bmo_server: Any, corpus: dict[int, Record]) -> None:
-    bugs = get(bmo_server, "bug", {**SEARCH, "order": "changeddate", "include_fields": "id,last_change_time"}).json()["bugs"]
+    bugs = get(
+        bmo_server, "bug", {**SEARCH, "order": "changeddate", "include_fields": "id,last_change_time"}
+    ).json()["bugs"]
     assert [b["last_change_time"] for b in bugs] == sorted(b["last_change_time"] for b in bugs)
-    assert get(bmo_server, "bug", {**SEARCH, "count_only": 1}).json() == {"bug_count": len(public_ids(corpus))}
+    assert get(bmo_server, "bug", {**SEARCH, "count_only": 1}).json() == {
+        "bug_count": len(public_ids(corpus))
+    }
 
 
 def test_filters_whiteboard_times_ids(bmo_server: Any, corpus: dict[int, Record]) -> None:
-    wb = get(bmo_server, "bug", {"whiteboard": "[ca-compliance]", "include_fields": "id,whiteboard"}).json()["bugs"]
+    wb = get(bmo_server, "bug", {"whiteboard": "[ca-compliance]", "include_fields": "id,whiteboard"}).json()[
+        "bugs"
+    ]
     assert wb and all("[ca-compliance]" in b["whiteboard"].lower() for b in wb)
     pub = [r for r in corpus.values() if not r.bug["groups"]]
     cut = sorted(r.bug["last_change_time"] for r in pub)[len(pub) // 2]
-    got = {b["id"] for b in get(bmo_server, "bug", {"last_change_time": cut, "include_fields": "id"}).json()["bugs"]}
+    got = {
+        b["id"]
+        for b in get(bmo_server, "bug", {"last_change_time": cut, "include_fields": "id"}).json()["bugs"]
+    }
     assert got == {r.id for r in pub if r.bug["last_change_time"] >= cut}  # inclusive
     created = sorted(r.bug["creation_time"] for r in pub)[-3]
-    got = {b["id"] for b in get(bmo_server, "bug", {"creation_time": created, "include_fields": "id"}).json()["bugs"]}
+    got = {
+        b["id"]
+        for b in get(bmo_server, "bug", {"creation_time": created, "include_fields": "id"}).json()["bugs"]
+    }
     assert got == {r.id for r in pub if r.bug["creation_time"] >= created}
     some = [r.id for r in pub][:3]
-    assert {b["id"] for b in get(bmo_server, "bug", {"id": ",".join(map(str, some))}).json()["bugs"]} == set(some)
+    assert {b["id"] for b in get(bmo_server, "bug", {"id": ",".join(map(str, some))}).json()["bugs"]} == set(
+        some
+    )
     rep = get(bmo_server, "bug", [("id", str(some[0])), ("id", str(some[1]))]).json()["bugs"]
     assert {b["id"] for b in rep} == set(some[:2])
 
@@ -165,7 +192,9 @@ def test_new_since_is_strict(bmo_server: Any, corpus: dict[int, Record]) -> None
     t = rec.comments[1]["creation_time"]
     cs = get(bmo_server, f"bug/{rec.id}/comment", {"new_since": t}).json()["bugs"][str(rec.id)]["comments"]
     assert cs and all(c["creation_time"] > t for c in cs)
-    h = get(bmo_server, f"bug/{rec.id}/history", {"new_since": rec.history[0]["when"]}).json()["bugs"][0]["history"]
+    h = get(bmo_server, f"bug/{rec.id}/history", {"new_since": rec.history[0]["when"]}).json()["bugs"][0][
+        "history"
+    ]
     assert all(e["when"] > rec.history[0]["when"] for e in h)
 
 
@@ -263,7 +292,9 @@ def test_conformance_with_real_bmo_bodies(bmo_server: Any, corpus: dict[int, Rec
     """Key sets and value types match real BMO responses (../shared/realdata)."""
     real = realdata("bmo-2026")
     pub = public_ids(corpus)
-    ours_page = get(bmo_server, "bug", {**SEARCH, "include_fields": "_default,comments,history", "limit": 2}).json()
+    ours_page = get(
+        bmo_server, "bug", {**SEARCH, "include_fields": "_default,comments,history", "limit": 2}
+    ).json()
     real_page = json.loads((real / "search_p0_anon.json").read_text())
     rb, ob = real_page["bugs"][0], ours_page["bugs"][0]
     core = set(SHAPES["bug_default_core"]) | {"comments", "history"}
@@ -281,9 +312,13 @@ def test_conformance_with_real_bmo_bodies(bmo_server: Any, corpus: dict[int, Rec
     oh = get(bmo_server, f"bug/{pub[0]}/history", {"ids": pub[1]}).json()
     assert set(rh["bugs"][0]) == set(oh["bugs"][0])
     # errors and small endpoints
-    for name, path, params in [("error_nonexistent_anon", "bug/999", {}), ("no_criteria", "bug", {}),
-                               ("offset_without_limit", "bug", {"product": "CA Program", "offset": 2}),
-                               ("invalid_resource", "nonexistent", {}), ("whoami_anon", "whoami", {})]:  # fmt: skip
+    for name, path, params in [
+        ("error_nonexistent_anon", "bug/999", {}),
+        ("no_criteria", "bug", {}),
+        ("offset_without_limit", "bug", {"product": "CA Program", "offset": 2}),
+        ("invalid_resource", "nonexistent", {}),
+        ("whoami_anon", "whoami", {}),
+    ]:
         realbody = json.loads((real / f"{name}.json").read_text())
         ours = get(bmo_server, path, params).json()
         assert set(realbody) == set(ours) and realbody["code"] == ours["code"], name
@@ -315,7 +350,11 @@ def test_same_seed_gives_the_same_bytes(tmp_path: Path) -> None:
     for n in range(2):
         out = tmp_path / f"s{n}"
         env = {**os.environ, "PYTHONHASHSEED": str(n + 1)}
-        subprocess.run([sys.executable, "-m", "bzmine", "synth", "--bugs", "12", "--seed", "7", "--out", str(out)],
-                       check=True, env=env, capture_output=True)  # fmt: skip
+        subprocess.run(
+            [sys.executable, "-m", "bzmine", "synth", "--bugs", "12", "--seed", "7", "--out", str(out)],
+            check=True,
+            env=env,
+            capture_output=True,
+        )
         outs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
     assert outs[0] == outs[1] and len(outs[0]) == 13

@@ -22,8 +22,12 @@ def _figures(db: str | Path) -> tuple[Any, ...]:
 
     con = bzmine.connect(str(db))
     try:
-        return (M.scorecard(con, AS_OF).round(6).to_csv(), M.due(con, AS_OF).to_csv(),
-                M.trends(con, AS_OF, "year", "ca").to_csv(), M.yearly(con, AS_OF).round(6).to_csv())  # fmt: skip
+        return (
+            M.scorecard(con, AS_OF).round(6).to_csv(),
+            M.due(con, AS_OF).to_csv(),
+            M.trends(con, AS_OF, "year", "ca").to_csv(),
+            M.yearly(con, AS_OF).round(6).to_csv(),
+        )
     finally:
         con.close()
 
@@ -32,44 +36,92 @@ def test_snapshot_round_trip_gives_the_same_figures(sample_db: tuple[Path, Any],
     db = tmp_path / "s.duckdb"
     shutil.copy(sample_db[0], db)
     run = CliRunner()
-    res = run.invoke(cli, ["snapshot", "--db", str(db), "--out", str(tmp_path / "snap"), "--as-of", AS_OF,
-                           "--include-private"])  # fmt: skip
+    res = run.invoke(
+        cli,
+        ["snapshot", "--db", str(db), "--out", str(tmp_path / "snap"), "--as-of", AS_OF, "--include-private"],
+    )
     assert res.exit_code == 0, res.output
-    shared = run.invoke(cli, ["snapshot", "--db", str(db), "--out", str(tmp_path / "shared"), "--as-of", AS_OF])
+    shared = run.invoke(
+        cli, ["snapshot", "--db", str(db), "--out", str(tmp_path / "shared"), "--as-of", AS_OF]
+    )
     assert shared.exit_code == 0, shared.output
-    private = duckdb.connect(str(db), read_only=True).execute(
-        "SELECT count(*) FROM raw_bugs WHERE json_array_length(data->'groups') > 0").fetchone()[0]
+    private = (
+        duckdb.connect(str(db), read_only=True)
+        .execute("SELECT count(*) FROM raw_bugs WHERE json_array_length(data->'groups') > 0")
+        .fetchone()[0]
+    )
     assert private > 0  # the default snapshot (to share) leaves them out
-    assert json.loads((tmp_path / "shared" / "manifest.json").read_text())["bugs"] == json.loads(
-        (tmp_path / "snap" / "manifest.json").read_text())["bugs"] - private
+    assert (
+        json.loads((tmp_path / "shared" / "manifest.json").read_text())["bugs"]
+        == json.loads((tmp_path / "snap" / "manifest.json").read_text())["bugs"] - private
+    )
     manifest = json.loads((tmp_path / "snap" / "manifest.json").read_text())
-    assert manifest["as_of"].startswith(AS_OF) and manifest["tables"]["raw_bugs"]["rows"] == manifest["bugs"] > 50
+    assert (
+        manifest["as_of"].startswith(AS_OF)
+        and manifest["tables"]["raw_bugs"]["rows"] == manifest["bugs"] > 50
+    )
     assert {"bzmine_version", "parser_version", "schema_version", "server", "synced_at"} <= set(manifest)
     assert _figures(tmp_path / "snap") == _figures(db)
     # the CLI reads it like a database, and cannot change it
     card = run.invoke(cli, ["scorecard", "--db", str(tmp_path / "snap"), "--as-of", AS_OF, "--format", "csv"])
-    assert card.exit_code == 0 and card.output == run.invoke(
-        cli, ["scorecard", "--db", str(db), "--as-of", AS_OF, "--format", "csv"]).output
+    assert (
+        card.exit_code == 0
+        and card.output
+        == run.invoke(cli, ["scorecard", "--db", str(db), "--as-of", AS_OF, "--format", "csv"]).output
+    )
     before = {p.name: p.read_bytes() for p in (tmp_path / "snap").iterdir()}
-    run.invoke(cli, ["report", "--db", str(tmp_path / "snap"), "--out", str(tmp_path / "r"), "--as-of", AS_OF, "-q"])
+    run.invoke(
+        cli, ["report", "--db", str(tmp_path / "snap"), "--out", str(tmp_path / "r"), "--as-of", AS_OF, "-q"]
+    )
     assert {p.name: p.read_bytes() for p in (tmp_path / "snap").iterdir()} == before
     cite = run.invoke(cli, ["cite", str(tmp_path / "snap")])
     assert manifest["snapshot_id"] in cite.output and "@misc{" in cite.output and AS_OF in cite.output
     # the same data gives the same id; changed data another one
-    again = run.invoke(cli, ["snapshot", "--db", str(db), "--out", str(tmp_path / "snap2"), "--as-of", AS_OF,
-                             "--include-private"])  # fmt: skip
+    again = run.invoke(
+        cli,
+        [
+            "snapshot",
+            "--db",
+            str(db),
+            "--out",
+            str(tmp_path / "snap2"),
+            "--as-of",
+            AS_OF,
+            "--include-private",
+        ],
+    )
     assert again.exit_code == 0
-    assert json.loads((tmp_path / "snap2" / "manifest.json").read_text())["snapshot_id"] == manifest["snapshot_id"]
+    assert (
+        json.loads((tmp_path / "snap2" / "manifest.json").read_text())["snapshot_id"]
+        == manifest["snapshot_id"]
+    )
     con = duckdb.connect(str(db))
     con.execute("DELETE FROM raw_comments WHERE comment_id = (SELECT min(comment_id) FROM raw_comments)")
     con.close()
-    run.invoke(cli, ["snapshot", "--db", str(db), "--out", str(tmp_path / "snap3"), "--as-of", AS_OF, "--include-private"])
-    assert json.loads((tmp_path / "snap3" / "manifest.json").read_text())["snapshot_id"] != manifest["snapshot_id"]
+    run.invoke(
+        cli,
+        [
+            "snapshot",
+            "--db",
+            str(db),
+            "--out",
+            str(tmp_path / "snap3"),
+            "--as-of",
+            AS_OF,
+            "--include-private",
+        ],
+    )
+    assert (
+        json.loads((tmp_path / "snap3" / "manifest.json").read_text())["snapshot_id"]
+        != manifest["snapshot_id"]
+    )
 
 
 def test_a_tampered_snapshot_is_refused(sample_db: tuple[Path, Any], tmp_path: Path) -> None:
     run = CliRunner()
-    assert run.invoke(cli, ["snapshot", "--db", str(sample_db[0]), "--out", str(tmp_path / "t")]).exit_code == 0
+    assert (
+        run.invoke(cli, ["snapshot", "--db", str(sample_db[0]), "--out", str(tmp_path / "t")]).exit_code == 0
+    )
     assert run.invoke(cli, ["open-snapshot", str(tmp_path / "t")]).exit_code == 0
     with (tmp_path / "t" / "incidents.parquet").open("ab") as fh:
         fh.write(b"x")
@@ -81,7 +133,10 @@ def test_a_tampered_snapshot_is_refused(sample_db: tuple[Path, Any], tmp_path: P
 def test_snapshot_input_errors(args: list[str], sample_db: tuple[Path, Any], tmp_path: Path) -> None:
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "x").write_text("x")
-    args = [str(tmp_path / "full") if a == "NONEMPTY" else str(tmp_path / "nope") if a == "MISSING" else a for a in args]
+    args = [
+        str(tmp_path / "full") if a == "NONEMPTY" else str(tmp_path / "nope") if a == "MISSING" else a
+        for a in args
+    ]
     if args[0] == "snapshot":
         args += ["--db", str(sample_db[0])]
     res = CliRunner().invoke(cli, args)
@@ -102,7 +157,10 @@ def test_real_bug_list_per_year_totals_and_report(make_server: Any, tmp_path: Pa
     records = load_corpus(path)
     srv = make_server(records)
     db = tmp_path / "real.duckdb"
-    assert CliRunner().invoke(cli, ["sync", "--url", srv.url, "--db", str(db), "--no-cache", "-q"]).exit_code == 0
+    assert (
+        CliRunner().invoke(cli, ["sync", "--url", srv.url, "--db", str(db), "--no-cache", "-q"]).exit_code
+        == 0
+    )
     import bzmine
 
     con = bzmine.connect(str(db))

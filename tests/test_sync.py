@@ -32,8 +32,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def settings(srv: Any, tmp_path: Path, **kw: Any) -> Settings:
-    base: dict[str, Any] = dict(url=srv.url, db=str(tmp_path / "t.duckdb"), cache_path=str(tmp_path / "cache"),
-                                backoff_base=0.01, backoff_max=0.2, timeout=5.0)  # fmt: skip
+    base: dict[str, Any] = dict(
+        url=srv.url,
+        db=str(tmp_path / "t.duckdb"),
+        cache_path=str(tmp_path / "cache"),
+        backoff_base=0.01,
+        backoff_max=0.2,
+        timeout=5.0,
+    )
     base.update(kw)
     return Settings(**base)
 
@@ -47,7 +53,9 @@ def db_snapshot(con: duckdb.DuckDBPyConnection) -> dict[int, dict[str, Any]]:
     out: dict[int, dict[str, Any]] = {}
     for bug_id, data, visible in con.execute("SELECT bug_id, data, is_visible FROM raw_bugs").fetchall():
         out[bug_id] = {"bug": json.loads(data), "comments": [], "history": [], "visible": visible}
-    for bug_id, data in con.execute("SELECT bug_id, data FROM raw_comments ORDER BY bug_id, count").fetchall():
+    for bug_id, data in con.execute(
+        "SELECT bug_id, data FROM raw_comments ORDER BY bug_id, count"
+    ).fetchall():
         out[bug_id]["comments"].append(json.loads(data))
     for bug_id, data in con.execute("SELECT bug_id, data FROM raw_history ORDER BY bug_id, seq").fetchall():
         out[bug_id]["history"].append(json.loads(data))
@@ -56,7 +64,12 @@ def db_snapshot(con: duckdb.DuckDBPyConnection) -> dict[int, dict[str, Any]]:
 
 def expected(corpus: dict[int, Record], with_private: bool = False) -> dict[int, dict[str, Any]]:
     return {
-        r.id: {"bug": r.bug, "comments": [c for c in r.comments if not c["is_private"]], "history": r.history, "visible": True}
+        r.id: {
+            "bug": r.bug,
+            "comments": [c for c in r.comments if not c["is_private"]],
+            "history": r.history,
+            "visible": True,
+        }
         for r in corpus.values()
         if in_set(r) and (with_private or not r.bug["groups"])
     }
@@ -66,7 +79,9 @@ def detail_requests(srv: Any) -> list[dict[str, Any]]:
     return [e for e in srv.app.requests if e["path"] == "/rest/bug" and any(k == "id" for k, _ in e["query"])]
 
 
-def test_full_sync_reproduces_corpus_exactly(bmo_server: Any, corpus: dict[int, Record], tmp_path: Path) -> None:
+def test_full_sync_reproduces_corpus_exactly(
+    bmo_server: Any, corpus: dict[int, Record], tmp_path: Path
+) -> None:
     con = connect(tmp_path / "t.duckdb")
     rep = sync(con, settings(bmo_server, tmp_path), quiet=True)
     assert db_snapshot(con) == expected(corpus)
@@ -78,7 +93,9 @@ def test_full_sync_reproduces_corpus_exactly(bmo_server: Any, corpus: dict[int, 
     assert run == [("ok", rep.requests, True)]
 
 
-def test_full_sync_with_key_includes_private_bugs(bmo_server: Any, corpus: dict[int, Record], tmp_path: Path) -> None:
+def test_full_sync_with_key_includes_private_bugs(
+    bmo_server: Any, corpus: dict[int, Record], tmp_path: Path
+) -> None:
     con = connect(tmp_path / "t.duckdb")
     sync(con, settings(bmo_server, tmp_path, api_key=API_KEY), quiet=True)
     assert db_snapshot(con) == expected(corpus, with_private=True)
@@ -106,13 +123,24 @@ def test_request_count_full_and_incremental(make_server: Any, tmp_path: Path, n:
     for i in changed:
         rec = copy.deepcopy(records[i])
         now = format_bmo_time(utcnow())
-        rec.comments.append({**rec.comments[-1], "id": i * 1000 + 999, "count": len(rec.comments), "text": "update",
-                             "raw_text": "update", "time": now, "creation_time": now})  # fmt: skip
+        rec.comments.append(
+            {
+                **rec.comments[-1],
+                "id": i * 1000 + 999,
+                "count": len(rec.comments),
+                "text": "update",
+                "raw_text": "update",
+                "time": now,
+                "creation_time": now,
+            }
+        )
         rec.bug["last_change_time"] = now
         srv.app.put(rec)
     srv.app.requests.clear()
     rep = sync(con, settings(srv, tmp_path), quiet=True)
-    asked = sorted(int(x) for e in detail_requests(srv) for k, v in e["query"] if k == "id" for x in v.split(","))
+    asked = sorted(
+        int(x) for e in detail_requests(srv) for k, v in e["query"] if k == "id" for x in v.split(",")
+    )
     assert asked == changed and rep.changed == 7 and rep.new == 0
     assert con.execute("SELECT count(*) FROM comments WHERE text = 'update'").fetchone()[0] == 7
 
@@ -133,14 +161,18 @@ def test_faults_still_complete_correctly(make_server: Any, corpus: dict[int, Rec
     assert statuses & {0, 500, 502, 503, 1001, 1002}, "the fault knob injected nothing"
 
 
-def test_rate_limit_stops_before_the_block(make_server: Any, corpus: dict[int, Record], tmp_path: Path) -> None:
+def test_rate_limit_stops_before_the_block(
+    make_server: Any, corpus: dict[int, Record], tmp_path: Path
+) -> None:
     """BMO's first answer over the limit is 400/32000; the next request would be blocked for an hour: stop there."""
     srv = make_server(rate_limit=4, rate_limit_all=True, block_seconds=3600)
     con = connect(tmp_path / "t.duckdb")
     with pytest.raises(RateLimitedError, match="BUGZILLA_API_KEY"):
         sync(con, settings(srv, tmp_path, batch_size=10, retries=2), quiet=True)
     statuses = [e["status"] for e in srv.app.requests]
-    assert statuses.count(400) == 1 and 429 not in statuses and statuses[-1] == 400  # nothing after the warning
+    assert (
+        statuses.count(400) == 1 and 429 not in statuses and statuses[-1] == 400
+    )  # nothing after the warning
     assert con.execute("SELECT status FROM sync_runs").fetchall() == [("failed",)]
     assert con.execute("SELECT count(*) FROM sync_state WHERE key = 'watermark'").fetchone()[0] == 0
     # authenticated reads are not rate-limited on the next server: the run resumes
@@ -149,7 +181,9 @@ def test_rate_limit_stops_before_the_block(make_server: Any, corpus: dict[int, R
     assert db_snapshot(con) == expected(corpus)
 
 
-def test_address_block_stops_at_the_first_429(make_server: Any, corpus: dict[int, Record], tmp_path: Path) -> None:
+def test_address_block_stops_at_the_first_429(
+    make_server: Any, corpus: dict[int, Record], tmp_path: Path
+) -> None:
     """A blocked address gets 429 for every request, and each renews the block: one 429, then stop, say so."""
     srv = make_server(rate_limit=4, rate_limit_all=True, block_seconds=3600)
     for _ in range(6):  # someone else on this address used up the limit: the block is on before we start
@@ -171,7 +205,9 @@ def test_address_block_stops_at_the_first_429(make_server: Any, corpus: dict[int
     assert "blocked" in status.output
 
 
-def test_poisoned_bug_is_bisected_out_and_reported(make_server: Any, corpus: dict[int, Record], tmp_path: Path) -> None:
+def test_poisoned_bug_is_bisected_out_and_reported(
+    make_server: Any, corpus: dict[int, Record], tmp_path: Path
+) -> None:
     bad = sorted(expected(corpus))[5]
     srv = make_server(poison_ids=frozenset({bad}))
     con = connect(tmp_path / "t.duckdb")
@@ -188,7 +224,9 @@ def test_poisoned_bug_is_bisected_out_and_reported(make_server: Any, corpus: dic
     assert con.execute("SELECT count(*) FROM sync_skipped").fetchone()[0] == 0
 
 
-def test_bug_turning_private_or_leaving_is_marked_not_deleted(make_server: Any, corpus: dict[int, Record], tmp_path: Path) -> None:
+def test_bug_turning_private_or_leaving_is_marked_not_deleted(
+    make_server: Any, corpus: dict[int, Record], tmp_path: Path
+) -> None:
     srv = make_server()
     con = connect(tmp_path / "t.duckdb")
     sync(con, settings(srv, tmp_path), quiet=True)
@@ -202,13 +240,19 @@ def test_bug_turning_private_or_leaving_is_marked_not_deleted(make_server: Any, 
     rec2.bug["last_change_time"] = format_bmo_time(utcnow())
     srv.app.put(rec2)
     sync(con, settings(srv, tmp_path, reconcile_days=0), quiet=True)
-    vis = dict(con.execute("SELECT bug_id, is_visible FROM raw_bugs WHERE bug_id IN (?, ?)", [priv, moved]).fetchall())
+    vis = dict(
+        con.execute(
+            "SELECT bug_id, is_visible FROM raw_bugs WHERE bug_id IN (?, ?)", [priv, moved]
+        ).fetchall()
+    )
     assert vis == {priv: False, moved: False}
     out = CliRunner().invoke(cli, ["status", "--db", str(tmp_path / "t.duckdb")]).output
     assert str(priv) in out and "no longer visible" in out
 
 
-def test_private_bug_in_a_batch_does_not_fail_it(make_server: Any, corpus: dict[int, Record], tmp_path: Path) -> None:
+def test_private_bug_in_a_batch_does_not_fail_it(
+    make_server: Any, corpus: dict[int, Record], tmp_path: Path
+) -> None:
     """A bug that turns private between listing and fetching is omitted, the rest of its batch lands."""
     srv = make_server(api_keys=(API_KEY,))
     con = connect(tmp_path / "t.duckdb")
@@ -244,7 +288,20 @@ def test_interrupted_run_is_resumed(make_server: Any, corpus: dict[int, Record],
 
 
 def _sync_cmd(url: str, db: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "bzmine", "sync", "--url", url, "--db", str(db), "--no-cache", "-q", "--no-parse", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "bzmine",
+        "sync",
+        "--url",
+        url,
+        "--db",
+        str(db),
+        "--no-cache",
+        "-q",
+        "--no-parse",
+        *extra,
+    ]
 
 
 def _raw_state(db: Path) -> tuple[Any, ...]:
@@ -260,7 +317,9 @@ def _raw_state(db: Path) -> tuple[Any, ...]:
 
 
 @pytest.mark.faults
-def test_sigkill_inside_writes_and_between_them_then_rerun_equals_clean_run(make_server: Any, tmp_path: Path) -> None:
+def test_sigkill_inside_writes_and_between_them_then_rerun_equals_clean_run(
+    make_server: Any, tmp_path: Path
+) -> None:
     """Kills driven by observed progress, not by the clock: three inside a batch's open transaction (rows written,
     COMMIT not reached; the test hook holds it open) and one in the middle of fetching; then a plain rerun."""
     from bzmine.synth import synth
@@ -274,8 +333,9 @@ def test_sigkill_inside_writes_and_between_them_then_rerun_equals_clean_run(make
     stored = []
     for batch in (1, 3, 4):  # each run resumes, so batch n of this run holds later bugs than the last kill's
         env = {**os.environ, "BZMINE_TEST_PAUSE_IN_BATCH": str(batch)}
-        proc = subprocess.Popen(_sync_cmd(srv.url, db, "--batch-size", "5"), cwd=ROOT, env=env,
-                                stderr=subprocess.PIPE, text=True)  # fmt: skip
+        proc = subprocess.Popen(
+            _sync_cmd(srv.url, db, "--batch-size", "5"), cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True
+        )
         assert proc.stderr is not None
         line = proc.stderr.readline()
         assert line.startswith(f"bzmine-test: paused inside batch {batch}"), line
@@ -303,12 +363,16 @@ def test_second_concurrent_sync_fails_fast(bmo_server: Any, tmp_path: Path) -> N
     db = tmp_path / "t.duckdb"
     with db_held_elsewhere(db):
         started = time.monotonic()
-        out = subprocess.run(_sync_cmd(bmo_server.url, db), cwd=ROOT, capture_output=True, text=True, timeout=60)
+        out = subprocess.run(
+            _sync_cmd(bmo_server.url, db), cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
         assert out.returncode != 0 and time.monotonic() - started < 20
         assert "in use by another process" in out.stderr and "Traceback" not in out.stderr
 
 
-def test_api_key_never_reaches_cache_db_logs_or_help(bmo_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_api_key_never_reaches_cache_db_logs_or_help(
+    bmo_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("BUGZILLA_API_KEY", API_KEY)
     db = tmp_path / "t.duckdb"
     runner = CliRunner()
@@ -320,25 +384,38 @@ def test_api_key_never_reaches_cache_db_logs_or_help(bmo_server: Any, tmp_path: 
         assert API_KEY.encode() not in f.read_bytes(), f"key found in {f.name}"
     assert API_KEY not in runner.invoke(cli, ["sync", "--help"]).output
     # the server saw the header, never a query key
-    assert all(k.lower() not in ("bugzilla_api_key", "api_key") for e in bmo_server.app.requests for k, _ in e["query"])
+    assert all(
+        k.lower() not in ("bugzilla_api_key", "api_key")
+        for e in bmo_server.app.requests
+        for k, _ in e["query"]
+    )
     # and the private bugs came through
     con = duckdb.connect(str(db), read_only=True)
-    assert con.execute("SELECT count(*) FROM raw_bugs WHERE json_array_length(data->'groups') > 0").fetchone()[0] >= 2
+    assert (
+        con.execute("SELECT count(*) FROM raw_bugs WHERE json_array_length(data->'groups') > 0").fetchone()[0]
+        >= 2
+    )
     con.close()
 
 
-def test_bad_api_key_is_a_clear_error(bmo_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_api_key_is_a_clear_error(
+    bmo_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("BUGZILLA_API_KEY", "not-a-key")
     res = CliRunner().invoke(cli, ["sync", "--url", bmo_server.url, "--db", str(tmp_path / "t.duckdb")])
     assert res.exit_code == 1 and "rejected the API key" in res.output and "not-a-key" not in res.output
 
 
 def test_unreachable_bugzilla_is_a_clear_error(tmp_path: Path) -> None:
-    res = CliRunner().invoke(cli, ["sync", "--url", "http://127.0.0.1:9", "--db", str(tmp_path / "t.duckdb"), "--retries", "0"])
+    res = CliRunner().invoke(
+        cli, ["sync", "--url", "http://127.0.0.1:9", "--db", str(tmp_path / "t.duckdb"), "--retries", "0"]
+    )
     assert res.exit_code == 1 and "cannot reach Bugzilla" in res.output
 
 
-def test_cache_revalidates_instead_of_serving_stale(bmo_server: Any, corpus: dict[int, Record], tmp_path: Path) -> None:
+def test_cache_revalidates_instead_of_serving_stale(
+    bmo_server: Any, corpus: dict[int, Record], tmp_path: Path
+) -> None:
     con = connect(tmp_path / "t.duckdb")
     s = settings(bmo_server, tmp_path)
     sync(con, s, quiet=True)
@@ -348,7 +425,10 @@ def test_cache_revalidates_instead_of_serving_stale(bmo_server: Any, corpus: dic
     rec.bug["last_change_time"] = format_bmo_time(utcnow())
     bmo_server.app.put(rec)
     sync(con, s, full=True, quiet=True)
-    assert con.execute("SELECT summary FROM bugs WHERE bug_id = ?", [victim]).fetchone()[0] == "Acme Trust: renamed"
+    assert (
+        con.execute("SELECT summary FROM bugs WHERE bug_id = ?", [victim]).fetchone()[0]
+        == "Acme Trust: renamed"
+    )
 
 
 def test_sync_rejects_corrupted_database(tmp_path: Path) -> None:
@@ -373,26 +453,40 @@ def test_private_bugs_stay_out_of_shared_report_and_export(bmo_server: Any, tmp_
         out = tmp_path / f"r{len(flag)}"
         assert run.invoke(cli, ["report", "--db", str(db), "--out", str(out), "-q", *flag]).exit_code == 0
         html = "\n".join(p.read_text(encoding="utf-8") for p in out.rglob("*.html"))
-        assert any(f"id={b}\"" in html for b in private) == want_private
+        assert any(f'id={b}"' in html for b in private) == want_private
         exp = tmp_path / f"e{len(flag)}"
-        assert run.invoke(cli, ["export", "--db", str(db), "--out", str(exp), "--format", "csv", *flag]).exit_code == 0
+        assert (
+            run.invoke(
+                cli, ["export", "--db", str(db), "--out", str(exp), "--format", "csv", *flag]
+            ).exit_code
+            == 0
+        )
         exported = duckdb.sql(f"SELECT DISTINCT bug_id FROM read_csv('{exp / 'raw_bugs.csv'}')").fetchall()
         assert bool({r[0] for r in exported} & private) == want_private
 
 
-def test_a_bug_turning_private_leaves_the_figures_on_the_next_sync(make_server: Any, corpus: dict[int, Record],
-                                                                     tmp_path: Path) -> None:  # fmt: skip
+def test_a_bug_turning_private_leaves_the_figures_on_the_next_sync(
+    make_server: Any, corpus: dict[int, Record], tmp_path: Path
+) -> None:
     from bzmine import metrics
 
     public = {i: r for i, r in corpus.items() if not r.bug.get("groups")}
     srv = make_server(public)
     db = tmp_path / "v.duckdb"
-    assert CliRunner().invoke(cli, ["sync", "--url", srv.url, "--db", str(db), "--no-cache", "-q"]).exit_code == 0
+    assert (
+        CliRunner().invoke(cli, ["sync", "--url", srv.url, "--db", str(db), "--no-cache", "-q"]).exit_code
+        == 0
+    )
     gone = min(public)
     rec = copy.deepcopy(public[gone])
     rec.bug["groups"] = ["ca-confidential"]  # now private: anonymous callers no longer see it
     srv.app.put(rec)
-    assert CliRunner().invoke(cli, ["sync", "--url", srv.url, "--db", str(db), "--no-cache", "-q", "--full"]).exit_code == 0
+    assert (
+        CliRunner()
+        .invoke(cli, ["sync", "--url", srv.url, "--db", str(db), "--no-cache", "-q", "--full"])
+        .exit_code
+        == 0
+    )
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT is_visible FROM raw_bugs WHERE bug_id = ?", [gone]).fetchone() == (False,)
     assert con.execute("SELECT is_visible FROM incidents WHERE bug_id = ?", [gone]).fetchone() == (False,)
@@ -400,12 +494,21 @@ def test_a_bug_turning_private_leaves_the_figures_on_the_next_sync(make_server: 
     con.close()
 
 
-def test_demo_runs_end_to_end_twice_without_refetching(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_runs_end_to_end_twice_without_refetching(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """`make demo` (bzmine.demo) exits 0; a second run fetches nothing again (no bug reported as changed)."""
     from bzmine import demo
 
     root = Path(__file__).resolve().parents[1]
-    args = ["--corpus", str(root / "data" / "sample"), "--db", str(tmp_path / "d.duckdb"), "--report", str(tmp_path / "r")]
+    args = [
+        "--corpus",
+        str(root / "data" / "sample"),
+        "--db",
+        str(tmp_path / "d.duckdb"),
+        "--report",
+        str(tmp_path / "r"),
+    ]
     assert demo.main(args) == 0
     first = capsys.readouterr().out
     assert "sync full: 79 new" in first and (tmp_path / "r" / "index.html").exists()
@@ -436,7 +539,9 @@ def _is_detail(entry: dict[str, Any]) -> bool:
     return entry["path"].endswith("/rest/bug") and any(k == "id" for k, _ in entry["query"])
 
 
-def test_sigterm_mid_sync_is_one_line_and_the_rerun_fetches_only_the_rest(make_server: Any, tmp_path: Path) -> None:
+def test_sigterm_mid_sync_is_one_line_and_the_rerun_fetches_only_the_rest(
+    make_server: Any, tmp_path: Path
+) -> None:
     from bzmine.synth import synth
 
     records = {r.id: r for r in synth(150, seed=5)}
@@ -444,7 +549,9 @@ def test_sigterm_mid_sync_is_one_line_and_the_rerun_fetches_only_the_rest(make_s
         r.bug["groups"], r.bug["product"], r.bug["component"] = [], "CA Program", "CA Certificate Compliance"
     srv = make_server(records, latency_ms=30)
     db = tmp_path / "t.duckdb"
-    proc = subprocess.Popen(_sync_cmd(srv.url, db, "--batch-size", "5"), cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        _sync_cmd(srv.url, db, "--batch-size", "5"), cwd=ROOT, stderr=subprocess.PIPE, text=True
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and sum(_is_detail(e) for e in list(srv.app.requests)) < 8:
         time.sleep(0.05)  # driven by observed progress: 8 detail batches served
@@ -478,11 +585,19 @@ def test_ordered_request_plan_for_120_bugs(make_server: Any, tmp_path: Path) -> 
     base = [("product", "CA Program"), ("product", "NSS"), ("component", "CA Certificate Compliance")]
 
     def listing(offset: int, since: str | None = None) -> tuple[str, list[tuple[str, str]]]:
-        q = base + [("include_fields", "id,last_change_time"), ("order", "bug_id"), ("limit", "1000"), ("offset", str(offset))]
+        q = base + [
+            ("include_fields", "id,last_change_time"),
+            ("order", "bug_id"),
+            ("limit", "1000"),
+            ("offset", str(offset)),
+        ]
         return "/rest/bug", q + ([("last_change_time", since)] if since else [])
 
     def details(chunk: list[int]) -> tuple[str, list[tuple[str, str]]]:
-        return "/rest/bug", [("id", ",".join(map(str, chunk))), ("include_fields", "_default,comments,history")]
+        return "/rest/bug", [
+            ("id", ",".join(map(str, chunk))),
+            ("include_fields", "_default,comments,history"),
+        ]
 
     def plan() -> list[tuple[str, list[tuple[str, str]]]]:
         out = [(e["path"], [tuple(x) for x in e["query"]]) for e in srv.app.requests]
@@ -490,8 +605,15 @@ def test_ordered_request_plan_for_120_bugs(make_server: Any, tmp_path: Path) -> 
         return out  # type: ignore[return-value]
 
     sync(con, settings(srv, tmp_path), quiet=True)
-    assert plan() == [("/rest/version", []), ("/rest/time", []), listing(0), listing(120),
-                      details(ids[0:50]), details(ids[50:100]), details(ids[100:120])]  # fmt: skip
+    assert plan() == [
+        ("/rest/version", []),
+        ("/rest/time", []),
+        listing(0),
+        listing(120),
+        details(ids[0:50]),
+        details(ids[50:100]),
+        details(ids[100:120]),
+    ]
     changed = copy.deepcopy(records[ids[7]])
     changed.bug["last_change_time"] = format_bmo_time(utcnow())
     srv.app.put(changed)
@@ -500,7 +622,9 @@ def test_ordered_request_plan_for_120_bugs(make_server: Any, tmp_path: Path) -> 
     assert [p for p, _ in got] == ["/rest/version", "/rest/time", "/rest/bug", "/rest/bug", "/rest/bug"]
     since = got[2][1][-1]
     assert since[0] == "last_change_time"  # the previous watermark minus 5 minutes
-    assert got[2] == listing(0, since[1]) and got[3] == listing(1, since[1])  # a short page, then the empty one
+    assert got[2] == listing(0, since[1]) and got[3] == listing(
+        1, since[1]
+    )  # a short page, then the empty one
     assert got[4] == details([ids[7]])
     sync(con, settings(srv, tmp_path), quiet=True)
     got = plan()
@@ -509,7 +633,9 @@ def test_ordered_request_plan_for_120_bugs(make_server: Any, tmp_path: Path) -> 
     assert got == [("/rest/version", []), ("/rest/time", []), listing(0, since), listing(1, since)]
 
 
-def test_readers_work_while_a_slow_sync_runs_and_a_second_writer_is_refused(make_server: Any, tmp_path: Path) -> None:
+def test_readers_work_while_a_slow_sync_runs_and_a_second_writer_is_refused(
+    make_server: Any, tmp_path: Path
+) -> None:
     """A sync lets go of the file while batches arrive slowly: scorecard, due and sql answer meanwhile (DuckDB
     lets one process hold a file); a second sync or parse is refused at once; the sync still ends ok."""
     from bzmine.synth import synth
@@ -519,8 +645,9 @@ def test_readers_work_while_a_slow_sync_runs_and_a_second_writer_is_refused(make
     fast = make_server(records)
     subprocess.run(_sync_cmd(fast.url, db), check=True, cwd=ROOT, timeout=120)
     slow = make_server(records, latency_ms=1000)
-    proc = subprocess.Popen(_sync_cmd(slow.url, db, "--full", "--batch-size", "5"), cwd=ROOT,
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        _sync_cmd(slow.url, db, "--full", "--batch-size", "5"), cwd=ROOT, stderr=subprocess.PIPE, text=True
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and sum(_is_detail(e) for e in list(slow.app.requests)) < 2:
@@ -528,13 +655,24 @@ def test_readers_work_while_a_slow_sync_runs_and_a_second_writer_is_refused(make
         assert proc.poll() is None, "the sync ended before the readers ran"
         second = subprocess.run(_sync_cmd(fast.url, db), cwd=ROOT, capture_output=True, text=True, timeout=60)
         # refused either by the sync's write lock (file let go) or by DuckDB's (in the middle of a write)
-        assert second.returncode == 1 and ("being written by another" in second.stderr
-                                           or "in use by another process" in second.stderr), second.stderr  # fmt: skip
+        assert second.returncode == 1 and (
+            "being written by another" in second.stderr or "in use by another process" in second.stderr
+        ), second.stderr
         assert proc.poll() is None, "the sync ended before the readers ran"
         env = {**os.environ, "BZMINE_READ_WAIT": "20"}
-        for args in (["scorecard", "--format", "csv"], ["due"], ["sql", "SELECT count(*) AS n FROM raw_bugs"]):
-            out = subprocess.run([sys.executable, "-m", "bzmine", *args, "--db", str(db)], cwd=ROOT, env=env,
-                                 capture_output=True, text=True, timeout=60)  # fmt: skip
+        for args in (
+            ["scorecard", "--format", "csv"],
+            ["due"],
+            ["sql", "SELECT count(*) AS n FROM raw_bugs"],
+        ):
+            out = subprocess.run(
+                [sys.executable, "-m", "bzmine", *args, "--db", str(db)],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
             assert out.returncode == 0, (args, out.stderr)
             assert out.stdout.strip(), args
         assert proc.poll() is None, f"the readers ran after the sync had ended: {proc.communicate()[1]}"
@@ -542,5 +680,8 @@ def test_readers_work_while_a_slow_sync_runs_and_a_second_writer_is_refused(make
         _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     con = duckdb.connect(str(db), read_only=True)
-    assert [r[0] for r in con.execute("SELECT status FROM sync_runs ORDER BY run_id").fetchall()] == ["ok", "ok"]
+    assert [r[0] for r in con.execute("SELECT status FROM sync_runs ORDER BY run_id").fetchall()] == [
+        "ok",
+        "ok",
+    ]
     con.close()

@@ -16,9 +16,35 @@ from typing import Any
 from bzmine.errors import ConfigError
 
 _SUFFIXES = {
-    "inc", "incorporated", "ltd", "limited", "llc", "gmbh", "ag", "sa", "s a", "as", "a s", "ab", "bv", "nv", "plc",
-    "co", "corp", "corporation", "company", "srl", "spa", "sl", "kk", "oy", "sas", "pte", "pty", "se",
-}  # fmt: skip
+    "inc",
+    "incorporated",
+    "ltd",
+    "limited",
+    "llc",
+    "gmbh",
+    "ag",
+    "sa",
+    "s a",
+    "as",
+    "a s",
+    "ab",
+    "bv",
+    "nv",
+    "plc",
+    "co",
+    "corp",
+    "corporation",
+    "company",
+    "srl",
+    "spa",
+    "sl",
+    "kk",
+    "oy",
+    "sas",
+    "pte",
+    "pty",
+    "se",
+}
 SUBJECT_KINDS = ("ca", "auditor", "program", "meta", "unknown")
 _DASH_PREFIX = re.compile(r"^\s*(.{2,60}?)\s+[-\u2013\u2014]\s+\S")
 
@@ -28,7 +54,9 @@ class CaName:
     raw: str | None  # the prefix as written (trimmed), None when the summary names no subject
     key: str | None  # normalised comparison key of raw
     name: str | None  # filed name from the owner table (canonical spelling), else None
-    owner: str | None = None  # CCADB owner from the table, else None (the caller falls back to the filed name)
+    owner: str | None = (
+        None  # CCADB owner from the table, else None (the caller falls back to the filed name)
+    )
     sub_ca: str | None = None  # "Parent / Sub: ..." -> Sub; a listed subordinate CA
     subject_kind: str = "unknown"  # ca | auditor | program | meta | unknown
 
@@ -77,24 +105,36 @@ def ca_key(text: str) -> str:
 def _add_table(table: CaTable, data: dict[str, Any], where: str) -> None:
     owners = data.get("owners", [])
     if not isinstance(owners, list):
-        raise ConfigError(f"{where}: 'owners' must be a list of objects like those in bzmine/data/ca_owners.json")
+        raise ConfigError(
+            f"{where}: 'owners' must be a list of objects like those in bzmine/data/ca_owners.json"
+        )
     for n, entry in enumerate(owners, 1):
-        if not isinstance(entry, dict) or not isinstance(entry.get("owner"), str) or not entry["owner"].strip():
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("owner"), str)
+            or not entry["owner"].strip()
+        ):
             raise ConfigError(f"{where}: owners entry {n} needs an 'owner' name (a string)")
         owner = entry["owner"].strip()
         names = entry.get("names") or {owner: []}
         subs = entry.get("subordinates") or {}
         if not isinstance(names, dict) or not isinstance(subs, dict):
-            raise ConfigError(f"{where}: owners entry {n} ({owner}): 'names' and 'subordinates' must map a name to a list of spellings")
+            raise ConfigError(
+                f"{where}: owners entry {n} ({owner}): 'names' and 'subordinates' must map a name to a list of spellings"
+            )
         for filed, spellings in names.items():
             if not isinstance(spellings, list) or not all(isinstance(s, str) for s in spellings):
-                raise ConfigError(f"{where}: owners entry {n} ({owner}): spellings of {filed!r} must be a list of strings")
+                raise ConfigError(
+                    f"{where}: owners entry {n} ({owner}): spellings of {filed!r} must be a list of strings"
+                )
             table.owner_of[filed] = owner
             for s in [filed, *spellings]:
                 table.names[ca_key(s)] = filed
         for sub, spellings in subs.items():
             if not isinstance(spellings, list):
-                raise ConfigError(f"{where}: owners entry {n} ({owner}): spellings of subordinate {sub!r} must be a list")
+                raise ConfigError(
+                    f"{where}: owners entry {n} ({owner}): spellings of subordinate {sub!r} must be a list"
+                )
             for s in [sub, *spellings]:
                 table.subordinates[ca_key(s)] = (sub, owner)
         table.owners.append(entry)
@@ -133,7 +173,9 @@ def load_table_from_texts(user_texts: list[str], where: list[str] | None = None)
         except json.JSONDecodeError as exc:
             raise ConfigError(f"{label}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
         if not isinstance(data, dict):
-            raise ConfigError(f"{label}: must be a JSON object with 'owners' and/or 'aliases' (see docs/ca-identity.md)")
+            raise ConfigError(
+                f"{label}: must be a JSON object with 'owners' and/or 'aliases' (see docs/ca-identity.md)"
+            )
         _add_table(table, data, label)
     return table
 

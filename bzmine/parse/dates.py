@@ -11,8 +11,12 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta, timezone
 
-MONTHS = {m: i for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}  # fmt: skip
+MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
+    )
+}
 _MON = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 
 DATE_RE = re.compile(
@@ -75,7 +79,7 @@ def parse_date(text: str | None) -> date | None:
 def parse_timestamp(text: str, default_date: date | None = None) -> datetime | None:
     """A date (or default_date) plus an optional time and UTC offset in text -> aware UTC datetime."""
     d, m = find_date(text)
-    rest = text[m.end():] if m else text
+    rest = text[m.end() :] if m else text
     if d is None:
         d = default_date
     if d is None:

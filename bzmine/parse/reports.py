@@ -26,7 +26,10 @@ from bzmine.parse.dates import parse_date, parse_timestamp
 QUESTIONS: list[tuple[str, tuple[str, ...]]] = [
     ("q1_aware", ("first became aware", "how your ca first became aware")),
     ("q2_timeline", ("timeline of the actions", "a timeline of the actions your ca took")),
-    ("q3_stopped", ("has stopped, or has not yet stopped", "whether your ca has stopped", "has not yet stopped")),
+    (
+        "q3_stopped",
+        ("has stopped, or has not yet stopped", "whether your ca has stopped", "has not yet stopped"),
+    ),
     ("q4_summary", ("summary of the problematic certificates",)),
     ("q5_certificate_data", ("complete certificate data", "certificate data for the problematic")),
     ("q6_root_cause", ("how and why the mistakes were made", "why the mistakes were made")),
@@ -45,14 +48,26 @@ REPORT_HEADINGS = {
     "closure summary": "closure",
 }
 SECTIONS = {
-    "summary": "summary", "executive summary": "summary", "impact": "impact", "timeline": "timeline",
-    "related incidents": "related_incidents", "root cause analysis": "root_cause_analysis",
-    "root cause": "root_cause_analysis", "lessons learned": "lessons_learned", "action items": "action_items",
-    "appendix": "appendix", "details of affected certificates": "appendix",
-}  # fmt: skip
+    "summary": "summary",
+    "executive summary": "summary",
+    "impact": "impact",
+    "timeline": "timeline",
+    "related incidents": "related_incidents",
+    "root cause analysis": "root_cause_analysis",
+    "root cause": "root_cause_analysis",
+    "lessons learned": "lessons_learned",
+    "action items": "action_items",
+    "appendix": "appendix",
+    "details of affected certificates": "appendix",
+}
 V2_SECTIONS = {"summary", "impact", "timeline", "root_cause_analysis", "lessons_learned", "action_items"}
-LESSONS = {"what went well": "what_went_well", "what didn't go well": "what_didnt_go_well",
-           "where we got lucky": "where_we_got_lucky", "additional": "additional", "other": "additional"}  # fmt: skip
+LESSONS = {
+    "what went well": "what_went_well",
+    "what didn't go well": "what_didnt_go_well",
+    "where we got lucky": "where_we_got_lucky",
+    "additional": "additional",
+    "other": "additional",
+}
 LABELS = {
     "ca owner ccadb unique id": "ccadb_owner_id",
     "incident description": "incident_description",
@@ -84,39 +99,83 @@ LABELS = {
     "remediation plan for this issue": "remediation_plan",
     **{k: v for k, v in LESSONS.items() if k != "other"},
 }
-FACTOR_FIELDS = {"description", "detection", "interaction_with_other_factors", "rca_methodology", "timeline_factor"}
+FACTOR_FIELDS = {
+    "description",
+    "detection",
+    "interaction_with_other_factors",
+    "rca_methodology",
+    "timeline_factor",
+}
 COLUMNS = {
-    "action item": "action", "action items": "action", "action": "action", "kind": "kind",
-    "corresponding root cause(s)": "root_causes", "corresponding root causes": "root_causes", "root cause(s)": "root_causes",
-    "evaluation criteria": "evaluation_criteria", "due date": "due_raw", "due": "due_raw", "date": "due_raw",
-    "status": "status_raw", "bug": "bug", "description": "description",
-}  # fmt: skip
+    "action item": "action",
+    "action items": "action",
+    "action": "action",
+    "kind": "kind",
+    "corresponding root cause(s)": "root_causes",
+    "corresponding root causes": "root_causes",
+    "root cause(s)": "root_causes",
+    "evaluation criteria": "evaluation_criteria",
+    "due date": "due_raw",
+    "due": "due_raw",
+    "date": "due_raw",
+    "status": "status_raw",
+    "bug": "bug",
+    "description": "description",
+}
 # Action-item status phrases -> complete | ongoing | delayed | canceled | unknown, as whole phrases with negation
 # and tense, in this order (the first rule that matches decides). Anything unrecognised is `unknown`: a wrong
 # `complete` would hide an open item in the CA's favour (tests/test_parse.py, STATUS_PHRASES).
 STATUS_RULES: list[tuple[str, re.Pattern[str]]] = [
     ("unknown", re.compile(r"^\W*(n/?a|none|tbd|tbc|unknown|-+|\?+)?\W*$")),
-    ("canceled", re.compile(r"\b(cancell?(ed|ation)?|withdrawn|dropped|abandoned|not (be )?pursued|rejected|descoped|"
-                            r"won'?t (do|fix|implement)|will not (be )?(do|implement|pursu)\w*|no longer (needed|planned|required))\b")),
+    (
+        "canceled",
+        re.compile(
+            r"\b(cancell?(ed|ation)?|withdrawn|dropped|abandoned|not (be )?pursued|rejected|descoped|"
+            r"won'?t (do|fix|implement)|will not (be )?(do|implement|pursu)\w*|no longer (needed|planned|required))\b"
+        ),
+    ),
     ("delayed", re.compile(r"\b(delay(ed)?|overdue|postponed|slipp(ed|ing)|behind schedule|rescheduled)\b")),
-    ("ongoing", re.compile(r"\b(mostly|almost|nearly|largely|half|partly|substantially|in part|not fully|not entirely)\b")),
-    ("ongoing", re.compile(r"\b(incomplete|uncompleted|unfinished|undone|not (yet )?(been )?(complete|completed|done|finished|"
-                           r"implemented|deployed|started|fixed|resolved)|partial(ly)?|to be|will( be)?|shall( be)?|going to|"
-                           r"expected (to|by|in)|(planned|scheduled) (for|to|by|in)|^(planned|scheduled)|pending|awaiting|"
-                           r"waiting)\b")),
-    ("ongoing", re.compile(r"\b(ongoing|on-going|in[ -]progress|open|started|underway|under way|wip|on track|active|"
-                           r"in (development|testing|review|implementation)|working on|investigating|continuing)\b")),
-    ("complete", re.compile(r"\b(complete|completed|done|closed|implemented|finished|resolved|fixed|deployed|"
-                            r"accomplished|achieved|live|in place|in production)\b")),
+    (
+        "ongoing",
+        re.compile(
+            r"\b(mostly|almost|nearly|largely|half|partly|substantially|in part|not fully|not entirely)\b"
+        ),
+    ),
+    (
+        "ongoing",
+        re.compile(
+            r"\b(incomplete|uncompleted|unfinished|undone|not (yet )?(been )?(complete|completed|done|finished|"
+            r"implemented|deployed|started|fixed|resolved)|partial(ly)?|to be|will( be)?|shall( be)?|going to|"
+            r"expected (to|by|in)|(planned|scheduled) (for|to|by|in)|^(planned|scheduled)|pending|awaiting|"
+            r"waiting)\b"
+        ),
+    ),
+    (
+        "ongoing",
+        re.compile(
+            r"\b(ongoing|on-going|in[ -]progress|open|started|underway|under way|wip|on track|active|"
+            r"in (development|testing|review|implementation)|working on|investigating|continuing)\b"
+        ),
+    ),
+    (
+        "complete",
+        re.compile(
+            r"\b(complete|completed|done|closed|implemented|finished|resolved|fixed|deployed|"
+            r"accomplished|achieved|live|in place|in production)\b"
+        ),
+    ),
 ]
 BUG_REF = re.compile(
-    r"(?:show_bug\.cgi\?id=|bugzilla\.mozilla\.org/|bugzil\.la/|\bbug\s*#?\s*|\bbugs?\s+)(\d{5,8})\b", re.IGNORECASE
+    r"(?:show_bug\.cgi\?id=|bugzilla\.mozilla\.org/|bugzil\.la/|\bbug\s*#?\s*|\bbugs?\s+)(\d{5,8})\b",
+    re.IGNORECASE,
 )
 _BULLET = re.compile(r"^(?:[-*+]\s+|[\u2022\u25e6\u25aa\u2023\u00b7\u2013]\s*|\d{1,2}[.)](?=\s|[A-Za-z]))\s*")
 _CURLY = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})
 _INT = re.compile(r"^\s*(?:approximately\s+|about\s+|~\s*)?(\d[\d,. ]*\d|\d)\b")
 _FACTOR = re.compile(r"^contributing factor\s*#?\s*(\d+)\s*[:.\-\u2013]?\s*(.*)$", re.IGNORECASE)
-_FULL_BY = re.compile(r"full (?:incident )?report (?:by|on|no later than|before|within)\b(.{0,40})", re.IGNORECASE)
+_FULL_BY = re.compile(
+    r"full (?:incident )?report (?:by|on|no later than|before|within)\b(.{0,40})", re.IGNORECASE
+)
 
 
 @dataclass
@@ -149,14 +208,20 @@ class Report:
 class ParseResult:
     reports: list[Report] = field(default_factory=list)
     bug_refs: list[int] = field(default_factory=list)
-    bug_ref_spans: list[tuple[int, int, int]] = field(default_factory=list)  # (bug id, start, end), not in to_json
+    bug_ref_spans: list[tuple[int, int, int]] = field(
+        default_factory=list
+    )  # (bug id, start, end), not in to_json
     failures: list[str] = field(default_factory=list)
     # an Action Items table posted outside any report (a weekly update): still the CA's current list
     action_items: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"reports": [r.to_json() for r in self.reports], "bug_refs": self.bug_refs, "failures": self.failures,
-                "action_items": self.action_items}  # fmt: skip
+        return {
+            "reports": [r.to_json() for r in self.reports],
+            "bug_refs": self.bug_refs,
+            "failures": self.failures,
+            "action_items": self.action_items,
+        }
 
 
 @dataclass
@@ -199,7 +264,9 @@ def _report_heading(line: _Line) -> str | None:
 
 
 _PHRASE_KEY = {p: key for key, phrases in QUESTIONS for p in phrases}
-_QUESTION_RE = re.compile("|".join(re.escape(p) for p in sorted(_PHRASE_KEY, key=len, reverse=True)), re.IGNORECASE)
+_QUESTION_RE = re.compile(
+    "|".join(re.escape(p) for p in sorted(_PHRASE_KEY, key=len, reverse=True)), re.IGNORECASE
+)
 
 
 def _question(text: str) -> str | None:
@@ -220,11 +287,16 @@ def normalise_status(raw: str | None) -> str:
 
 
 def normalise_disclosure(raw: str | None) -> str | None:
-    """"Source of incident disclosure" -> self / third_party / audit / other; the leading word decides first."""
+    """ "Source of incident disclosure" -> self / third_party / audit / other; the leading word decides first."""
     if not raw:
         return None
     t = raw.strip().lower()
-    for prefix, norm in (("self", "self"), ("audit", "audit"), ("third", "third_party"), ("extern", "third_party")):
+    for prefix, norm in (
+        ("self", "self"),
+        ("audit", "audit"),
+        ("third", "third_party"),
+        ("extern", "third_party"),
+    ):
         if t.startswith(prefix):
             return norm
     if "self-report" in t or "self report" in t or "internal" in t:
@@ -271,8 +343,14 @@ def parse_action_table(lines: list[_Line]) -> list[dict[str, Any]]:
         return []
     items = []
     for r in rows[1:]:
-        item: dict[str, Any] = {"action": None, "kind": None, "root_causes": None, "evaluation_criteria": None,
-                                "due_raw": None, "status_raw": None}  # fmt: skip
+        item: dict[str, Any] = {
+            "action": None,
+            "kind": None,
+            "root_causes": None,
+            "evaluation_criteria": None,
+            "due_raw": None,
+            "status_raw": None,
+        }
         for c, v in zip(cols, r, strict=False):
             if c in item:
                 item[c] = v or None
@@ -295,12 +373,20 @@ def parse_related(lines: list[_Line]) -> list[dict[str, Any]]:
         if r and r[0].strip().lower() in ("bug", "bug id", "related bug id"):
             continue
         joined = " ".join(r)
-        ids = [int(x) for x in re.findall(r"\b(\d{5,8})\b", r[0] if r else "")] or [int(x) for x in BUG_REF.findall(joined)]
+        ids = [int(x) for x in re.findall(r"\b(\d{5,8})\b", r[0] if r else "")] or [
+            int(x) for x in BUG_REF.findall(joined)
+        ]
         if not ids:
             continue
         d = parse_date(r[1]) if len(r) > 1 else None
-        out.append({"bug_id": ids[0], "date": d.isoformat() if d else None, "date_raw": r[1] if len(r) > 1 else None,
-                    "description": r[2] if len(r) > 2 else None})  # fmt: skip
+        out.append(
+            {
+                "bug_id": ids[0],
+                "date": d.isoformat() if d else None,
+                "date_raw": r[1] if len(r) > 1 else None,
+                "description": r[2] if len(r) > 2 else None,
+            }
+        )
     return out
 
 
@@ -328,12 +414,16 @@ def parse_timeline(lines: list[_Line]) -> list[dict[str, Any]]:
         if current is not None and re.match(r"^\d{1,2}:\d{2}", text):
             ts = parse_timestamp(text, default_date=current)
             if ts:
-                events.append({"at": ts.strftime("%Y-%m-%dT%H:%M:%SZ"), "at_raw": f"{current} {text[:8]}", "text": text})
+                events.append(
+                    {"at": ts.strftime("%Y-%m-%dT%H:%M:%SZ"), "at_raw": f"{current} {text[:8]}", "text": text}
+                )
     return events
 
 
 _LABEL_RE = re.compile(
-    r"^(" + "|".join(re.escape(k) for k in sorted(LABELS, key=len, reverse=True)) + r")\s*(?::|\?:|\s-\s|$)\s*(.*)$",
+    r"^("
+    + "|".join(re.escape(k) for k in sorted(LABELS, key=len, reverse=True))
+    + r")\s*(?::|\?:|\s-\s|$)\s*(.*)$",
     re.IGNORECASE,
 )
 
@@ -387,8 +477,11 @@ def _parse_structured(kind: str, start: int, lines: list[_Line]) -> Report:
                 rep.fields.setdefault("lessons", {})[key] = value
                 cur_field, cur_target = None, rep.fields
                 continue
-            if factor is not None and section == "root_cause_analysis" and key in ("description", "detection",
-                                                                                   "interaction_with_other_factors", "rca_methodology"):  # fmt: skip
+            if (
+                factor is not None
+                and section == "root_cause_analysis"
+                and key in ("description", "detection", "interaction_with_other_factors", "rca_methodology")
+            ):
                 cur_target = factor
             elif factor is not None and section == "root_cause_analysis" and low.startswith("timeline"):
                 cur_target, key = factor, "timeline"
@@ -407,7 +500,12 @@ def _parse_structured(kind: str, start: int, lines: list[_Line]) -> Report:
             rep.fields["lessons"][lesson] = (prev + "\n" + ln.text).strip()
             continue
         indented = ln.raw[:1].isspace() and not _BULLET.match(ln.raw.strip())
-        if cur_field and ln.text and not ln.is_table and (not cur_target.get(cur_field) or indented or ln_continues):
+        if (
+            cur_field
+            and ln.text
+            and not ln.is_table
+            and (not cur_target.get(cur_field) or indented or ln_continues)
+        ):
             prev = cur_target.get(cur_field) or ""
             cur_target[cur_field] = (prev + "\n" + ln.text).strip() if prev else ln.text
         elif not ln.text and cur_field and cur_target.get(cur_field):
@@ -429,7 +527,9 @@ def _parse_structured(kind: str, start: int, lines: list[_Line]) -> Report:
     if kind == "v2":
         have = set(rep.sections) & V2_SECTIONS
         text = " ".join(ln.text.lower() for ln in lines[:12])
-        rep.kind = "preliminary" if len(have) < 3 and ("preliminary" in text or "full report" in text) else "v2_full"
+        rep.kind = (
+            "preliminary" if len(have) < 3 and ("preliminary" in text or "full report" in text) else "v2_full"
+        )
     if rep.kind == "v3_full" and lines and "draft" in lines[0].text.lower():
         rep.fields["is_draft"] = True
     if rep.kind == "preliminary":
@@ -483,7 +583,9 @@ def _parse_seven(start: int, lines: list[_Line]) -> Report:
     return rep
 
 
-_STATUS_WORD = re.compile(r"\b(complete[d]?|done|ongoing|in progress|delayed|cancell?ed|implemented|finished|planned)\b", re.I)
+_STATUS_WORD = re.compile(
+    r"\b(complete[d]?|done|ongoing|in progress|delayed|cancell?ed|implemented|finished|planned)\b", re.I
+)
 _SEGMENTS = re.compile(r"\s+[-\u2013\u2014|;:]\s+|\s*[()\[\]]\s*")
 
 
@@ -497,7 +599,9 @@ def _line_status(text: str) -> str | None:
     m = _STATUS_WORD.search(text)
     if not m:
         return None
-    before = text[: m.start()].split()[-3:]  # "not yet", "mostly", "will be": the words that change its meaning
+    before = text[: m.start()].split()[
+        -3:
+    ]  # "not yet", "mostly", "will be": the words that change its meaning
     return " ".join(before + [m.group(1)])
 
 
@@ -511,13 +615,24 @@ def _items_from_steps(lines: list[str]) -> list[dict[str, Any]]:
     for ln in cl:
         if not ln.text or len(ln.text) < 8 or ln.is_table:
             continue
-        if not _BULLET.match(ln.raw.strip()) and not re.search(r"\b(due|by|complete|done|ongoing|delayed)\b", ln.text, re.I):
+        if not _BULLET.match(ln.raw.strip()) and not re.search(
+            r"\b(due|by|complete|done|ongoing|delayed)\b", ln.text, re.I
+        ):
             continue
         due = parse_date(ln.text)
         status_raw = _line_status(ln.text)
-        items.append({"action": ln.text[:300], "kind": None, "root_causes": None, "evaluation_criteria": None,
-                      "due_raw": due.isoformat() if due else None, "status_raw": status_raw,
-                      "due_date": due.isoformat() if due else None, "status": normalise_status(status_raw)})  # fmt: skip
+        items.append(
+            {
+                "action": ln.text[:300],
+                "kind": None,
+                "root_causes": None,
+                "evaluation_criteria": None,
+                "due_raw": due.isoformat() if due else None,
+                "status_raw": status_raw,
+                "due_date": due.isoformat() if due else None,
+                "status": normalise_status(status_raw),
+            }
+        )
     return items
 
 
@@ -526,8 +641,10 @@ def _items_from_steps(lines: list[str]) -> list[dict[str, Any]]:
 # case/ticket/serial/CCADB (case numbers, serials), plain numbers (certificate counts), dates.
 HASH_REF = re.compile(r"(?<![\w&/#])#(\d{6,7})(?![\d-])")
 INCIDENT_REF = re.compile(r"\bincidents?\s*(?:no\.?\s*|number\s*)?#?\s*(\d{6,7})(?![\d-])", re.IGNORECASE)
-_NOT_A_BUG = re.compile(r"(?:case|ticket|serial|ccadb|salesforce|order|invoice|request)\s*(?:no\.?|number|id)?\s*[:#]?\s*$",
-                        re.IGNORECASE)  # fmt: skip
+_NOT_A_BUG = re.compile(
+    r"(?:case|ticket|serial|ccadb|salesforce|order|invoice|request)\s*(?:no\.?|number|id)?\s*[:#]?\s*$",
+    re.IGNORECASE,
+)
 
 
 def find_bug_ref_spans(text: str) -> list[tuple[int, int, int]]:
@@ -590,7 +707,11 @@ def _parse(text: str, res: ParseResult) -> ParseResult:
         starts.append((first, "seven_questions"))
     # v2 sections without an "Incident Report" heading
     if not starts:
-        sec = [i for i, ln in enumerate(lines) if not ln.is_table and _heading_text(ln) in SECTIONS and len(ln.text) < 60]
+        sec = [
+            i
+            for i, ln in enumerate(lines)
+            if not ln.is_table and _heading_text(ln) in SECTIONS and len(ln.text) < 60
+        ]
         names = {SECTIONS[_heading_text(lines[i])] for i in sec}
         if len(names & V2_SECTIONS) >= 3:
             starts.append((max(sec[0] - 1, 0), "v2"))
@@ -602,7 +723,9 @@ def _parse(text: str, res: ParseResult) -> ParseResult:
         seg = lines[i:end]
         rep = _parse_seven(i, seg) if kind == "seven_questions" else _parse_structured(kind, i, seg)
         if _empty(rep):
-            res.failures.append(f"line {i + 1}: '{lines[i].text[:60]}' starts a {kind} report, but no section or field was recognised")
+            res.failures.append(
+                f"line {i + 1}: '{lines[i].text[:60]}' starts a {kind} report, but no section or field was recognised"
+            )
             continue
         res.reports.append(rep)
     if not res.reports and any(ln.is_table for ln in lines):
@@ -616,5 +739,9 @@ def _closure_like(lines: list[_Line]) -> bool:
 
 
 def _empty(rep: Report) -> bool:
-    return not (rep.sections or rep.answers or rep.action_items or
-                {k for k in rep.fields if k not in ("lessons", "is_draft", "full_report_promised_by")})  # fmt: skip
+    return not (
+        rep.sections
+        or rep.answers
+        or rep.action_items
+        or {k for k in rep.fields if k not in ("lessons", "is_draft", "full_report_promised_by")}
+    )

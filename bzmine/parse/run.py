@@ -43,9 +43,21 @@ _PAUSE_ENV = "BZMINE_TEST_PAUSE_AFTER_CHUNK"
 CLOSED = {"RESOLVED", "VERIFIED", "CLOSED"}
 CHUNK_BUGS = 2000
 POOL_MIN_BUGS = 3000  # measured: 520 bugs took 13-16 s with the pool, 6-8 s in one process
-COMMENT_TABLES = ("reports", "report_sections", "action_items", "timeline_events", "related_incidents", "bug_refs",
-                  "parse_failures", "whiteboard_changes", "incidents", "history_changes", "comment_meta", "bug_accounts",
-                  "report_findings")  # fmt: skip
+COMMENT_TABLES = (
+    "reports",
+    "report_sections",
+    "action_items",
+    "timeline_events",
+    "related_incidents",
+    "bug_refs",
+    "parse_failures",
+    "whiteboard_changes",
+    "incidents",
+    "history_changes",
+    "comment_meta",
+    "bug_accounts",
+    "report_findings",
+)
 _DETAILS = ("creator_detail", "assigned_to_detail", "qa_contact_detail")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
@@ -60,8 +72,10 @@ class ParseReport:
 
     def summary(self) -> str:
         rate = self.comments / self.seconds if self.seconds else 0
-        return (f"parse: {self.bugs} bugs, {self.comments} comments, {self.reports} reports, {self.failures} failures "
-                f"in {self.seconds:.1f} s ({rate:,.0f} comments/s)")  # fmt: skip
+        return (
+            f"parse: {self.bugs} bugs, {self.comments} comments, {self.reports} reports, {self.failures} failures "
+            f"in {self.seconds:.1f} s ({rate:,.0f} comments/s)"
+        )
 
 
 def _state(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
@@ -87,19 +101,23 @@ def account_map(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     exactly one full address across the harvested history resolves to it; an ambiguous one stays as it is.
     Empty (and no scan) when every comment author has an '@'.
     """
-    hidden = con.execute("SELECT 1 FROM raw_comments WHERE coalesce(data->>'creator', data->>'author') NOT LIKE '%@%' LIMIT 1").fetchall()
+    hidden = con.execute(
+        "SELECT 1 FROM raw_comments WHERE coalesce(data->>'creator', data->>'author') NOT LIKE '%@%' LIMIT 1"
+    ).fetchall()
     if not hidden:
         return {}
     rows = con.execute(r"""
         SELECT DISTINCT lower(unnest(regexp_extract_all(CAST(data AS VARCHAR), '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+')))
-        FROM raw_history""").fetchall()  # fmt: skip
+        FROM raw_history""").fetchall()
     by_local: dict[str, set[str]] = {}
     for (addr,) in rows:
         by_local.setdefault(addr.split("@")[0], set()).add(addr)
     return {local: next(iter(a)) for local, a in by_local.items() if len(a) == 1}
 
 
-def _bugs_to_parse(con: duckdb.DuckDBPyConnection, full: bool, accounts: dict[str, str] | None = None) -> list[int]:
+def _bugs_to_parse(
+    con: duckdb.DuckDBPyConnection, full: bool, accounts: dict[str, str] | None = None
+) -> list[int]:
     parsed_at = _state(con, "parsed_at")
     version = _state(con, "parser_version")
     digest = _config_digest(con, accounts)
@@ -107,8 +125,9 @@ def _bugs_to_parse(con: duckdb.DuckDBPyConnection, full: bool, accounts: dict[st
         return [r[0] for r in con.execute("SELECT bug_id FROM raw_bugs ORDER BY bug_id").fetchall()]
     rows = con.execute(
         "SELECT bug_id FROM raw_bugs WHERE fetched_at >= CAST(? AS TIMESTAMP) "
-        "OR bug_id NOT IN (SELECT bug_id FROM incidents) ORDER BY bug_id", [parsed_at]
-    ).fetchall()  # fmt: skip
+        "OR bug_id NOT IN (SELECT bug_id FROM incidents) ORDER BY bug_id",
+        [parsed_at],
+    ).fetchall()
     return [r[0] for r in rows]
 
 
@@ -123,9 +142,15 @@ def _closed_at(status: str, created: datetime, changes: list[tuple[datetime, str
     return last
 
 
-def parse_bug_rows(bug: dict[str, Any], fetched: tuple[bool, datetime], history: list[dict[str, Any]],
-                   comments: list[tuple[int, datetime, str, str]], table: CaTable,
-                   today: str | None = None, accounts: dict[str, str] | None = None) -> dict[str, list[tuple[Any, ...]]]:  # fmt: skip
+def parse_bug_rows(
+    bug: dict[str, Any],
+    fetched: tuple[bool, datetime],
+    history: list[dict[str, Any]],
+    comments: list[tuple[int, datetime, str, str]],
+    table: CaTable,
+    today: str | None = None,
+    accounts: dict[str, str] | None = None,
+) -> dict[str, list[tuple[Any, ...]]]:
     """Every parsed row of one bug (pure: the caller reads and writes the database).
 
     accounts: local part -> full address, for servers that hide e-mails (see `account_map`); every account
@@ -170,11 +195,15 @@ def parse_bug_rows(bug: dict[str, Any], fetched: tuple[bool, datetime], history:
                 if first_wb_removed is None:
                     first_wb_removed = c.get("removed", "")
                 w = parse_whiteboard(c.get("added"))
-                wb_rows.append((bug_id, when, h.get("who"), c.get("added"), w.tags, w.next_update, w.close_on, v))
+                wb_rows.append(
+                    (bug_id, when, h.get("who"), c.get("added"), w.tags, w.next_update, w.close_on, v)
+                )
     initial = first_wb_removed if first_wb_removed is not None else bug.get("whiteboard", "")
     if initial:
         w = parse_whiteboard(initial)
-        wb_rows.insert(0, (bug_id, created, bug.get("creator"), initial, w.tags, w.next_update, w.close_on, v))
+        wb_rows.insert(
+            0, (bug_id, created, bug.get("creator"), initial, w.tags, w.next_update, w.close_on, v)
+        )
     out["whiteboard_changes"] = wb_rows
     summary = bug.get("summary") or ""
     title = summary.split(":", 1)[1].strip() if ca.raw and ":" in summary else summary
@@ -183,7 +212,9 @@ def parse_bug_rows(bug: dict[str, Any], fetched: tuple[bool, datetime], history:
         entry = next((e for e in table.owners if e.get("owner") == ca.owner), None) if ca.owner else None
         status_today = owner_status(entry, today or utcnow().date().isoformat()) if entry else "unknown"
     resolved = bug.get("cf_last_resolved")
-    resolved_at = datetime.fromisoformat(resolved.replace("Z", "")) if isinstance(resolved, str) and resolved else None
+    resolved_at = (
+        datetime.fromisoformat(resolved.replace("Z", "")) if isinstance(resolved, str) and resolved else None
+    )
     for ref, kind in _field_refs(bug):
         if ref != bug_id:
             out["bug_refs"].append((bug_id, None, ref, v, "field", kind, None, None))
@@ -194,15 +225,47 @@ def parse_bug_rows(bug: dict[str, Any], fetched: tuple[bool, datetime], history:
             a = acc(d.get("email") or d.get("name"))
             if a not in seen:
                 seen.add(a)
-                out["bug_accounts"].append((bug_id, a, d.get("id") if isinstance(d.get("id"), int) else None,
-                                            (d.get("nick") or "").lower() or None, d.get("real_name"), v))  # fmt: skip
-    out["incidents"].append((
-        bug_id, ca.raw, ca.key, ca.name, ca.name, title, summary, wb.tags, wb.free_text, wb.next_update, wb.close_on, created,
-        _closed_at(bug.get("status", ""), created, status_changes), bug.get("status"), bug.get("resolution"),
-        bug.get("is_open"), bug.get("product"), fetched[0], v, acc(bug.get("creator")),
-        acc(bug.get("assigned_to")), ca.owner, ca.sub_ca, ca.subject_kind, status_today, resolved_at,
-        bool(bug.get("groups")),
-    ))  # fmt: skip
+                out["bug_accounts"].append(
+                    (
+                        bug_id,
+                        a,
+                        d.get("id") if isinstance(d.get("id"), int) else None,
+                        (d.get("nick") or "").lower() or None,
+                        d.get("real_name"),
+                        v,
+                    )
+                )
+    out["incidents"].append(
+        (
+            bug_id,
+            ca.raw,
+            ca.key,
+            ca.name,
+            ca.name,
+            title,
+            summary,
+            wb.tags,
+            wb.free_text,
+            wb.next_update,
+            wb.close_on,
+            created,
+            _closed_at(bug.get("status", ""), created, status_changes),
+            bug.get("status"),
+            bug.get("resolution"),
+            bug.get("is_open"),
+            bug.get("product"),
+            fetched[0],
+            v,
+            acc(bug.get("creator")),
+            acc(bug.get("assigned_to")),
+            ca.owner,
+            ca.sub_ca,
+            ca.subject_kind,
+            status_today,
+            resolved_at,
+            bool(bug.get("groups")),
+        )
+    )
     kinds_seen: set[str] = set()
     tags = tuple(wb.tags)
     for n_c, (comment_id, posted, raw_author, text) in enumerate(comments):
@@ -216,28 +279,70 @@ def parse_bug_rows(bug: dict[str, Any], fetched: tuple[bool, datetime], history:
             out["parse_failures"].append((bug_id, comment_id, reason, v))
         for n, rep in enumerate(res.reports):
             f = rep.fields
-            out["reports"].append((
-                bug_id, comment_id, n, rep.kind, rep.is_full(), posted, author, f.get("disclosure_source"),
-                f.get("disclosure_source_norm"), f.get("ccadb_owner_id"), f.get("total_certificates_count"),
-                f.get("remaining_valid_certificates_count"), f.get("issuance_stopped_bool"),
-                json.dumps(f, ensure_ascii=False, default=str), json.dumps(rep.answers, ensure_ascii=False), v,
-            ))  # fmt: skip
+            out["reports"].append(
+                (
+                    bug_id,
+                    comment_id,
+                    n,
+                    rep.kind,
+                    rep.is_full(),
+                    posted,
+                    author,
+                    f.get("disclosure_source"),
+                    f.get("disclosure_source_norm"),
+                    f.get("ccadb_owner_id"),
+                    f.get("total_certificates_count"),
+                    f.get("remaining_valid_certificates_count"),
+                    f.get("issuance_stopped_bool"),
+                    json.dumps(f, ensure_ascii=False, default=str),
+                    json.dumps(rep.answers, ensure_ascii=False),
+                    v,
+                )
+            )
             for name, body in rep.sections.items():
                 out["report_sections"].append((bug_id, comment_id, n, name, body, v))
             ctx = BugContext(opened_at=created, tags=tags, first_of_kind=rep.kind not in kinds_seen)
             kinds_seen.add(rep.kind)
             later = [r.line for r in res.reports if r.line > rep.line]
             for fnd in review_report(rep, text, posted, ctx, min(later) if later else None):
-                out["report_findings"].append((bug_id, comment_id, n, rep.kind, fnd.version, fnd.rule_id, fnd.severity,
-                                               fnd.evidence, v, fnd.span_start, fnd.span_end))  # fmt: skip
+                out["report_findings"].append(
+                    (
+                        bug_id,
+                        comment_id,
+                        n,
+                        rep.kind,
+                        fnd.version,
+                        fnd.rule_id,
+                        fnd.severity,
+                        fnd.evidence,
+                        v,
+                        fnd.span_start,
+                        fnd.span_end,
+                    )
+                )
             _items(out, bug_id, comment_id, n, posted, author, rep.action_items)
             for k, ev in enumerate(rep.timeline):
                 at = datetime.fromisoformat(ev["at"].replace("Z", "")) if ev.get("at") else None
-                out["timeline_events"].append((bug_id, comment_id, n, k, at, ev.get("at_raw"), ev.get("text"), v))
+                out["timeline_events"].append(
+                    (bug_id, comment_id, n, k, at, ev.get("at_raw"), ev.get("text"), v)
+                )
             for rel in rep.related_incidents:
-                out["related_incidents"].append((bug_id, comment_id, n, rel["bug_id"], rel.get("date"), rel.get("description"), v))
+                out["related_incidents"].append(
+                    (bug_id, comment_id, n, rel["bug_id"], rel.get("date"), rel.get("description"), v)
+                )
                 if rel["bug_id"] != bug_id:
-                    out["bug_refs"].append((bug_id, comment_id, rel["bug_id"], v, "related_table", "related_incident", None, None))
+                    out["bug_refs"].append(
+                        (
+                            bug_id,
+                            comment_id,
+                            rel["bug_id"],
+                            v,
+                            "related_table",
+                            "related_incident",
+                            None,
+                            None,
+                        )
+                    )
         _items(out, bug_id, comment_id, -1, posted, author, res.action_items)
     return out
 
@@ -263,14 +368,35 @@ def _field_refs(bug: dict[str, Any]) -> list[tuple[int, str]]:
     return refs
 
 
-def _items(out: dict[str, list[tuple[Any, ...]]], bug_id: int, comment_id: int, n: int, posted: datetime,
-           author: str, items: list[dict[str, Any]]) -> None:  # fmt: skip
+def _items(
+    out: dict[str, list[tuple[Any, ...]]],
+    bug_id: int,
+    comment_id: int,
+    n: int,
+    posted: datetime,
+    author: str,
+    items: list[dict[str, Any]],
+) -> None:
     for k, it in enumerate(items):
-        out["action_items"].append((
-            bug_id, comment_id, n, k, posted, author, it.get("action"), it.get("kind"), it.get("root_causes"),
-            it.get("evaluation_criteria"), it.get("due_raw"), it.get("due_date"), it.get("status_raw"),
-            it.get("status", "unknown"), PARSER_VERSION,
-        ))  # fmt: skip
+        out["action_items"].append(
+            (
+                bug_id,
+                comment_id,
+                n,
+                k,
+                posted,
+                author,
+                it.get("action"),
+                it.get("kind"),
+                it.get("root_causes"),
+                it.get("evaluation_criteria"),
+                it.get("due_raw"),
+                it.get("due_date"),
+                it.get("status_raw"),
+                it.get("status", "unknown"),
+                PARSER_VERSION,
+            )
+        )
 
 
 _COLUMNS: dict[str, list[str]] = {}
@@ -278,9 +404,13 @@ _COLUMNS: dict[str, list[str]] = {}
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     if table not in _COLUMNS:
-        _COLUMNS[table] = [r[0] for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position", [table]
-        ).fetchall()]  # fmt: skip
+        _COLUMNS[table] = [
+            r[0]
+            for r in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+                [table],
+            ).fetchall()
+        ]
     return _COLUMNS[table]
 
 
@@ -307,13 +437,17 @@ def _read_chunk(con: duckdb.DuckDBPyConnection, chunk: list[int]) -> list[tuple[
     ids = pd.DataFrame({"bug_id": chunk})
     con.register("_todo", ids)
     try:
-        bugs = con.execute("SELECT r.bug_id, r.data, r.is_visible, r.fetched_at FROM raw_bugs r JOIN _todo USING (bug_id)").fetchall()
-        hist = con.execute("SELECT h.bug_id, h.data FROM raw_history h JOIN _todo USING (bug_id) ORDER BY h.bug_id, h.seq").fetchall()
+        bugs = con.execute(
+            "SELECT r.bug_id, r.data, r.is_visible, r.fetched_at FROM raw_bugs r JOIN _todo USING (bug_id)"
+        ).fetchall()
+        hist = con.execute(
+            "SELECT h.bug_id, h.data FROM raw_history h JOIN _todo USING (bug_id) ORDER BY h.bug_id, h.seq"
+        ).fetchall()
         coms = con.execute(
             "SELECT c.bug_id, c.comment_id, c.created_at, coalesce(c.data->>'creator', c.data->>'author'), "
             "coalesce(c.data->>'raw_text', c.data->>'text') FROM raw_comments c JOIN _todo USING (bug_id) "
             "ORDER BY c.bug_id, c.count"
-        ).fetchall()  # fmt: skip
+        ).fetchall()
     finally:
         con.unregister("_todo")
     by_hist: dict[int, list[str]] = {}
@@ -322,8 +456,10 @@ def _read_chunk(con: duckdb.DuckDBPyConnection, chunk: list[int]) -> list[tuple[
     by_com: dict[int, list[tuple[int, datetime, str, str]]] = {}
     for bug_id, cid, created, author, text in coms:
         by_com.setdefault(bug_id, []).append((cid, created, author, text))
-    return [(bug_id, data, visible, fetched_at, by_hist.get(bug_id, []), by_com.get(bug_id, []))
-            for bug_id, data, visible, fetched_at in bugs]  # fmt: skip
+    return [
+        (bug_id, data, visible, fetched_at, by_hist.get(bug_id, []), by_com.get(bug_id, []))
+        for bug_id, data, visible, fetched_at in bugs
+    ]
 
 
 _TABLE: list[CaTable] = []
@@ -368,17 +504,26 @@ def _init_worker(table: CaTable, parent: int | None = None, accounts: dict[str, 
     _ACCOUNTS.update(accounts or {})
 
 
-def _parse_chunk(items: list[tuple[Any, ...]], table: CaTable | None = None,
-                 accounts: dict[str, str] | None = None) -> tuple[dict[str, list[tuple[Any, ...]]], int]:  # fmt: skip
+def _parse_chunk(
+    items: list[tuple[Any, ...]], table: CaTable | None = None, accounts: dict[str, str] | None = None
+) -> tuple[dict[str, list[tuple[Any, ...]]], int]:
     """Pure: parse a chunk of bugs (runs in a worker process for large rebuilds)."""
     al = table if table is not None else _TABLE[0]
     rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in COMMENT_TABLES}
     n_comments = 0
     for bug_id, data, visible, fetched_at, hist, coms in items:
         try:
-            per = parse_bug_rows(json.loads(data), (visible, fetched_at), [json.loads(h) for h in hist], coms, al,
-                                 accounts=accounts if accounts is not None else _ACCOUNTS)  # fmt: skip
-        except Exception as exc:  # one malformed bug (a summary that is an object, an impossible time) never stops the rest
+            per = parse_bug_rows(
+                json.loads(data),
+                (visible, fetched_at),
+                [json.loads(h) for h in hist],
+                coms,
+                al,
+                accounts=accounts if accounts is not None else _ACCOUNTS,
+            )
+        except (
+            Exception
+        ) as exc:  # one malformed bug (a summary that is an object, an impossible time) never stops the rest
             reason = f"bug not parsed: {type(exc).__name__}: {str(exc)[:300]}"
             rows["parse_failures"].append((bug_id, None, reason, PARSER_VERSION))
             continue
@@ -388,8 +533,12 @@ def _parse_chunk(items: list[tuple[Any, ...]], table: CaTable | None = None,
     return rows, n_comments
 
 
-def _write_chunk(con: duckdb.DuckDBPyConnection, chunk: list[int], rows: dict[str, list[tuple[Any, ...]]],
-                 wipe: bool = False) -> None:  # fmt: skip
+def _write_chunk(
+    con: duckdb.DuckDBPyConnection,
+    chunk: list[int],
+    rows: dict[str, list[tuple[Any, ...]]],
+    wipe: bool = False,
+) -> None:
     """Replace the parsed rows of these bugs (wipe: empty every parsed table first, for a full rebuild)."""
     with transaction(con):
         if wipe:
@@ -404,8 +553,13 @@ def _write_chunk(con: duckdb.DuckDBPyConnection, chunk: list[int], rows: dict[st
             _write(con, t, rows[t])
 
 
-def reparse(con: duckdb.DuckDBPyConnection, full: bool = False, quiet: bool = False,
-            aliases_file: str | Path | None = None, workers: int | None = None) -> ParseReport:  # fmt: skip
+def reparse(
+    con: duckdb.DuckDBPyConnection,
+    full: bool = False,
+    quiet: bool = False,
+    aliases_file: str | Path | None = None,
+    workers: int | None = None,
+) -> ParseReport:
     """Rebuild the parsed tables; a database write failure becomes a clear, resumable error."""
     try:
         return _reparse(con, full, quiet, aliases_file, workers)
@@ -415,12 +569,19 @@ def reparse(con: duckdb.DuckDBPyConnection, full: bool = False, quiet: bool = Fa
         if was_interrupted(exc):
             raise KeyboardInterrupt() from exc
 
-        path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+        path = con.execute(
+            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+        ).fetchall()
         raise write_error(str(path[0][0]) if path else "the database", exc) from exc
 
 
-def _reparse(con: duckdb.DuckDBPyConnection, full: bool, quiet: bool, aliases_file: str | Path | None,
-             workers: int | None) -> ParseReport:  # fmt: skip
+def _reparse(
+    con: duckdb.DuckDBPyConnection,
+    full: bool,
+    quiet: bool,
+    aliases_file: str | Path | None,
+    workers: int | None,
+) -> ParseReport:
     """Rebuild the parsed tables for bugs fetched since the last parse (or all of them).
 
     Large rebuilds parse in `workers` processes (default: one per core) while this process reads
@@ -440,7 +601,9 @@ def _reparse(con: duckdb.DuckDBPyConnection, full: bool, quiet: bool, aliases_fi
     if workers is None and env_workers:
         workers = max(1, int(env_workers))
     # one process is faster below a few thousand bugs (pool start-up and pickling cost more than they save)
-    n_workers = workers if workers is not None else ((os.cpu_count() or 1) if len(todo) >= POOL_MIN_BUGS else 1)
+    n_workers = (
+        workers if workers is not None else ((os.cpu_count() or 1) if len(todo) >= POOL_MIN_BUGS else 1)
+    )
     size = int(os.environ.get(_CHUNK_ENV) or (CHUNK_BUGS if n_workers <= 1 else CHUNK_BUGS // 4))
     chunks = list(_chunks(todo, size))
     pause_after = int(os.environ.get(_PAUSE_ENV) or 0)
@@ -467,8 +630,9 @@ def _reparse(con: duckdb.DuckDBPyConnection, full: bool, quiet: bool, aliases_fi
                 done(chunk, *_parse_chunk(_read_chunk(con, chunk), aliases, accounts))
         else:
             ctx = multiprocessing.get_context("spawn")  # no fork of a process holding DuckDB threads
-            with ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_init_worker,
-                                     initargs=(aliases, os.getpid(), accounts)) as pool:
+            with ProcessPoolExecutor(
+                n_workers, mp_context=ctx, initializer=_init_worker, initargs=(aliases, os.getpid(), accounts)
+            ) as pool:
                 pending: deque[tuple[list[int], Future[Any]]] = deque()
                 for chunk in chunks:
                     pending.append((chunk, pool.submit(_parse_chunk, _read_chunk(con, chunk))))
@@ -483,8 +647,10 @@ def _reparse(con: duckdb.DuckDBPyConnection, full: bool, quiet: bool, aliases_fi
         con.execute("""UPDATE incidents SET is_visible = r.is_visible FROM raw_bugs r
                        WHERE r.bug_id = incidents.bug_id AND incidents.is_visible IS DISTINCT FROM r.is_visible""")
         _display_names(con)
-        con.execute("INSERT OR REPLACE INTO parse_state VALUES ('parsed_at', ?), ('parser_version', ?), ('config', ?)",
-                    [stamp, parser_stamp(), _config_digest(con, accounts)])  # fmt: skip
+        con.execute(
+            "INSERT OR REPLACE INTO parse_state VALUES ('parsed_at', ?), ('parser_version', ?), ('config', ?)",
+            [stamp, parser_stamp(), _config_digest(con, accounts)],
+        )
     report.seconds = time.monotonic() - started
     return report
 
@@ -508,4 +674,4 @@ def _display_names(con: duckdb.DuckDBPyConnection) -> None:
         WHERE incidents.ca_key = n.ca_key
     """)
     con.execute("""UPDATE incidents SET ca_owner = coalesce(ca_owner, ca), owner_status = coalesce(owner_status, 'unknown')
-                   WHERE subject_kind = 'ca'""")  # fmt: skip
+                   WHERE subject_kind = 'ca'""")

@@ -29,7 +29,9 @@ def _text(name: str) -> str:
 def _strs(value: Any, what: str, where: str) -> list[str]:
     if value is None:
         return []
-    if not isinstance(value, list) or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
+    if not isinstance(value, list) or not all(
+        isinstance(v, (str, int)) and not isinstance(v, bool) for v in value
+    ):
         raise ConfigError(f"{where}: {what} must be a list of strings")
     return [str(v).strip().lower() for v in value]
 
@@ -43,7 +45,9 @@ def _date(value: Any, what: str, where: str) -> date | None:
         raise ConfigError(f"{where}: {what} {value!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _account_rows(data: dict[str, Any], source: str, where: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def _account_rows(
+    data: dict[str, Any], source: str, where: str
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     accounts: list[tuple[Any, ...]] = []
     for role in ("root_program", "bot", "placeholders"):
         for a in _strs(data.get(role), f"'{role}'", where):
@@ -54,15 +58,22 @@ def _account_rows(data: dict[str, Any], source: str, where: str) -> tuple[list[t
     for ca, accs in cas.items():
         for a in _strs(accs, f"accounts of CA {ca!r}", where):
             accounts.append((a, "ca", ca, source))
-    domains = [(d, "root_program", source) for d in _strs(data.get("root_program_domains"), "'root_program_domains'", where)]
-    domains += [(d, "freemail", source) for d in _strs(data.get("freemail_domains"), "'freemail_domains'", where)]
+    domains = [
+        (d, "root_program", source)
+        for d in _strs(data.get("root_program_domains"), "'root_program_domains'", where)
+    ]
+    domains += [
+        (d, "freemail", source) for d in _strs(data.get("freemail_domains"), "'freemail_domains'", where)
+    ]
     return accounts, domains
 
 
 def _people_rows(data: dict[str, Any], source: str, where: str) -> list[tuple[Any, ...]]:
     people = data.get("people") or []
     if not isinstance(people, list):
-        raise ConfigError(f"{where}: 'people' must be a list of objects like those in bzmine/data/people.json")
+        raise ConfigError(
+            f"{where}: 'people' must be a list of objects like those in bzmine/data/people.json"
+        )
     rows: list[tuple[Any, ...]] = []
     for n, p in enumerate(people, 1):
         if not isinstance(p, dict) or not isinstance(p.get("name"), str):
@@ -71,13 +82,17 @@ def _people_rows(data: dict[str, Any], source: str, where: str) -> list[tuple[An
         keys += [("id", k) for k in _strs(p.get("ids"), "'ids'", where)]
         keys += [("account", k) for k in _strs(p.get("accounts"), "'accounts'", where)]
         if not keys:
-            raise ConfigError(f"{where}: people entry {n} ({p['name']}) needs at least one of nicks, ids, accounts")
+            raise ConfigError(
+                f"{where}: people entry {n} ({p['name']}) needs at least one of nicks, ids, accounts"
+            )
         roles = p.get("roles")
         if not isinstance(roles, list) or not roles:
             raise ConfigError(f"{where}: people entry {n} ({p['name']}) needs 'roles': [{{role, from, to}}]")
         for r in roles:
             if not isinstance(r, dict) or r.get("role") not in ("root_program",):
-                raise ConfigError(f"{where}: people entry {n} ({p['name']}): each role needs \"role\": \"root_program\"")
+                raise ConfigError(
+                    f'{where}: people entry {n} ({p["name"]}): each role needs "role": "root_program"'
+                )
             start, end = _date(r.get("from"), "'from'", where), _date(r.get("to"), "'to'", where)
             for kind, key in keys:
                 rows.append((p["name"], kind, key, r["role"], r.get("program"), start, end, source))
@@ -92,8 +107,16 @@ def _owner_rows(data: dict[str, Any], source: str, where: str) -> list[tuple[Any
         rows.append((e["owner"], None, str(e.get("status") or "unknown"), None, None, source))
         for ev in e.get("events") or []:
             if isinstance(ev, dict):
-                rows.append((e["owner"], _date(ev.get("date"), "event date", where), str(ev.get("status") or "unknown"),
-                             ev.get("by"), ev.get("source"), source))  # fmt: skip
+                rows.append(
+                    (
+                        e["owner"],
+                        _date(ev.get("date"), "event date", where),
+                        str(ev.get("status") or "unknown"),
+                        ev.get("by"),
+                        ev.get("source"),
+                        source,
+                    )
+                )
     return rows
 
 
@@ -142,12 +165,17 @@ def store_user_aliases(con: duckdb.DuckDBPyConnection, path: str | Path) -> None
         rows = _owner_rows(data, "user", str(path))
         if rows:
             con.executemany("INSERT INTO config_owner_status VALUES (?, ?, ?, ?, ?, ?)", rows)
-        con.execute("INSERT OR REPLACE INTO config_files VALUES ('aliases', ?, ?, ?)",
-                    [str(path), text, utcnow().replace(tzinfo=None)])  # fmt: skip
+        con.execute(
+            "INSERT OR REPLACE INTO config_files VALUES ('aliases', ?, ?, ?)",
+            [str(path), text, utcnow().replace(tzinfo=None)],
+        )
 
 
 def _store_file(con: duckdb.DuckDBPyConnection, name: str, path: str | Path, text: str) -> None:
-    con.execute("INSERT OR REPLACE INTO config_files VALUES (?, ?, ?, ?)", [name, str(path), text, utcnow().replace(tzinfo=None)])
+    con.execute(
+        "INSERT OR REPLACE INTO config_files VALUES (?, ?, ?, ?)",
+        [name, str(path), text, utcnow().replace(tzinfo=None)],
+    )
 
 
 def reset_user(con: duckdb.DuckDBPyConnection) -> None:
@@ -158,8 +186,14 @@ def reset_user(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("DELETE FROM config_files")
 
 
-def _replace(con: duckdb.DuckDBPyConnection, source: str, accounts_data: dict[str, Any], people_data: dict[str, Any],
-             owners_data: dict[str, Any] | None, where: str) -> int:  # fmt: skip
+def _replace(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    accounts_data: dict[str, Any],
+    people_data: dict[str, Any],
+    owners_data: dict[str, Any] | None,
+    where: str,
+) -> int:
     accounts, domains = _account_rows(accounts_data, source, where)
     people = _people_rows(people_data, source, where)
     owners = _owner_rows(owners_data, source, where) if owners_data is not None else None
@@ -190,8 +224,14 @@ def show(con: duckdb.DuckDBPyConnection) -> list[str]:
         lines.append("no user files stored (built-in tables only)")
     for source in ("builtin", "user"):
         acc = con.execute("SELECT count(*) FROM config_accounts WHERE source = ?", [source]).fetchone()
-        ppl = con.execute("SELECT count(DISTINCT person) FROM config_people WHERE source = ?", [source]).fetchone()
-        own = con.execute("SELECT count(DISTINCT owner) FROM config_owner_status WHERE source = ?", [source]).fetchone()
-        lines.append(f"{source}: {acc[0] if acc else 0} listed accounts, {ppl[0] if ppl else 0} people with dated roles, "
-                     f"{own[0] if own else 0} owners with a standing")  # fmt: skip
+        ppl = con.execute(
+            "SELECT count(DISTINCT person) FROM config_people WHERE source = ?", [source]
+        ).fetchone()
+        own = con.execute(
+            "SELECT count(DISTINCT owner) FROM config_owner_status WHERE source = ?", [source]
+        ).fetchone()
+        lines.append(
+            f"{source}: {acc[0] if acc else 0} listed accounts, {ppl[0] if ppl else 0} people with dated roles, "
+            f"{own[0] if own else 0} owners with a standing"
+        )
     return lines

@@ -91,8 +91,10 @@ class Writer:
         except OSError:
             self._con.close()
             os.close(fd)
-            raise SchemaError(f"{self.path} is being written by another `bzmine sync` or `bzmine parse`; wait for it "
-                              "to finish, then run the command again.") from None  # fmt: skip
+            raise SchemaError(
+                f"{self.path} is being written by another `bzmine sync` or `bzmine parse`; wait for it "
+                "to finish, then run the command again."
+            ) from None
         self._fd = fd
 
     @property
@@ -138,19 +140,29 @@ def _open(p: str, read_only: bool) -> duckdb.DuckDBPyConnection:
         msg = str(exc)
         # first: DuckDB's lock message also mentions "read-only mode" (as a way around it)
         if "could not set lock" in msg.lower() or "conflicting lock" in msg.lower():
-            raise SchemaError(f"{p} is in use by another process (a running `bzmine sync` or `parse`?). Wait for it "
-                              "to finish, or work on a copy of the file.") from None  # fmt: skip
+            raise SchemaError(
+                f"{p} is in use by another process (a running `bzmine sync` or `parse`?). Wait for it "
+                "to finish, or work on a copy of the file."
+            ) from None
         if "permission denied" in msg.lower() or "read-only" in msg.lower():
-            raise SchemaError(f"{p} is not writable ({msg.splitlines()[0]}): fix its permissions, or use --db "
-                              "to work on a copy. Nothing was changed.") from None  # fmt: skip
+            raise SchemaError(
+                f"{p} is not writable ({msg.splitlines()[0]}): fix its permissions, or use --db "
+                "to work on a copy. Nothing was changed."
+            ) from None
         if "lock" in msg.lower():
-            raise SchemaError(f"{p} is in use by another process (a running `bzmine sync` or `parse`?). Wait for it "
-                              "to finish, or work on a copy of the file.") from None  # fmt: skip
-        raise SchemaError(f"{p}: cannot open the database ({msg.splitlines()[0]}). If the file is corrupted, "
-                          "move it aside and rebuild it with `bzmine sync --full`.") from None  # fmt: skip
+            raise SchemaError(
+                f"{p} is in use by another process (a running `bzmine sync` or `parse`?). Wait for it "
+                "to finish, or work on a copy of the file."
+            ) from None
+        raise SchemaError(
+            f"{p}: cannot open the database ({msg.splitlines()[0]}). If the file is corrupted, "
+            "move it aside and rebuild it with `bzmine sync --full`."
+        ) from None
     except duckdb.Error as exc:
-        raise SchemaError(f"{p}: not a usable bzmine database ({str(exc).splitlines()[0]}). Move it aside and "
-                          "rebuild it with `bzmine sync --full`.") from None  # fmt: skip
+        raise SchemaError(
+            f"{p}: not a usable bzmine database ({str(exc).splitlines()[0]}). Move it aside and "
+            "rebuild it with `bzmine sync --full`."
+        ) from None
 
 
 def rollback(con: duckdb.DuckDBPyConnection) -> None:
@@ -226,8 +238,10 @@ def open_for_reading(path: str | Path) -> duckdb.DuckDBPyConnection:
         rw = connect(path)
     except SchemaError as exc:
         if "in use" in str(exc):
-            raise SchemaError(f"{path} needs a one-time upgrade for this bzmine but is in use by another process "
-                              "(a running `bzmine sync`?); run the command again when it has finished.") from None  # fmt: skip
+            raise SchemaError(
+                f"{path} needs a one-time upgrade for this bzmine but is in use by another process "
+                "(a running `bzmine sync`?); run the command again when it has finished."
+            ) from None
         raise
     try:
         if _parse_stale(rw):
@@ -258,12 +272,16 @@ def _parse_stale(con: duckdb.DuckDBPyConnection) -> bool:
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Apply pending migrations, each in one transaction together with its record."""
-    con.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)")
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)"
+    )
     done = {r[0] for r in con.execute("SELECT version FROM schema_migrations").fetchall()}
     files = _sql_files("migrations")
     known = {int(name.split("_", 1)[0]) for name, _ in files}
     if done - known:
-        raise SchemaError(f"the database has migrations {sorted(done - known)} this bzmine does not know: upgrade bzmine.")
+        raise SchemaError(
+            f"the database has migrations {sorted(done - known)} this bzmine does not know: upgrade bzmine."
+        )
     applied = []
     for name, sql in files:
         version = int(name.split("_", 1)[0])
@@ -318,7 +336,9 @@ def apply_views(con: duckdb.DuckDBPyConnection, force: bool = False) -> bool:
                     view = _VIEW_NAME.search(stmt.query)
                     if view and view[1] not in taken:
                         # names come from bzmine's own view files, never from data
-                        con.execute(f"CREATE OR REPLACE TEMP TABLE {view[1]} AS SELECT * FROM main.{view[1]} LIMIT 0")
+                        con.execute(
+                            f"CREATE OR REPLACE TEMP TABLE {view[1]} AS SELECT * FROM main.{view[1]} LIMIT 0"
+                        )
                         stand_ins.append(view[1])
             except duckdb.Error as exc:
                 raise SchemaError(f"view file {name} failed: {exc}") from exc

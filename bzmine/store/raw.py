@@ -37,8 +37,12 @@ def _naive(ts: str | None) -> datetime | None:
     return dt.replace(tzinfo=None) if dt else None
 
 
-def upsert_bugs(con: duckdb.DuckDBPyConnection, bugs: list[dict[str, Any]], run_id: int,
-                known: Container[int] | None = None) -> None:  # fmt: skip
+def upsert_bugs(
+    con: duckdb.DuckDBPyConnection,
+    bugs: list[dict[str, Any]],
+    run_id: int,
+    known: Container[int] | None = None,
+) -> None:
     """Replace these bugs and all their comments and history (caller holds the transaction).
 
     known: the ids that may already have rows (stored or skipped before); others are only inserted. Deleting scans
@@ -51,8 +55,16 @@ def upsert_bugs(con: duckdb.DuckDBPyConnection, bugs: list[dict[str, Any]], run_
         core = {k: v for k, v in b.items() if k not in ("comments", "history")}
         bug_rows.append((b["id"], _naive(b["last_change_time"]), True, None, now, run_id, dumps(core)))
         for c in b["comments"]:
-            comment_rows.append((c["id"], b["id"], c.get("count", 0), _naive(c.get("creation_time") or c.get("time")),
-                                 run_id, dumps(c)))  # fmt: skip
+            comment_rows.append(
+                (
+                    c["id"],
+                    b["id"],
+                    c.get("count", 0),
+                    _naive(c.get("creation_time") or c.get("time")),
+                    run_id,
+                    dumps(c),
+                )
+            )
         for seq, h in enumerate(b["history"]):
             history_rows.append((b["id"], seq, _naive(h["when"]), h.get("who", ""), run_id, dumps(h)))
     old = [b["id"] for b in bugs if known is None or b["id"] in known]
@@ -65,8 +77,15 @@ def upsert_bugs(con: duckdb.DuckDBPyConnection, bugs: list[dict[str, Any]], run_
             con.execute("DELETE FROM sync_skipped WHERE bug_id IN (SELECT bug_id FROM _ids)")
         finally:
             con.unregister("_ids")
-    _insert(con, "raw_bugs", bug_rows, ["bug_id", "last_change_time", "is_visible", "invisible_since", "fetched_at", "run_id", "data"])
-    _insert(con, "raw_comments", comment_rows, ["comment_id", "bug_id", "count", "created_at", "run_id", "data"])
+    _insert(
+        con,
+        "raw_bugs",
+        bug_rows,
+        ["bug_id", "last_change_time", "is_visible", "invisible_since", "fetched_at", "run_id", "data"],
+    )
+    _insert(
+        con, "raw_comments", comment_rows, ["comment_id", "bug_id", "count", "created_at", "run_id", "data"]
+    )
     _insert(con, "raw_history", history_rows, ["bug_id", "seq", "changed_at", "who", "run_id", "data"])
 
 
@@ -102,7 +121,9 @@ def save_skipped(con: duckdb.DuckDBPyConnection, skipped: dict[int, str], run_id
 
 
 def stored_change_times(con: duckdb.DuckDBPyConnection) -> dict[int, str]:
-    rows = con.execute("SELECT bug_id, strftime(last_change_time, '%Y-%m-%dT%H:%M:%SZ') FROM raw_bugs").fetchall()
+    rows = con.execute(
+        "SELECT bug_id, strftime(last_change_time, '%Y-%m-%dT%H:%M:%SZ') FROM raw_bugs"
+    ).fetchall()
     return {r[0]: r[1] for r in rows}
 
 
@@ -119,9 +140,13 @@ def set_state(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
     con.execute("INSERT OR REPLACE INTO sync_state VALUES (?, ?)", [key, value])
 
 
-def start_run(con: duckdb.DuckDBPyConnection, mode: str, url: str, query: dict[str, Any], since: str | None) -> int:
+def start_run(
+    con: duckdb.DuckDBPyConnection, mode: str, url: str, query: dict[str, Any], since: str | None
+) -> int:
     # a run still 'running' here was killed: say so in the log
-    con.execute("UPDATE sync_runs SET status = 'interrupted', finished_at = coalesce(finished_at, now()) WHERE status = 'running'")
+    con.execute(
+        "UPDATE sync_runs SET status = 'interrupted', finished_at = coalesce(finished_at, now()) WHERE status = 'running'"
+    )
     row = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM sync_runs").fetchone()
     run_id = int(row[0]) if row else 1
     con.execute(
@@ -131,13 +156,30 @@ def start_run(con: duckdb.DuckDBPyConnection, mode: str, url: str, query: dict[s
     return run_id
 
 
-def finish_run(con: duckdb.DuckDBPyConnection, run_id: int, status: str, counts: dict[str, int], watermark: str | None,
-               error: str | None = None) -> None:  # fmt: skip
+def finish_run(
+    con: duckdb.DuckDBPyConnection,
+    run_id: int,
+    status: str,
+    counts: dict[str, int],
+    watermark: str | None,
+    error: str | None = None,
+) -> None:
     con.execute(
         """UPDATE sync_runs SET finished_at = now(), status = ?, watermark = ?, bugs_listed = ?, bugs_new = ?,
            bugs_changed = ?, bugs_unchanged = ?, bugs_invisible = ?, bugs_skipped = ?, requests = ?, invalid_utf8 = ?,
            error = ? WHERE run_id = ?""",
-        [status, _naive(watermark), counts.get("listed", 0), counts.get("new", 0), counts.get("changed", 0),
-         counts.get("unchanged", 0), counts.get("invisible", 0), counts.get("skipped", 0), counts.get("requests", 0),
-         counts.get("invalid_utf8", 0), error, run_id],
-    )  # fmt: skip
+        [
+            status,
+            _naive(watermark),
+            counts.get("listed", 0),
+            counts.get("new", 0),
+            counts.get("changed", 0),
+            counts.get("unchanged", 0),
+            counts.get("invisible", 0),
+            counts.get("skipped", 0),
+            counts.get("requests", 0),
+            counts.get("invalid_utf8", 0),
+            error,
+            run_id,
+        ],
+    )
