@@ -56,7 +56,9 @@ def _boundary(fn: F) -> F:
             sys.exit(code)
         except click.exceptions.Exit:
             raise
-        except click.ClickException as exc:  # usage errors raised by a command: click's own, made one clean line
+        except (
+            click.ClickException
+        ) as exc:  # usage errors raised by a command: click's own, made one clean line
             exc.message = _one_line(exc.message)
             raise
         except BrokenPipeError:  # `bzmine due | head`: the reader has what it wanted
