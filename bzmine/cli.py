@@ -59,7 +59,7 @@ def _boundary(fn: F) -> F:
         except (
             click.ClickException
         ) as exc:  # usage errors raised by a command: click's own, made one clean line
-            exc.message = _one_line(exc.message)
+            exc.message = _one_line(exc.message)  # type: ignore[misc]  # Final in the stubs; a plain attribute
             raise
         except BrokenPipeError:  # `bzmine due | head`: the reader has what it wanted
             devnull = os.open(os.devnull, os.O_WRONLY)
