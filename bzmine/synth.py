@@ -619,6 +619,18 @@ def _build_bug(bug_id: int, rng: random.Random, start: datetime, end: datetime) 
             ob = {"set_at": format_bmo_time(t), "due": due.isoformat(), "answered_at": None}
             obligations.append(ob)
             end_of_d = datetime(due.year, due.month, due.day, 23, 59, 59, tzinfo=timezone.utc)
+            t_moved = t + timedelta(hours=rng.randint(1, 72), seconds=rng.randint(0, 3599))
+            if rng.random() < 0.15 and t_moved < end_of_d and t_moved < end:
+                # the root program moves the date before it comes and before any answer: that one is superseded
+                due = due + timedelta(days=rng.randint(3, 14))
+                new_wb = f"{wb_tags} {_fmt_next_update(due, rng.choice(WHITEBOARD_DATE_FORMS))}"
+                bug.change(rng.choice(ROOT_PROGRAM[:2]), t_moved, "whiteboard", bug.whiteboard, new_wb)
+                bug.whiteboard = new_wb
+                ob["state"] = "superseded"
+                t = t_moved
+                ob = {"set_at": format_bmo_time(t), "due": due.isoformat(), "answered_at": None}
+                obligations.append(ob)
+                end_of_d = datetime(due.year, due.month, due.day, 23, 59, 59, tzinfo=timezone.utc)
             met = rng.random() < 0.7
             reply = (
                 t + timedelta(hours=rng.randint(2, 24 * 6))

@@ -390,7 +390,9 @@ def test_metrics_match_planted_truth(sample_db: tuple[Path, dict[int, Any]]) -> 
             end = datetime.fromisoformat(o["due"]) + timedelta(seconds=86399)
             ans = datetime.fromisoformat(o["answered_at"][:-1]) if o["answered_at"] else None
             cl = [c for c in closings.get(b["id"], []) if c > set_at]
-            if ans and ans <= end:
+            if o.get("state") == "superseded":  # planted as such: the date moved before it came, unanswered
+                state, late = "superseded", None
+            elif ans and ans <= end:
                 state, late = "met", None
             elif cl and cl[0] <= end:
                 state, late = "closed", None
@@ -407,6 +409,7 @@ def test_metrics_match_planted_truth(sample_db: tuple[Path, dict[int, Any]]) -> 
         ).fetchall()
     )
     assert got_ob == sorted(want_ob)
+    assert {"met", "missed", "superseded"} <= {s for *_, s, _ in want_ob}  # superseded is planted as such
     # action items: the latest table each CA posted, by due date and normalised status
     # (phrases planted by meaning have the truth "not_complete": any reading but complete is right; an item written
     # as a line "action - status - due" keeps the whole line as its action)
