@@ -130,8 +130,8 @@ def perceval(url: str) -> int:
 
 
 def harvest(ns: argparse.Namespace) -> dict[str, Any]:
-    from bzmine.parse.run import reparse  # noqa: F401  (import cost outside the timing)
     from bzmine.store.db import connect
+    from bzmine.store.parsed import reparse  # noqa: F401  (import cost outside the timing)
     from bzmine.sync import sync
 
     work = Path(tempfile.mkdtemp(prefix="bzbench-"))
@@ -182,8 +182,8 @@ def harvest(ns: argparse.Namespace) -> dict[str, Any]:
 
 
 def parse_db(ns: argparse.Namespace) -> dict[str, Any]:
-    from bzmine.parse.run import reparse
     from bzmine.store.db import connect
+    from bzmine.store.parsed import reparse
 
     con = connect(ns.db)
     t0 = time.perf_counter()

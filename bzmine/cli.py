@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from bzmine import __version__
-from bzmine.errors import BzmineError, ConfigError
+from bzmine.errors import SIGNALLED, BzmineError, ConfigError, was_interrupted
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_DB = "data/bzmine.duckdb"
@@ -28,8 +28,22 @@ _SIGTERM = {"received": False}
 
 
 def _on_sigterm(*_: Any) -> None:
-    _SIGTERM["received"] = True
+    _SIGTERM["received"] = SIGNALLED["received"] = True
     raise _Terminated()
+
+
+def _on_sigint(*_: Any) -> None:
+    SIGNALLED["received"] = True
+    raise KeyboardInterrupt()
+
+
+def _stopped(code: int) -> None:
+    click.echo(
+        f"{'terminated' if code == 143 else 'interrupted'}: work committed so far is kept; "
+        "run the same command again to finish it",
+        err=True,
+    )
+    sys.exit(code)
 
 
 def _boundary(fn: F) -> F:
@@ -38,58 +52,60 @@ def _boundary(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _SIGTERM["received"] = SIGNALLED["received"] = False
         try:
             previous = signal.signal(signal.SIGTERM, _on_sigterm)
-        except ValueError:  # not the main thread (tests, notebooks): keep the default handler
-            previous = None
+            previous_int = signal.signal(signal.SIGINT, _on_sigint)
+        except ValueError:  # not the main thread (tests, notebooks): keep the default handlers
+            previous = previous_int = None
         try:
             return fn(*args, **kwargs)
-        except BzmineError as exc:
-            raise click.ClickException(_one_line(str(exc))) from None
         except KeyboardInterrupt as exc:
-            code = 143 if isinstance(exc, _Terminated) or _SIGTERM["received"] else 130
-            click.echo(
-                f"{'terminated' if code == 143 else 'interrupted'}: work committed so far is kept; "
-                "run the same command again to finish it",
-                err=True,
-            )
-            sys.exit(code)
+            _stopped(143 if isinstance(exc, _Terminated) or _SIGTERM["received"] else 130)
         except click.exceptions.Exit:
             raise
-        except (
-            click.ClickException
-        ) as exc:  # usage errors raised by a command: click's own, made one clean line
+        except click.ClickException as exc:  # usage errors raised by a command: click's own, one clean line
             exc.message = _one_line(exc.message)  # type: ignore[misc]  # Final in the stubs; a plain attribute
             raise
         except BrokenPipeError:  # `bzmine due | head`: the reader has what it wanted
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             sys.exit(0)
-        except OSError as exc:
-            raise click.ClickException(
-                _one_line(f"{exc.strerror or exc} ({exc.filename or 'no file'})")
-            ) from None
         except Exception as exc:
-            if _corrupt(exc):
-                raise click.ClickException(
-                    _one_line(
-                        f"the database file is corrupted ({str(exc).splitlines()[0]}). Move it aside and rebuild it with "
-                        "`bzmine sync --full`, or restore a copy or a snapshot (bzmine open-snapshot)"
-                    )
-                ) from None
-            if logging.getLogger().isEnabledFor(logging.INFO):
-                logging.getLogger("bzmine").exception("unexpected error")
-            raise click.ClickException(
-                _one_line(
-                    f"unexpected {type(exc).__name__}: {exc}. This is a bzmine bug: please report it with the command "
-                    "you ran (rerun with -v for the traceback)"
-                )
-            ) from None
+            if was_interrupted(exc):  # a Ctrl-C or SIGTERM that DuckDB turned into its own error
+                _stopped(143 if _SIGTERM["received"] else 130)
+            raise _one_error(exc) from None
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
+            if previous_int is not None:
+                signal.signal(signal.SIGINT, previous_int)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _one_error(exc: Exception) -> click.ClickException:
+    """Any error as one line: bzmine's own as they are, a file problem with its path, a damaged database with what to
+    do, anything else as a bzmine bug (the traceback with -v)."""
+    if isinstance(exc, BzmineError):
+        return click.ClickException(_one_line(str(exc)))
+    if isinstance(exc, OSError):
+        return click.ClickException(_one_line(f"{exc.strerror or exc} ({exc.filename or 'no file'})"))
+    if _corrupt(exc):
+        return click.ClickException(
+            _one_line(
+                f"the database file is corrupted ({str(exc).splitlines()[0]}). Move it aside and rebuild it with "
+                "`bzmine sync --full`, or restore a copy or a snapshot (bzmine open-snapshot)"
+            )
+        )
+    if logging.getLogger().isEnabledFor(logging.INFO):
+        logging.getLogger("bzmine").exception("unexpected error")
+    return click.ClickException(
+        _one_line(
+            f"unexpected {type(exc).__name__}: {exc}. This is a bzmine bug: please report it with the command "
+            "you ran (rerun with -v for the traceback)"
+        )
+    )
 
 
 def _corrupt(exc: BaseException) -> bool:
@@ -419,7 +435,7 @@ def sync(
         if not quiet:
             click.echo(report.summary())
         if not no_parse:
-            from bzmine.parse.run import reparse
+            from bzmine.store.parsed import reparse
 
             pr = reparse(writer.con, quiet=quiet)
             if not quiet:
@@ -458,9 +474,9 @@ def status(db: str) -> None:
 @_boundary
 def parse(db: str, full: bool, aliases: str | None, roles: str | None, quiet: bool) -> None:
     """Rebuild the parsed tables (incidents, reports, action items, ...) from the raw tables, offline."""
-    from bzmine.parse.run import reparse
     from bzmine.store.config import load_user_accounts
     from bzmine.store.db import Writer
+    from bzmine.store.parsed import reparse
 
     writer = Writer(db)  # a running sync holds the write lock: say so at once
     try:
@@ -1013,9 +1029,9 @@ def config_show(db: str) -> None:
 @_boundary
 def config_aliases(file: str, db: str) -> None:
     """Store FILE (JSON shaped like bzmine/data/ca_owners.json, or {"aliases": {NAME: [spellings]}}) and re-parse."""
-    from bzmine.parse.run import reparse
     from bzmine.store.config import store_user_aliases
     from bzmine.store.db import connect, require_db
+    from bzmine.store.parsed import reparse
 
     require_db(db)
     con = connect(db)
@@ -1050,9 +1066,9 @@ def config_roles(file: str, db: str) -> None:
 @_boundary
 def config_reset(db: str) -> None:
     """Forget your stored files (the built-in tables stay) and re-parse."""
-    from bzmine.parse.run import reparse
     from bzmine.store.config import reset_user
     from bzmine.store.db import connect, require_db
+    from bzmine.store.parsed import reparse
 
     require_db(db)
     con = connect(db)

@@ -65,7 +65,19 @@ def write_error(db: str, exc: Exception) -> BzmineError:
     )
 
 
+# Set by the CLI's signal handlers: DuckDB turns a Ctrl-C or SIGTERM that lands while it runs a query into its own
+# error ("Query interrupted", or "transaction is aborted" on the next statement), losing the signal's exception.
+SIGNALLED = {"received": False}
+
+
 def was_interrupted(exc: BaseException) -> bool:
-    """A database error that only wraps a Ctrl-C or SIGTERM raised while DuckDB was calling back into Python."""
+    """An error that only follows from a Ctrl-C or SIGTERM (raised while DuckDB ran a query or called back into
+    Python), not a defect."""
     text = str(exc)
-    return isinstance(exc, KeyboardInterrupt) or "KeyboardInterrupt" in text or "_Terminated" in text
+    return (
+        SIGNALLED["received"]
+        or isinstance(exc, KeyboardInterrupt)
+        or "KeyboardInterrupt" in text
+        or "_Terminated" in text
+        or "Query interrupted" in text
+    )

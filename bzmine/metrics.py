@@ -206,7 +206,7 @@ def resolve_cas(
             by_key.setdefault(ca_key(owner), set()).add(filed)
         display.update(x for x in (filed, owner) if x)
     try:
-        from bzmine.parse.run import load_table
+        from bzmine.store.parsed import load_table
 
         table = load_table(con)
         for key, filed in table.names.items():

@@ -82,3 +82,24 @@ def test_parse_report_cli_prints_documented_keys(tmp_path: Path) -> None:
     }
     res = CliRunner().invoke(cli, ["parse-report", "-"], input="just a question about bug 1234567?")
     assert json.loads(res.output)["bug_refs"] == [1234567]
+
+
+def test_record_fields_name_every_column_of_the_parsed_tables(tmp_path: Path) -> None:
+    """Records are written by column name: ROW_COLUMNS must name exactly the columns each parsed table has, so a
+    migration that adds one fails here instead of shifting values into the wrong column."""
+    from bzmine.parse.run import COMMENT_TABLES, ROW_COLUMNS
+    from tests.helpers import migrated
+
+    con = connect(migrated(tmp_path / "cols.duckdb"))
+    try:
+        for table in COMMENT_TABLES:
+            have = {
+                r[0]
+                for r in con.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
+                ).fetchall()
+            }
+            assert set(ROW_COLUMNS[table]) == have, table
+            assert len(ROW_COLUMNS[table]) == len(set(ROW_COLUMNS[table])), table
+    finally:
+        con.close()

@@ -245,7 +245,7 @@ def open_for_reading(path: str | Path) -> duckdb.DuckDBPyConnection:
         raise
     try:
         if _parse_stale(rw):
-            from bzmine.parse.run import reparse
+            from bzmine.store.parsed import reparse
 
             log.warning("upgrading %s for this bzmine: re-parsing its bugs (once)", path)
             reparse(rw, quiet=True)
