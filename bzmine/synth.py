@@ -558,6 +558,7 @@ def _build_bug(bug_id: int, rng: random.Random, start: datetime, end: datetime) 
     rounds = rng.randint(1, 5)
     ca_current_items = items
     full_posted = era != "v3"
+    close_by: datetime | None = None  # set when the root program closes the bug before a next-update date
     for _ in range(rounds):
         if t > end - timedelta(days=2):
             break
@@ -632,6 +633,13 @@ def _build_bug(bug_id: int, rng: random.Random, start: datetime, end: datetime) 
                 obligations.append(ob)
                 end_of_d = datetime(due.year, due.month, due.day, 23, 59, 59, tzinfo=timezone.utc)
             met = rng.random() < 0.7
+            if not met and era != "v3" and rng.random() < 0.2:
+                # the root program closes the bug before the date comes, the CA silent: that one is closed
+                close_by = t + timedelta(hours=rng.randint(1, 48), seconds=rng.randint(0, 3599))
+                if close_by < end_of_d and close_by < end:
+                    ob["state"] = "closed"
+                    break
+                close_by = None
             reply = (
                 t + timedelta(hours=rng.randint(2, 24 * 6))
                 if met
@@ -685,12 +693,15 @@ def _build_bug(bug_id: int, rng: random.Random, start: datetime, end: datetime) 
                     BOT, t, "This bug has had no activity for a while. The CA is reminded to post an update."
                 )
     # closure (most bugs), with an occasional reopen
-    closed = t < end - timedelta(days=20) and rng.random() < 0.8
+    closed = close_by is not None or (t < end - timedelta(days=20) and rng.random() < 0.8)
     if closed:
-        if era == "v3":
-            t += timedelta(days=rng.randint(1, 15), seconds=rng.randint(0, 3599))
-            add_report(ca_people[0], t, "closure", _closure(bug, title))
-        t += timedelta(days=rng.randint(3, 30), seconds=rng.randint(0, 3599))
+        if close_by is not None:
+            t = close_by
+        else:
+            if era == "v3":
+                t += timedelta(days=rng.randint(1, 15), seconds=rng.randint(0, 3599))
+                add_report(ca_people[0], t, "closure", _closure(bug, title))
+            t += timedelta(days=rng.randint(3, 30), seconds=rng.randint(0, 3599))
         if t < end:
             closer = ROOT_PROGRAM[0]
             bug.comment(closer, t, "Closing this bug; thank you for the report and the updates.")
@@ -700,7 +711,7 @@ def _build_bug(bug_id: int, rng: random.Random, start: datetime, end: datetime) 
             bug.change(closer, t, "status", bug.status, "RESOLVED")
             bug.change(closer, t, "resolution", "", "FIXED")
             bug.status = "RESOLVED"
-            if rng.random() < 0.05 and t + timedelta(days=3) < end:
+            if close_by is None and rng.random() < 0.05 and t + timedelta(days=3) < end:
                 t += timedelta(days=3)
                 bug.change(closer, t, "status", "RESOLVED", "REOPENED")
                 bug.change(closer, t, "resolution", "FIXED", "")

@@ -382,34 +382,61 @@ def test_metrics_match_planted_truth(sample_db: tuple[Path, dict[int, Any]]) -> 
             "AND added IN ('RESOLVED','VERIFIED','CLOSED') AND removed NOT IN ('RESOLVED','VERIFIED','CLOSED') GROUP BY 1"
         ).fetchall()
     }
-    as_of = datetime.fromisoformat(AS_OF)
-    want_ob = []
-    for b in truth.values():
-        for o in b["obligations"]:
-            set_at = datetime.fromisoformat(o["set_at"][:-1])
-            end = datetime.fromisoformat(o["due"]) + timedelta(seconds=86399)
-            ans = datetime.fromisoformat(o["answered_at"][:-1]) if o["answered_at"] else None
-            cl = [c for c in closings.get(b["id"], []) if c > set_at]
-            if o.get("state") == "superseded":  # planted as such: the date moved before it came, unanswered
-                state, late = "superseded", None
-            elif ans and ans <= end:
-                state, late = "met", None
-            elif cl and cl[0] <= end:
-                state, late = "closed", None
-            elif end > as_of:
-                state, late = "pending", None
-            else:
-                stop = min([x for x in (ans, next((c for c in cl if c > end), None), as_of) if x is not None])
-                state, late = "missed", round((stop - end).total_seconds() / 86400, 6)
-            want_ob.append((b["id"], str(set_at), o["due"], state, late))
-    got_ob = sorted(
-        (r[0], str(r[1]), str(r[2]), r[3], None if r[4] is None else round(r[4], 6))
-        for r in con.execute(
-            "SELECT bug_id, set_at, due, state, days_late FROM update_obligations"
-        ).fetchall()
-    )
-    assert got_ob == sorted(want_ob)
-    assert {"met", "missed", "superseded"} <= {s for *_, s, _ in want_ob}  # superseded is planted as such
+
+    def expected(at: str) -> list[tuple[Any, ...]]:
+        """Each obligation's state at `at` from what was planted (times, and the planted superseded/closed)."""
+        as_of = datetime.fromisoformat(at)
+        out = []
+        for b in truth.values():
+            obs = b["obligations"]
+            for k, o in enumerate(obs):
+                set_at = datetime.fromisoformat(o["set_at"][:-1])
+                if set_at > as_of:
+                    continue
+                end = datetime.fromisoformat(o["due"]) + timedelta(seconds=86399)
+                nxt = datetime.fromisoformat(obs[k + 1]["set_at"][:-1]) if k + 1 < len(obs) else None
+                ans = datetime.fromisoformat(o["answered_at"][:-1]) if o["answered_at"] else None
+                ans = ans if ans and ans <= as_of else None
+                cl = [c for c in closings.get(b["id"], []) if set_at < c <= as_of]
+                if o.get("state") == "superseded" and nxt is not None and nxt <= as_of:
+                    state, late = "superseded", None
+                elif ans and ans <= end:
+                    state, late = "met", None
+                elif cl and cl[0] <= end:
+                    state, late = "closed", None
+                elif end > as_of:
+                    state, late = "pending", None
+                else:
+                    stop = min(
+                        [x for x in (ans, next((c for c in cl if c > end), None), as_of) if x is not None]
+                    )
+                    state, late = "missed", round((stop - end).total_seconds() / 86400, 6)
+                out.append((b["id"], str(set_at), o["due"], state, late))
+        return sorted(out)
+
+    def got() -> list[tuple[Any, ...]]:
+        return sorted(
+            (r[0], str(r[1]), str(r[2]), r[3], None if r[4] is None else round(r[4], 6))
+            for r in con.execute(
+                "SELECT bug_id, set_at, due, state, days_late FROM update_obligations"
+            ).fetchall()
+        )
+
+    want_ob = expected(AS_OF)
+    assert got() == want_ob
+    planted = {o.get("state") for b in truth.values() for o in b["obligations"]}
+    assert {"superseded", "closed"} <= planted
+    assert {"met", "missed", "superseded", "closed"} <= {s for *_, s, _ in want_ob}  # each planted
+    seen = set()
+    for at in ("2019-03-01", "2020-09-15", "2022-02-01", "2023-07-01", "2024-06-01", "2025-09-15"):
+        M.snapshot(
+            con, at
+        )  # earlier as_of: dates still to come are pending, answers after it do not count yet
+        earlier = expected(at)
+        assert got() == earlier, at
+        seen |= {s for *_, s, _ in earlier}
+    assert "pending" in seen
+    M.snapshot(con, AS_OF)
     # action items: the latest table each CA posted, by due date and normalised status
     # (phrases planted by meaning have the truth "not_complete": any reading but complete is right; an item written
     # as a line "action - status - due" keeps the whole line as its action)
