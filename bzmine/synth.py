@@ -306,6 +306,22 @@ def _v3_prelim(bug: _Bug, title: str, source: str) -> str:
     )
 
 
+def _audit(bug: _Bug, title: str) -> str:
+    """An Audit Incident Report (a finding of the CA's auditor), without action items: the incident report has them."""
+    b = _bullet(bug)
+    return "\n".join(
+        [
+            _heading(bug, 2, "Audit Incident Report"),
+            "",
+            _heading(bug, 3, "Finding #1"),
+            "",
+            f"{b}{_label(bug, 'Issue Description:')} The auditor found that {title.lower()}.",
+            f"{b}{_label(bug, 'Root Cause of Issue:')} A manual step was missed.",
+            f"{b}{_label(bug, 'Remediation Plan for this Issue:')} Automate the step and add a check.",
+        ]
+    )
+
+
 def _v3_full(
     bug: _Bug, title: str, source: str, items: list[dict[str, Any]], at: datetime, related: int | None
 ) -> str:
@@ -555,6 +571,10 @@ def _build_bug(bug_id: int, rng: random.Random, start: datetime, end: datetime) 
             add_report(ca_people[0], t, "v2_full", _v2_full(bug, title, items, t), items, with_status=False)
         else:
             add_report(ca_people[0], t, "preliminary", _v3_prelim(bug, title, source))
+    if tag == "audit-finding" and era != "seven_questions" and rng.random() < 0.6:
+        # the auditor's finding in the audit template, posted by the CA beside its incident report
+        t = max(t, opened) + timedelta(hours=rng.randint(2, 48), seconds=rng.randint(0, 3599))
+        add_report(ca_people[0], t, "audit", _audit(bug, title))
     rounds = rng.randint(1, 5)
     ca_current_items = items
     full_posted = era != "v3"
