@@ -802,7 +802,11 @@ def trends(
             )
         )
         return
-    _emit(counts, fmt, "{:.0f}")
+    if counts.empty and dimension == "rule" and fmt == "table":
+        # a right answer, said as one: no report was parsed (a bug list without comments, or nothing posted yet)
+        click.echo("no incident reports in this database (posted at or before as_of) to count findings of")
+    else:
+        _emit(counts, fmt, "{:.0f}")
     click.echo("")
     _emit(per_year, fmt, "{:.2f}")
 
