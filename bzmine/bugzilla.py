@@ -175,15 +175,7 @@ class BugzillaClient:
         # api_key=None: python-bugzilla would put the key in every URL; we send the header instead
         self.session.headers.pop("X-BUGZILLA-API-KEY", None)
         try:
-            self.requests += 1
-            self.bz = bugzilla.Bugzilla(
-                self.settings.rest_url + "/",
-                force_rest=True,
-                use_creds=False,
-                requests_session=self.session,
-                api_key=None,
-                sslverify=True,
-            )
+            self.bz = self._new_bz()
         except (requests.RequestException, bugzilla.BugzillaError) as exc:
             if _is_blocked(exc):
                 raise BlockedError(BLOCKED) from None
@@ -200,6 +192,19 @@ class BugzillaClient:
         q.pop("include_fields", None)
         self.base_query = q
 
+    def _new_bz(self) -> bugzilla.Bugzilla:
+        """python-bugzilla's connection (GET /rest/version); api_key=None: it would put the key in every URL, we send
+        the header instead."""
+        self.requests += 1
+        return bugzilla.Bugzilla(
+            self.settings.rest_url + "/",
+            force_rest=True,
+            use_creds=False,
+            requests_session=self.session,
+            api_key=None,
+            sslverify=True,
+        )
+
     def _retry_connect(self, first: Exception) -> None:
         last: Exception = first
         deadline = time.monotonic() + self.settings.request_budget
@@ -208,14 +213,7 @@ class BugzillaClient:
                 break  # nothing listens there (refused twice), or out of time
             self._backoff(attempt)
             try:
-                self.requests += 1
-                self.bz = bugzilla.Bugzilla(
-                    self.settings.rest_url + "/",
-                    force_rest=True,
-                    use_creds=False,
-                    requests_session=self.session,
-                    api_key=None,
-                )
+                self.bz = self._new_bz()
                 return
             except (requests.RequestException, bugzilla.BugzillaError) as exc:
                 if _is_blocked(exc):

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 
 from bzmine.errors import ConfigError
+from bzmine.store.db import PRIVATE_ROWS, base_tables
 
 PARTITION_ROWS = 200_000
 TIME_COLUMNS = ("created_at", "changed_at", "posted_at", "opened_at", "last_change_time")
@@ -41,28 +42,11 @@ def export(
         raise ConfigError("--format must be parquet or csv")
     outdir = Path(out)
     outdir.mkdir(parents=True, exist_ok=True)
-    tables = [
-        r[0]
-        for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema = 'main' "
-            "ORDER BY table_name"
-        ).fetchall()
-    ]
     done = []
-    for t in tables:
-        cols = [
-            r[0]
-            for r in con.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-                "AND table_schema = 'main'",
-                [t],
-            ).fetchall()
-        ]
+    for t, cols in base_tables(con).items():
         rel = con.table(t)
         if "bug_id" in cols and not include_private:
-            rel = rel.filter(
-                "bug_id NOT IN (SELECT bug_id FROM raw_bugs WHERE json_array_length(data->'groups') > 0)"
-            )
+            rel = rel.filter(f"NOT ({PRIVATE_ROWS})")
         rows = rel.count("*").fetchall()[0][0]
         tcol = next((c for c in TIME_COLUMNS if c in cols), None)
         if rows > partition_rows and tcol:

@@ -206,11 +206,20 @@ def _check(rule: dict[str, Any], rep: Report, text: str, posted: datetime, ctx: 
     if check == "closing_sentence":
         return None if _CLOSING.search(text or "") else ""
     if check == "outdated":
-        return f"a {rep.kind} report"
+        return f"outdated template: {rep.kind}"
     raise ValueError(f"unknown review check {check!r} in review_rules.json")
 
 
-_SYNTHETIC = ("missing:", "no dated entry", "posted ", "lessons without", "not listed", "a ")
+# evidence bzmine writes itself (no text to point at); any other evidence is quoted from the report
+_SYNTHETIC = (
+    "missing:",
+    "no dated entry",
+    "posted ",
+    "lessons without",
+    "not listed",
+    "outdated template:",
+    "no timeline entry for",
+)
 _QUESTION_WORDS = {
     "q1": "aware",
     "q2": "timeline",

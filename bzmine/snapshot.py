@@ -38,33 +38,15 @@ def write_snapshot(
     """Write every base table as Parquet into `out` with a manifest; private bugs are left out unless asked."""
     from bzmine.metrics import to_timestamp
     from bzmine.parse import PARSER_VERSION
+    from bzmine.store.db import PRIVATE_ROWS, base_tables
 
     outdir = Path(out)
     if outdir.exists() and any(outdir.iterdir()):
         raise ConfigError(f"{outdir} is not empty: a snapshot goes into a new directory")
     outdir.mkdir(parents=True, exist_ok=True)
-    tables = [
-        r[0]
-        for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema = 'main' "
-            "ORDER BY table_name"
-        ).fetchall()
-    ]
     entries: dict[str, Any] = {}
-    for t in tables:
-        cols = [
-            r[0]
-            for r in con.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-                "AND table_schema = 'main'",
-                [t],
-            ).fetchall()
-        ]
-        where = (
-            "WHERE bug_id NOT IN (SELECT bug_id FROM raw_bugs WHERE json_array_length(data->'groups') > 0)"
-            if "bug_id" in cols and not include_private
-            else ""
-        )
+    for t, cols in base_tables(con).items():
+        where = f"WHERE NOT ({PRIVATE_ROWS})" if "bug_id" in cols and not include_private else ""
         # t comes from the catalog; ORDER BY ALL makes the same data give the same bytes (and the same snapshot_id)
         rel = con.sql(f'SELECT * FROM "{t}" {where} ORDER BY ALL')
         path = outdir / f"{t}.parquet"

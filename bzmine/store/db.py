@@ -101,15 +101,7 @@ class Writer:
     def con(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:
             assert self.path is not None
-            deadline = time.monotonic() + self.WAIT_S
-            while True:
-                try:
-                    self._con = connect(self.path)
-                    break
-                except SchemaError as exc:
-                    if "in use" not in str(exc) or time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.1)  # a reader has the file for a moment
+            self._con = connect(self.path, wait=self.WAIT_S)  # a reader may have the file for a moment
         return self._con
 
     def release(self) -> None:
@@ -163,6 +155,22 @@ def _open(p: str, read_only: bool) -> duckdb.DuckDBPyConnection:
             f"{p}: not a usable bzmine database ({str(exc).splitlines()[0]}). Move it aside and "
             "rebuild it with `bzmine sync --full`."
         ) from None
+
+
+# rows about bugs in a restricted group (private): left out of anything meant to be shared unless asked for
+PRIVATE_ROWS = "bug_id IN (SELECT bug_id FROM raw_bugs WHERE json_array_length(data->'groups') > 0)"
+
+
+def base_tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """Every table of the database (no views) with its columns, in name and column order (export, snapshot)."""
+    out: dict[str, list[str]] = {}
+    for table, column in con.execute(
+        "SELECT c.table_name, c.column_name FROM information_schema.columns c "
+        "JOIN information_schema.tables t ON t.table_name = c.table_name AND t.table_schema = c.table_schema "
+        "WHERE t.table_type = 'BASE TABLE' AND t.table_schema = 'main' ORDER BY c.table_name, c.ordinal_position"
+    ).fetchall():
+        out.setdefault(table, []).append(column)
+    return out
 
 
 def rollback(con: duckdb.DuckDBPyConnection) -> None:
