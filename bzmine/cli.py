@@ -519,9 +519,10 @@ def output_options(fn: F) -> F:
     fn = click.option(
         "--exclude-resolution",
         "exclude_resolution",
-        default="",
+        default=None,
         metavar="LIST",
-        help="Leave bugs with these resolutions out of every figure, e.g. INVALID,DUPLICATE.",
+        help="Leave bugs with these resolutions (at --as-of) out of every figure, e.g. INVALID,DUPLICATE. "
+        "Default: none, as in the notebooks and paper tables.",
     )(fn)
     fn = click.option(
         "--format",
@@ -611,12 +612,15 @@ def _metrics_con(db: str, as_of: str | None = None) -> Any:
                 err=True,
             )
     con = open_for_reading(db)
-    if params.get("exclude_resolution") or params.get("only_ca"):
-        from bzmine.metrics import set_exclusions
+    if params.get("exclude_resolution") is not None or params.get("only_ca"):
+        from bzmine.metrics import DEFAULT_EXCLUDE_RESOLUTIONS, set_exclusions
 
+        res = params.get("exclude_resolution")
         try:
             set_exclusions(
-                con, str(params.get("exclude_resolution") or "").split(","), bool(params.get("only_ca"))
+                con,
+                str(res).split(",") if res is not None else DEFAULT_EXCLUDE_RESOLUTIONS,
+                bool(params.get("only_ca")),
             )
         except BaseException:
             con.close()
@@ -1139,6 +1143,45 @@ def cite(folder: str) -> None:
     from bzmine.snapshot import citation, read_manifest
 
     click.echo(citation(read_manifest(folder)))
+
+
+@cli.command("paper-tables")
+@db_option
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Output directory.")
+@click.option(
+    "--as-of", "as_of", help="Compute as of this UTC date or time (default: now). A date means 00:00 UTC."
+)
+@click.option(
+    "--group",
+    type=click.Choice(["owner", "filed"]),
+    default="owner",
+    show_default=True,
+    help="What a CA is: its CCADB owner today, or the name as filed.",
+)
+@click.option(
+    "--exclude-resolution",
+    "exclude_resolution",
+    default=None,
+    metavar="LIST",
+    help="Leave bugs with these resolutions (at --as-of) out, e.g. INVALID,DUPLICATE. Default: none.",
+)
+@click.option("--only-ca", is_flag=True, help="Leave out bugs that are not about a CA.")
+@_boundary
+def paper_tables_cmd(
+    db: str, out: str, as_of: str | None, group: str, exclude_resolution: str | None, only_ca: bool
+) -> None:
+    """Write the paper tables (long form, one row per period x value x measure, zero rows for empty periods) as
+    CSV, each with a .meta.json sidecar: as_of, snapshot id, exclusions, versions, every column's definition."""
+    from bzmine.research import write_paper_tables
+
+    con = _metrics_con(db, as_of)
+    try:
+        paths = write_paper_tables(con, out, as_of, source=db, group=group)
+        for name, path in paths.items():
+            rows = sum(1 for _ in path.open(encoding="utf-8")) - 1
+            click.echo(f"{name}: {rows} rows -> {path} (+ {name}.meta.json)")
+    finally:
+        con.close()
 
 
 @cli.command("export")

@@ -118,13 +118,36 @@ RESOLUTIONS = (
 )
 
 
+# The one exclusion default of the CLI, the notebooks and the paper tables: nothing is left out (every bug of the
+# bug set counts, whatever its resolution and subject), as Bugzilla lists them. A study that leaves out INVALID and
+# DUPLICATE bugs says so (--exclude-resolution INVALID,DUPLICATE, BZMINE_EXCLUDE_RESOLUTION in the notebooks), and
+# every paper table's metadata records what was left out. Resolutions are taken at as_of (view metric_bugs).
+DEFAULT_EXCLUDE_RESOLUTIONS: tuple[str, ...] = ()
+DEFAULT_ONLY_CA = False
+DEFAULT_EXCLUSIONS: dict[str, Any] = {
+    "excluded_resolutions": list(DEFAULT_EXCLUDE_RESOLUTIONS),
+    "only_ca_subjects": DEFAULT_ONLY_CA,
+}
+
+
+def current_exclusions(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """What set_exclusions left out on this connection (the default when it was never called), for the record."""
+    res, only = con.execute(
+        "SELECT getvariable('bzmine_exclude_resolutions'), getvariable('bzmine_only_ca')"
+    ).fetchall()[0]
+    return {
+        "excluded_resolutions": sorted(res) if res is not None else list(DEFAULT_EXCLUDE_RESOLUTIONS),
+        "only_ca_subjects": bool(only) if only is not None else DEFAULT_ONLY_CA,
+    }
+
+
 def set_exclusions(
     con: duckdb.DuckDBPyConnection,
-    resolutions: list[str] | tuple[str, ...] | None = None,
-    only_ca: bool = False,
+    resolutions: list[str] | tuple[str, ...] | None = DEFAULT_EXCLUDE_RESOLUTIONS,
+    only_ca: bool = DEFAULT_ONLY_CA,
 ) -> dict[str, Any]:
-    """Leave bugs with these resolutions (and, with only_ca, bugs not about a CA) out of every figure on this
-    connection; returns what is excluded, for the record (notebooks print it)."""
+    """Leave bugs with these resolutions at as_of (and, with only_ca, bugs not about a CA) out of every figure on
+    this connection; returns what is excluded, for the record (notebooks print it, paper tables store it)."""
     res = sorted({r.strip().upper() for r in resolutions or [] if r.strip()})
     unknown = [r for r in res if r not in RESOLUTIONS]
     if unknown:
@@ -639,47 +662,10 @@ def yearly_by_ca(con: duckdb.DuckDBPyConnection, as_of: Any = None, group: str =
 
 
 def paper_tables(
-    con: duckdb.DuckDBPyConnection, as_of: Any = None, top: int = 20, group: str = "owner"
+    con: duckdb.DuckDBPyConnection, as_of: Any = None, group: str = "owner"
 ) -> dict[str, pd.DataFrame]:
-    """The tables a paper cites, for one as_of (notebooks/04_paper_tables writes each as CSV).
+    """The tables a paper cites, in long form (bzmine.research: one row per period x value x measure, zero rows
+    for empty periods; `research.write_paper_tables` writes them as CSV with metadata)."""
+    from bzmine import research
 
-    incidents_by_owner_status, incidents_by_subject: bugs opened per year; per_ca_top: per year for the `top`
-    owners with most bugs; per_tag: per year and tag (a bug counts once per tag); delayed_revocation_per_quarter:
-    bugs tagged *revocation-delay*; self_reported_share: share of bugs whose earliest report says Self, per year
-    (bugs with a disclosure source only); days_to_close: median per year; response_breaches: requests and
-    those answered (or left) after 7 days, per year.
-    """
-    at = snapshot(con, as_of, need=("trend_bugs", "response_events", "bug_metrics"), group=group)
-    out: dict[str, pd.DataFrame] = {}
-    out["incidents_by_owner_status"] = trends(con, at, "year", "owner_status", group=group)
-    out["incidents_by_subject"] = trends(con, at, "year", "subject", group=group)
-    by_ca = trends(con, at, "year", "ca", group=group)
-    cas = [c for c in by_ca.sum().sort_values(ascending=False).index if not str(c).startswith("(")][:top]
-    out["per_ca_top"] = by_ca[cas] if cas else by_ca
-    out["per_tag"] = trends(con, at, "year", "tag", group=group)
-    q = trends(con, at, "quarter", "tag", group=group)
-    cols = [c for c in q.columns if "revocation-delay" in str(c)]
-    out["delayed_revocation_per_quarter"] = (
-        q[cols].sum(axis=1).to_frame("bugs") if cols else pd.DataFrame({"bugs": []})
-    )
-    out["self_reported_share"] = _df(
-        con,
-        """
-        WITH first_src AS (
-            SELECT r.bug_id, arg_min(r.disclosure_source_norm, r.posted_at) AS src
-            FROM reports r JOIN metric_bugs b USING (bug_id), metric_params p
-            WHERE r.disclosure_source_norm IS NOT NULL AND r.posted_at <= p.as_of GROUP BY r.bug_id
-        )
-        SELECT year(b.opened_at) AS year, count(*) AS bugs_with_source, avg(CAST(f.src = 'self' AS DOUBLE)) AS self_share
-        FROM first_src f JOIN metric_bugs b USING (bug_id) GROUP BY 1 ORDER BY 1""",
-    )
-    y = yearly(con, at, group=group)
-    out["days_to_close"] = y[["year", "bugs", "bugs_closed", "median_days_to_close"]]
-    out["response_breaches"] = _df(
-        con,
-        """
-        SELECT year(b.opened_at) AS year, count(*) AS requests, count(*) FILTER (WHERE e.breach_7d) AS breaches_7d,
-               avg(CAST(e.breach_7d AS DOUBLE)) AS breach_share
-        FROM response_events e JOIN metric_bugs b USING (bug_id) GROUP BY 1 ORDER BY 1""",
-    )
-    return out
+    return research.paper_tables(con, as_of, group)

@@ -1,7 +1,7 @@
 """The command examples in README.md, run for real: `check` (a test) and `--write` (`make docs`).
 
 An example is a `$ bzmine ...` line in a fenced block and the lines after it up to the next `$` line. Examples that
-depend on the moment or the machine (sync, status, report, snapshot, cite, export, serve-corpus) are not run. The
+depend on the moment or the machine (sync, status, report, snapshot, cite, export, serve-corpus, paper-tables) are not run. The
 check: every shown output line, whitespace-normalised and with the local server's port masked, appears in the real
 output, in order (`...` marks lines left out). `--write` replaces the output of examples that leave nothing out.
 """
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-NOT_RUN = {"sync", "status", "report", "snapshot", "cite", "export", "serve-corpus"}
+NOT_RUN = {"sync", "status", "report", "snapshot", "cite", "export", "serve-corpus", "paper-tables"}
 DEMO_DB = "data/demo.duckdb"
 
 

@@ -291,6 +291,7 @@ def test_notebooks_execute_top_to_bottom(sample_db: tuple[Path, Any], tmp_path: 
     env = {"BZMINE_DB": str(sample_db[0]), "BZMINE_AS_OF": AS_OF, "BZMINE_PAPER_OUT": str(tmp_path / "paper")}
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
+    executed: dict[str, Any] = {}
     try:
         for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
             nb = nbformat.read(path, as_version=4)
@@ -300,6 +301,7 @@ def test_notebooks_execute_top_to_bottom(sample_db: tuple[Path, Any], tmp_path: 
             nbclient.NotebookClient(
                 nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
             ).execute()
+            executed[path.name] = nb
             outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
             assert not [o for o in outputs if o.get("output_type") == "error"]
             assert any(o.get("output_type") in ("execute_result", "display_data") for o in outputs)
@@ -315,19 +317,37 @@ def test_notebooks_execute_top_to_bottom(sample_db: tuple[Path, Any], tmp_path: 
                 ]
                 assert pngs, f"{path.name}: no image from {c.source.splitlines()[-1]!r}"
                 _assert_not_blank(base64.b64decode(pngs[0]))
-        # the paper notebook wrote every table as CSV, with rows
+        # the paper notebook wrote every table as a long CSV with its metadata, with rows
         csvs = {p.stem: p.read_text() for p in (tmp_path / "paper").glob("*.csv")}
         assert {
             "incidents_by_owner_status",
-            "per_ca_top",
-            "per_tag",
+            "incidents_by_owner",
+            "incidents_by_tag",
             "delayed_revocation_per_quarter",
             "self_reported_share",
             "days_to_close",
             "response_breaches",
             "incidents_by_subject",
+            "full_report_on_time",
+            "action_item_completion",
+            "disclosure_delay",
         } <= set(csvs)
         assert all(len(t.splitlines()) > 1 for t in csvs.values())
+        assert all(t.startswith("period,period_kind,dimension,value,") for t in csvs.values())
+        assert all((tmp_path / "paper" / f"{n}.meta.json").is_file() for n in csvs)
+        # and shows them: the owner-status table per year (a row per year of the sample) and its exclusions
+        nb = executed["04_paper_tables.ipynb"]
+        shown = {
+            c.source.strip(): "".join(
+                str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", "")) for o in c.outputs
+            )
+            for c in nb.cells
+            if c.cell_type == "code"
+        }
+        status = shown['wide("incidents_by_owner_status")']
+        assert "included" in status and "unknown" in status and "not a CA: none named" in status
+        assert all(str(y) in status for y in range(2018, 2027))
+        assert "excluded resolutions (at as_of): none" in "".join(shown.values())
     finally:
         for k, v in old.items():
             if v is None:

@@ -29,6 +29,10 @@ GROUP BY r.owner;
 -- history has no status change: the current status, except that a bug resolved (cf_last_resolved) after as_of
 -- was open then ('NEW'). closed_at = the latest closing at or before as_of if the bug is closed at as_of, else
 -- cf_last_resolved when history has no closing (partial history), else null.
+-- resolution = the resolution at as_of: '' while the bug is open at as_of; when closed, the last resolution
+-- change at or before as_of (history), else the value the first later change removed, else today's resolution.
+-- The exclusions (--exclude-resolution) use this resolution, so a bug open at as_of and resolved INVALID later
+-- counts at that as_of.
 CREATE OR REPLACE VIEW metric_bugs AS
 WITH last_change AS (
     SELECT bug_id, arg_max(added, (changed_at, seq, change_no)) AS status_at
@@ -38,24 +42,38 @@ WITH last_change AS (
     FROM history_changes h WHERE h.field_name = 'status' GROUP BY h.bug_id
 ), closings AS (
     SELECT bug_id, max(changed_at) AS last_closing FROM metric_status_changes WHERE is_closing GROUP BY bug_id
-), s AS (
+), res_changes AS (
+    SELECT h.bug_id,
+           arg_max(h.added, (h.changed_at, h.seq, h.change_no)) FILTER (WHERE h.changed_at <= p.as_of) AS res_then,
+           arg_min(h.removed, (h.changed_at, h.seq, h.change_no)) FILTER (WHERE h.changed_at > p.as_of) AS res_before_next
+    FROM history_changes h CROSS JOIN metric_params p WHERE h.field_name = 'resolution' GROUP BY h.bug_id
+), s0 AS (
     SELECT
         i.*, p.grp, cl.last_closing,
         CASE WHEN lc.status_at IS NOT NULL THEN lc.status_at
              WHEN fc.initial_status IS NOT NULL THEN fc.initial_status
              WHEN i.status IN ('RESOLVED', 'VERIFIED', 'CLOSED') AND i.resolved_at > p.as_of THEN 'NEW'
              ELSE i.status END AS status_at,
+        rc.res_then, rc.res_before_next,
         p.as_of
     FROM incidents i
     CROSS JOIN metric_params p
     LEFT JOIN last_change lc USING (bug_id)
     LEFT JOIN first_change fc USING (bug_id)
     LEFT JOIN closings cl USING (bug_id)
+    LEFT JOIN res_changes rc USING (bug_id)
     WHERE i.opened_at <= p.as_of AND i.is_visible
       AND (NOT coalesce(i.is_private, FALSE) OR coalesce(CAST(getvariable('bzmine_include_private') AS BOOLEAN), TRUE))
-      -- exclusions a study asks for (--exclude-resolution, --only-ca): resolutions and subjects left out everywhere
-      AND NOT list_contains(coalesce(CAST(getvariable('bzmine_exclude_resolutions') AS VARCHAR[]), []), coalesce(i.resolution, ''))
-      AND (NOT coalesce(CAST(getvariable('bzmine_only_ca') AS BOOLEAN), FALSE) OR coalesce(i.subject_kind, 'ca') = 'ca')
+), s AS (
+    SELECT * REPLACE (
+        CASE WHEN status_at NOT IN ('RESOLVED', 'VERIFIED', 'CLOSED') THEN ''
+             ELSE coalesce(res_then, res_before_next, resolution, '') END AS resolution)
+    FROM s0
+    -- exclusions a study asks for (--exclude-resolution, --only-ca): resolutions (at as_of) and subjects left out
+    WHERE NOT list_contains(coalesce(CAST(getvariable('bzmine_exclude_resolutions') AS VARCHAR[]), []),
+                            CASE WHEN status_at NOT IN ('RESOLVED', 'VERIFIED', 'CLOSED') THEN ''
+                                 ELSE coalesce(res_then, res_before_next, resolution, '') END)
+      AND (NOT coalesce(CAST(getvariable('bzmine_only_ca') AS BOOLEAN), FALSE) OR coalesce(subject_kind, 'ca') = 'ca')
 )
 SELECT
     s.bug_id,
