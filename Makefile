@@ -30,8 +30,9 @@ notebooks: $(STAMP) ## Open the notebooks in JupyterLab (on the demo database un
 	@test -f $(DEMO_DB) || $(MAKE) demo
 	$(BIN)/jupyter lab notebooks/
 
-docs: $(STAMP) ## Regenerate docs/review.md and the README's command examples (on the demo database)
+docs: $(STAMP) ## Regenerate docs/review.md, docs/data-dictionary.md and the README's command examples (demo database)
 	$(BIN)/python -m bzmine.review --write-docs docs/review.md
+	$(BIN)/python -m bzmine.dictionary --write docs/data-dictionary.md
 	@test -f $(DEMO_DB) || $(MAKE) demo
 	$(BIN)/python -m tests.docs_examples --db $(DEMO_DB)
 
