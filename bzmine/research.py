@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -384,3 +385,120 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
         if t != "DOUBLE":
             df[c] = df[c].astype(object).where(df[c].notna(), None)
     return df, meta
+
+
+def load_bug_list(path: str | Path, db: str | Path) -> duckdb.DuckDBPyConnection:
+    """A new database at `db` holding a saved bug list (or any corpus `bzmine serve-corpus` reads), parsed, without
+    the network: the raw rows a sync would store, then `bzmine parse`."""
+    from bzmine.corpus import load_corpus
+    from bzmine.store import raw
+    from bzmine.store.db import connect
+    from bzmine.store.parsed import reparse
+
+    records = load_corpus(path)
+    con = connect(db)
+    con.execute("BEGIN TRANSACTION")
+    raw.upsert_bugs(
+        con, [{**r.bug, "comments": r.comments, "history": r.history} for r in records.values()], 1
+    )
+    con.execute("COMMIT")
+    reparse(con, quiet=True)
+    return con
+
+
+def _observatory_name(summary: str) -> str | None:
+    """The CA name the WebPKI Observatory reads off a summary (its METHODOLOGY: the text before the first colon,
+    a leading [tag] dropped, [meta] bugs and implausible lengths not counted)."""
+    if summary.startswith("[meta]") or ":" not in summary:
+        return None
+    name = re.sub(r"^\[.*?\]\s*", "", summary.split(":", 1)[0].strip())
+    return name if 2 < len(name) < 80 else None
+
+
+def observatory_counts(folder: str | Path) -> pd.DataFrame:
+    """Bugs per creation year in the Observatory's data (`bugs_raw.json`, `bugzilla_ca_mappings.json`) and the count
+    its published yearly totals use: bugs whose summary names a CA that its mapping lists and not as distrusted.
+    Columns: period, bugs_listed, observatory, no_ca_name, unmapped_name, distrusted_owner (the last three: bugs
+    its rule leaves out, and why)."""
+    base = Path(folder)
+    bugs = json.loads((base / "bugs_raw.json").read_text(encoding="utf-8"))
+    bugs = bugs.get("bugs", bugs) if isinstance(bugs, dict) else bugs
+    mappings = json.loads((base / "bugzilla_ca_mappings.json").read_text(encoding="utf-8")).get(
+        "mappings", {}
+    )
+    rows: dict[str, dict[str, int]] = {}
+    for b in bugs:
+        year = str(b.get("creation_time", ""))[:4]
+        r = rows.setdefault(
+            year,
+            {"bugs_listed": 0, "observatory": 0, "no_ca_name": 0, "unmapped_name": 0, "distrusted_owner": 0},
+        )
+        r["bugs_listed"] += 1
+        name = _observatory_name(str(b.get("summary") or ""))
+        entry = mappings.get(name) if name else None
+        if name is None:
+            r["no_ca_name"] += 1
+        elif not isinstance(entry, dict):
+            r["unmapped_name"] += 1
+        elif entry.get("status") == "distrusted":
+            r["distrusted_owner"] += 1
+        else:
+            r["observatory"] += 1
+    return pd.DataFrame([{"period": y, **v} for y, v in sorted(rows.items())])
+
+
+def compare_with_observatory(
+    folder: str | Path,
+    workdir: str | Path,
+    as_of: Any = None,
+    resolutions: list[str] | tuple[str, ...] | None = None,
+    only_ca: bool = False,
+) -> pd.DataFrame:
+    """Per creation year: bugzilla (bugs in the Observatory's bug list), bzmine (the paper tables' total on a database
+    of that same list, under these exclusions), bzmine_ca (of those, bugs about a CA), observatory (its counting
+    rule), and why the Observatory's count is lower (no_ca_name, unmapped_name, distrusted_owner); `gap` =
+    bzmine - observatory, and `explained` says whether the reasons (and bzmine's exclusions) account for all of it."""
+    from bzmine.metrics import set_exclusions
+
+    obs = observatory_counts(folder)
+    con = load_bug_list(Path(folder) / "bugs_raw.json", Path(workdir) / "observatory.duckdb")
+    try:
+        set_exclusions(con, resolutions or (), only_ca)
+        subj = paper_tables(con, as_of)["incidents_by_subject"]
+    finally:
+        con.close()
+    mine = subj.groupby("period").figure.sum().rename("bzmine")
+    ca = subj[subj.value == "ca"].set_index("period").figure.rename("bzmine_ca")
+    out = obs.merge(mine, left_on="period", right_index=True, how="outer").merge(
+        ca, left_on="period", right_index=True, how="outer"
+    )
+    out = out.fillna(0)
+    num = [c for c in out.columns if c != "period"]
+    out[num] = out[num].astype(int)
+    out["gap"] = out["bzmine"] - out["observatory"]
+    out["ca_gap"] = out["bzmine_ca"] - out["observatory"]
+    cols = ["period", "bugs_listed", "bzmine", "bzmine_ca", "observatory", "gap"]
+    return out[cols + ["no_ca_name", "unmapped_name", "distrusted_owner", "ca_gap"]].reset_index(drop=True)
+
+
+def observatory_summary(cmp: pd.DataFrame) -> str:
+    """In words: the totals, and for the years where bzmine and the Observatory differ most, what the difference is."""
+    t = cmp[[c for c in cmp.columns if c != "period"]].sum()
+    lines = [
+        f"{int(t.bugs_listed)} bugs in the Observatory's list; bzmine counts {int(t.bzmine)} "
+        f"({int(t.bugs_listed - t.bzmine)} left out by the exclusions), of them {int(t.bzmine_ca)} about a CA; "
+        f"the Observatory's rule counts {int(t.observatory)}.",
+        f"Its rule leaves out {int(t.no_ca_name)} bugs whose summary names no CA before a colon ([meta] and similar), "
+        f"{int(t.unmapped_name)} whose name its hand-made mapping does not list, and {int(t.distrusted_owner)} of "
+        "distrusted owners (its yearly totals cover currently trusted CAs).",
+        f"bzmine's 'about a CA' differs from its rule by {int(t.ca_gap):+d}: bzmine keeps distrusted owners and "
+        "recognises spellings through its own owner table, and sets auditor, program and meta bugs apart by rule.",
+    ]
+    worst = cmp.reindex(cmp["gap"].abs().sort_values(ascending=False).index).head(3)
+    for r in worst.itertuples():
+        if r.gap:
+            lines.append(
+                f"{r.period}: bzmine {r.bzmine}, Observatory {r.observatory} ({r.gap:+d}: {r.no_ca_name} no CA name, "
+                f"{r.unmapped_name} unmapped, {r.distrusted_owner} distrusted; {r.bugs_listed - r.bzmine} excluded by bzmine)."
+            )
+    return "\n".join(lines)

@@ -288,3 +288,73 @@ def test_real_bug_list_per_year_totals_under_every_exclusion(make_server: Any, t
                 assert sum(want.values()) == 1688
     finally:
         con.close()
+
+
+def test_observatory_rule_on_a_hand_made_list(tmp_path: Path) -> None:
+    """The Observatory's counting rule, on bugs written here: no CA name, an unmapped name, a distrusted owner."""
+
+    def bug(i: int, summary: str, created: str) -> dict[str, Any]:
+        return {
+            "id": i,
+            "summary": summary,
+            "creation_time": created,
+            "status": "NEW",
+            "creator": "x@example.org",
+        }
+
+    bugs = [
+        bug(1, "Acme: one", "2020-01-01T00:00:00Z"),
+        bug(2, "[meta] tracking: things", "2020-02-01T00:00:00Z"),
+        bug(3, "Nowhere CA: two", "2020-03-01T00:00:00Z"),
+        bug(4, "Gone Trust: three", "2021-01-01T00:00:00Z"),
+        bug(5, "[uncertain] Acme: four", "2021-02-01T00:00:00Z"),
+        bug(6, "no colon at all", "2021-03-01T00:00:00Z"),
+    ]
+    maps = {
+        "mappings": {
+            "Acme": {"ccadb_owner": "Acme Ltd", "status": "active"},
+            "Gone Trust": {"ccadb_owner": "Gone", "status": "distrusted"},
+        }
+    }
+    (tmp_path / "bugs_raw.json").write_text(json.dumps(bugs))
+    (tmp_path / "bugzilla_ca_mappings.json").write_text(json.dumps(maps))
+    obs = research.observatory_counts(tmp_path).set_index("period")
+    assert obs.loc["2020"].to_dict() == {
+        "bugs_listed": 3,
+        "observatory": 1,
+        "no_ca_name": 1,
+        "unmapped_name": 1,
+        "distrusted_owner": 0,
+    }
+    assert obs.loc["2021"].to_dict() == {
+        "bugs_listed": 3,
+        "observatory": 1,
+        "no_ca_name": 1,
+        "unmapped_name": 0,
+        "distrusted_owner": 1,
+    }
+    cmp = research.compare_with_observatory(tmp_path, tmp_path).set_index("period")
+    assert cmp.loc["2020", "bzmine"] == 3 and cmp.loc["2020", "gap"] == 2 and cmp.loc["2021", "gap"] == 2
+    text = research.observatory_summary(cmp.reset_index())
+    assert "6 bugs in the Observatory's list; bzmine counts 6" in text and "rule counts 2" in text
+
+
+@pytest.mark.realdata
+def test_real_bug_list_against_the_observatory(tmp_path: Path) -> None:
+    """On the Observatory's own bug list: bzmine's per-year totals are the bugs per creation year (under each
+    exclusion), and every bug the Observatory's rule leaves out is accounted for by a reason."""
+    from tests.conftest import realdata
+
+    folder = realdata("webpki-observatory")
+    bugs = json.loads((folder / "bugs_raw.json").read_text(encoding="utf-8"))
+    for n, resolutions in enumerate([(), ("INVALID", "DUPLICATE")]):
+        (tmp_path / str(n)).mkdir()
+        cmp = research.compare_with_observatory(folder, tmp_path / str(n), resolutions=resolutions)
+        want = collections.Counter(
+            b["creation_time"][:4] for b in bugs if (b.get("resolution") or "") not in resolutions
+        )
+        assert dict(zip(cmp.period, cmp.bzmine, strict=True)) == dict(want)
+        assert cmp.bugs_listed.sum() == 1688
+        left_out = cmp.no_ca_name + cmp.unmapped_name + cmp.distrusted_owner
+        assert (cmp.observatory + left_out == cmp.bugs_listed).all()
+        assert 1300 < cmp.observatory.sum() < cmp.bzmine.sum()
