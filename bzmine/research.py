@@ -125,6 +125,15 @@ TABLES: dict[str, PaperTable] = {
                 "as_of while open",
             ),
             "median_days_tagged_to_close": ("days", "the same median over the closed bugs only"),
+            "bugs_with_end_date": (
+                "count",
+                "bugs whose latest report (by as_of) gives both the non-compliance identified and end dates",
+            ),
+            "median_days_identified_to_end": (
+                "days",
+                "median days from the non-compliance identified date to its end (revocation complete), as reports "
+                "give them; promised revocation dates are not parsed yet",
+            ),
         },
     ),
     "self_reported_share": PaperTable(

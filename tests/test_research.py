@@ -358,3 +358,66 @@ def test_real_bug_list_against_the_observatory(tmp_path: Path) -> None:
         left_out = cmp.no_ca_name + cmp.unmapped_name + cmp.distrusted_owner
         assert (cmp.observatory + left_out == cmp.bugs_listed).all()
         assert 1300 < cmp.observatory.sum() < cmp.bzmine.sum()
+
+
+def test_report_derived_tables_on_a_hand_built_bug(tmp_path: Path) -> None:
+    """One CA-opened, revocation-delay-tagged bug with a v3 full report (tests/fixtures, identified 2025-03-28, end
+    2025-03-31; items due 2025-05-01 ongoing and 2025-03-15 complete) and a later table marking both complete."""
+    v3 = (ROOT / "tests" / "fixtures" / "comments" / "v3_full_md.txt").read_text(encoding="utf-8")
+    later = (
+        "### Action Items\n| Action Item | Kind | Due Date | Status |\n|---|---|---|---|\n"
+        "| Add a linter check for the affected field before signing | Prevent | 2025-05-01 | Complete |\n"
+        "| Route problem reports to a monitored ticket queue | Detect | 2025-03-15 | Complete |"
+    )
+    bug = mk_bug(
+        10,
+        "Acme: revocation delayed",
+        "2025-03-30T00:00:00Z",
+        ACME,
+        ACME,
+        whiteboard="[ca-compliance] [leaf-revocation-delay]",
+        comments=[
+            (ACME, "2025-03-30T00:00:00Z", "We are reporting a delayed revocation."),
+            (ACME, "2025-04-05T00:00:00Z", v3),
+            (ACME, "2025-04-20T00:00:00Z", later),
+        ],
+    )
+    con = build_db(tmp_path / "r.duckdb", [bug])
+    try:
+        t = research.paper_tables(con, "2025-06-01")
+    finally:
+        con.close()
+    rev, val = t["delayed_revocation_per_quarter"], "*revocation-delay*"
+    assert _fig(rev, "2025-Q1", val) == 1 and _fig(rev, "2025-Q2", val) == 0
+    assert _fig(rev, "2025-Q1", val, "median_days_tagged") == 63.0  # tagged at opening 03-30, open at 06-01
+    assert _fig(rev, "2025-Q1", val, "bugs_with_end_date") == 1
+    assert _fig(rev, "2025-Q1", val, "median_days_identified_to_end") == 3.0  # 03-28 -> 03-31
+    dis = t["disclosure_delay"]
+    assert _fig(dis, "2025", "all", "bugs_with_identified_date") == 1
+    assert _fig(dis, "2025", "all", "median_disclosure_delay_hours") == 48.0  # opened 03-30, identified 03-28
+    assert _fig(dis, "2025", "all", "over_72h") == 0
+    full = t["full_report_on_time"]
+    assert [_fig(full, "2025", "all", m) for m in ("full_reports_evaluated", "on_time", "on_time_share")] == [
+        1,
+        1,
+        1,
+    ]
+    items = t["action_item_completion"]
+    # the 05-01 item was marked complete on 04-20 (by its due date); the 03-15 one first on 04-05 (after it)
+    assert [
+        _fig(items, "2025", "all", m)
+        for m in (
+            "items_due",
+            "complete_by_due",
+            "complete_by_due_share",
+            "complete_at_as_of",
+            "complete_at_as_of_share",
+        )
+    ] == [2, 1, 0.5, 2, 1.0]
+    resp = t["response_breaches"]
+    assert _fig(resp, "2025", "all", "requests") == 0 and math.isnan(
+        _fig(resp, "2025", "all", "breach_share")
+    )
+    selfr = t["self_reported_share"]
+    assert _fig(selfr, "2025", "all", "self_reported") == 1  # opened by the CA's own account
+    assert _fig(selfr, "2025", "all", "source_self_share") == 0.0  # the report states a third-party source

@@ -93,37 +93,59 @@ WHERE p.period_kind = 'year';
 -- dated by when such a tag was first added (tag_first_added). Grain: bug.
 --   days_tagged: tag first added -> bug closed (0 when tagged after closing), or -> as_of while open; null for a
 --   bug closed at as_of whose closing time is unknown.
+--   identified_at, noncompliance_end_at: the non-compliance identified and end dates of the latest report (posted by
+--   as_of) that gives each (v3 reports); for a revocation delay the end is when the last certificate was revoked.
+--   days_identified_to_end: from one to the other, in days (null unless both are given). Promised revocation dates
+--   are not parsed from reports yet.
 CREATE OR REPLACE VIEW paper_revocation_delay_bugs AS
 WITH first_tag AS (
     SELECT bug_id, min(first_tagged_at) AS tagged_at FROM tag_first_added
     WHERE tag LIKE '%revocation-delay%' GROUP BY bug_id
+), dated AS (
+    SELECT r.bug_id, (r.posted_at, r.comment_id, r.report_no) AS pos,
+           TRY_CAST(replace(r.fields->'noncompliance_identified'->>'at', 'Z', '') AS TIMESTAMP) AS identified_at,
+           TRY_CAST(replace(r.fields->'noncompliance_end'->>'at', 'Z', '') AS TIMESTAMP) AS end_at
+    FROM reports r CROSS JOIN metric_params p WHERE r.posted_at <= p.as_of
+), ends AS (
+    SELECT bug_id, arg_max(identified_at, pos) FILTER (WHERE identified_at IS NOT NULL) AS identified_at,
+           arg_max(end_at, pos) FILTER (WHERE end_at IS NOT NULL) AS noncompliance_end_at
+    FROM dated GROUP BY bug_id
 )
 SELECT b.bug_id, b.owner, f.tagged_at, year(f.tagged_at) || '-Q' || quarter(f.tagged_at) AS quarter,
        b.is_open, b.closed_at,
        CASE WHEN b.is_open THEN date_diff('second', f.tagged_at, p.as_of) / 86400.0
             WHEN b.closed_at IS NOT NULL THEN greatest(date_diff('second', f.tagged_at, b.closed_at), 0) / 86400.0
-       END AS days_tagged
+       END AS days_tagged,
+       e.identified_at, e.noncompliance_end_at,
+       date_diff('second', e.identified_at, e.noncompliance_end_at) / 86400.0 AS days_identified_to_end
 FROM first_tag f
 JOIN paper_bugs b USING (bug_id)
-CROSS JOIN metric_params p;
+CROSS JOIN metric_params p
+LEFT JOIN ends e USING (bug_id);
 
 -- paper_revocation_delay: per quarter of the first revocation-delay tag: bugs, still_open and closed at as_of,
--- median_days_tagged (tag -> closed, or -> as_of while open), median_days_tagged_to_close (closed bugs only).
+-- median_days_tagged (tag -> closed, or -> as_of while open), median_days_tagged_to_close (closed bugs only),
+-- bugs_with_end_date (a report gives both the identified and the end date) and median_days_identified_to_end.
 CREATE OR REPLACE VIEW paper_revocation_delay AS
 WITH agg AS (
     SELECT quarter AS period, count(*) AS bugs, count(*) FILTER (WHERE is_open) AS still_open,
            count(*) FILTER (WHERE NOT is_open) AS closed, median(days_tagged) AS median_days_tagged,
-           median(days_tagged) FILTER (WHERE NOT is_open) AS median_days_tagged_to_close
+           median(days_tagged) FILTER (WHERE NOT is_open) AS median_days_tagged_to_close,
+           count(days_identified_to_end) AS bugs_with_end_date,
+           median(days_identified_to_end) AS median_days_identified_to_end
     FROM paper_revocation_delay_bugs GROUP BY 1
 ), grid AS (
     SELECT p.period, p.period_kind,
            CAST(coalesce(a.bugs, 0) AS DOUBLE) AS bugs, CAST(coalesce(a.still_open, 0) AS DOUBLE) AS still_open,
            CAST(coalesce(a.closed, 0) AS DOUBLE) AS closed, CAST(a.median_days_tagged AS DOUBLE) AS median_days_tagged,
-           CAST(a.median_days_tagged_to_close AS DOUBLE) AS median_days_tagged_to_close
+           CAST(a.median_days_tagged_to_close AS DOUBLE) AS median_days_tagged_to_close,
+           CAST(coalesce(a.bugs_with_end_date, 0) AS DOUBLE) AS bugs_with_end_date,
+           CAST(a.median_days_identified_to_end AS DOUBLE) AS median_days_identified_to_end
     FROM paper_periods p LEFT JOIN agg a USING (period) WHERE p.period_kind = 'quarter'
 )
 SELECT period, period_kind, 'tag' AS dimension, '*revocation-delay*' AS value, measure, figure
-FROM grid UNPIVOT INCLUDE NULLS (figure FOR measure IN (bugs, still_open, closed, median_days_tagged, median_days_tagged_to_close));
+FROM grid UNPIVOT INCLUDE NULLS (figure FOR measure IN (bugs, still_open, closed, median_days_tagged,
+    median_days_tagged_to_close, bugs_with_end_date, median_days_identified_to_end));
 
 -- paper_self_reported: per year of opening: bugs, self_reported (bug_metrics.self_reported: the creator speaks
 -- for the CA, or the earliest report's disclosure source says Self) and its share; bugs_with_source (bugs with a
