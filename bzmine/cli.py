@@ -617,7 +617,7 @@ def _metrics_con(db: str, as_of: str | None = None) -> Any:
 
         res = params.get("exclude_resolution")
         try:
-            set_exclusions(
+            used = set_exclusions(
                 con,
                 str(res).split(",") if res is not None else DEFAULT_EXCLUDE_RESOLUTIONS,
                 bool(params.get("only_ca")),
@@ -625,6 +625,11 @@ def _metrics_con(db: str, as_of: str | None = None) -> Any:
         except BaseException:
             con.close()
             raise
+        if used["excluded_resolutions"] or used["only_ca_subjects"]:  # say so: the default leaves nothing out
+            left_out = [f"resolutions {','.join(used['excluded_resolutions'])} (at as_of)"] * bool(
+                used["excluded_resolutions"]
+            ) + ["bugs not about a CA"] * bool(used["only_ca_subjects"])
+            click.echo(f"note: left out {' and '.join(left_out)}", err=True)
     return con
 
 

@@ -421,3 +421,16 @@ def test_report_derived_tables_on_a_hand_built_bug(tmp_path: Path) -> None:
     selfr = t["self_reported_share"]
     assert _fig(selfr, "2025", "all", "self_reported") == 1  # opened by the CA's own account
     assert _fig(selfr, "2025", "all", "source_self_share") == 0.0  # the report states a third-party source
+
+
+def test_cli_says_what_it_left_out(demo_db: Path) -> None:
+    run = CliRunner()
+    res = run.invoke(
+        cli,
+        ["trends", "--db", str(demo_db), "--as-of", AS_OF, "--by", "all", "--exclude-resolution", "invalid"],
+    )
+    assert res.exit_code == 0 and "note: left out resolutions INVALID (at as_of)" in res.stderr
+    plain = run.invoke(cli, ["trends", "--db", str(demo_db), "--as-of", AS_OF, "--by", "all"])
+    assert plain.exit_code == 0 and "note:" not in plain.stderr  # the default leaves nothing out
+    # the demo sample has no INVALID bug: the same figures either way
+    assert res.stdout == plain.stdout
