@@ -68,6 +68,12 @@ def test_every_paper_table_is_long_with_metadata(demo_tables: tuple[Path, dict[s
         # one observation per row: no two rows for the same period, value, attributes and measure
         keys = [c for c in df.columns if c != "figure"]
         assert not df.duplicated(keys).any(), name
+        # every period of the sample (2018 .. as_of 2026) is there for every value and measure: zeros, not gaps
+        years = [str(y) for y in range(2018, 2027)]
+        want = years if kinds == {"year"} else [f"{y}-Q{q}" for y in years for q in (1, 2, 3, 4)]
+        assert sorted(set(df.period)) == want, name
+        series = df.drop(columns=["period", "figure"]).drop_duplicates()
+        assert len(df) == len(want) * len(series), name
         meta = json.loads((out / f"{name}.meta.json").read_text(encoding="utf-8"))
         assert meta["as_of"] == "2026-11-01T00:00:00"
         assert meta["exclusions"]["excluded_resolutions"] == ["DUPLICATE", "INVALID"]
