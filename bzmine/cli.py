@@ -625,10 +625,12 @@ def _metrics_con(db: str, as_of: str | None = None) -> Any:
         except BaseException:
             con.close()
             raise
-        if used["excluded_resolutions"] or used["only_ca_subjects"]:  # say so: the default leaves nothing out
-            left_out = [f"resolutions {','.join(used['excluded_resolutions'])} (at as_of)"] * bool(
-                used["excluded_resolutions"]
-            ) + ["bugs not about a CA"] * bool(used["only_ca_subjects"])
+        left_out = []  # said on stderr: the default leaves nothing out
+        if used["excluded_resolutions"]:
+            left_out.append(f"resolutions {','.join(used['excluded_resolutions'])} (at as_of)")
+        if used["only_ca_subjects"]:
+            left_out.append("bugs not about a CA")
+        if left_out:
             click.echo(f"note: left out {' and '.join(left_out)}", err=True)
     return con
 
@@ -1183,7 +1185,7 @@ def paper_tables_cmd(
     try:
         paths = write_paper_tables(con, out, as_of, source=db, group=group)
         for name, path in paths.items():
-            rows = sum(1 for _ in path.open(encoding="utf-8")) - 1
+            rows = len(path.read_text(encoding="utf-8").splitlines()) - 1
             click.echo(f"{name}: {rows} rows -> {path} (+ {name}.meta.json)")
     finally:
         con.close()
