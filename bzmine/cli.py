@@ -1001,21 +1001,36 @@ def sql(query: str, db: str, as_of: str | None, group: str, fmt: str) -> None:
     is_flag=True,
     help="Include private (group-restricted) bugs seen with an API key; they are marked. Default: left out.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Processes drawing plots (default: one per core, at most 4; one for fewer than 12 plots).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 @_boundary
 def report(
-    db: str, out: str, as_of: str | None, cas: tuple[str, ...], days: int, include_private: bool, quiet: bool
+    db: str,
+    out: str,
+    as_of: str | None,
+    cas: tuple[str, ...],
+    days: int,
+    include_private: bool,
+    workers: int | None,
+    quiet: bool,
 ) -> None:
     """Write a static HTML report (overview, sortable scorecard, one page per CA, due list) that opens from disk."""
     from bzmine.report import write_report
 
     con = _metrics_con(db, as_of)
     try:
-        res = write_report(con, out, as_of, list(cas) or None, days, quiet, include_private=include_private)
+        res = write_report(
+            con, out, as_of, list(cas) or None, days, quiet, include_private=include_private, workers=workers
+        )
     finally:
         con.close()
     if not quiet:
-        click.echo(f"report: {res.pages} pages, {res.plots} plots; open {res.index.resolve()}")
+        kept = f" ({res.plots - res.plots_drawn} unchanged, kept)" if res.plots_drawn < res.plots else ""
+        click.echo(f"report: {res.pages} pages, {res.plots} plots{kept}; open {res.index.resolve()}")
 
 
 @cli.group()

@@ -307,6 +307,17 @@ def compare(
     return df
 
 
+def compare_all(con: duckdb.DuckDBPyConnection, as_of: Any = None, group: str = "owner") -> pd.DataFrame:
+    """`compare` for every CA at once (one query; the report splits it per CA page)."""
+    snapshot(con, as_of, need=("scorecard", "scorecard_percentiles"), group=group)
+    return _df(
+        con,
+        """SELECT p.ca, p.figure, p.label, p.value, p.peer_median, p.percentile, p.direction, p.unit
+           FROM scorecard_percentiles p JOIN (SELECT figure, row_number() OVER () AS n FROM scorecard_figures) o
+           USING (figure) ORDER BY p.ca, o.n""",
+    )
+
+
 def figures(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The scorecard figures with direction, unit, label and whether the compact table shows them."""
     return _df(con, "SELECT * FROM scorecard_figures")
@@ -483,7 +494,8 @@ def response_events(
     """Every request waiting for a CA (METRICS.md §4), oldest first."""
     snapshot(con, as_of, need=("response_events",), group=group)
     return _filter(
-        _df(con, "SELECT * FROM response_events ORDER BY asked_at, bug_id"), resolve_cas(con, cas, group)
+        _df(con, "SELECT * FROM response_events ORDER BY asked_at, bug_id, kind, asked_by"),
+        resolve_cas(con, cas, group),
     )
 
 
@@ -501,7 +513,8 @@ def action_items(
 ) -> pd.DataFrame:
     snapshot(con, as_of, need=("action_item_status",), group=group)
     return _filter(
-        _df(con, "SELECT * FROM action_item_status ORDER BY bug_id, item_no"), resolve_cas(con, cas, group)
+        _df(con, "SELECT * FROM action_item_status ORDER BY bug_id, comment_id, item_no"),
+        resolve_cas(con, cas, group),
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import matplotlib
@@ -282,3 +282,64 @@ def plot_ca_vs_peers(compare: pd.DataFrame, ca: str) -> Figure:
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+# --- rendering many figures: in worker processes, and only those whose inputs changed -------------------------
+
+
+def render_png(name: str, args: tuple[Any, ...]) -> bytes:
+    """Build figure `name` (a plot_* function of this module) from its inputs and return it as PNG bytes.
+
+    The unit of work of the report's plot workers: inputs in, bytes out, so files are written by the caller only."""
+    import io
+
+    fn = globals().get(name) if name.startswith("plot_") else None
+    if not callable(fn):
+        raise ValueError(f"not a plot: {name}")
+    buf = io.BytesIO()
+    fn(*args).savefig(buf, format="png", dpi=100)
+    return buf.getvalue()
+
+
+def input_digest(name: str, args: tuple[Any, ...]) -> str:
+    """A content hash of a plot's inputs (and of the code that draws it), to skip re-drawing an unchanged plot."""
+    import hashlib
+
+    from bzmine import __version__
+
+    h = hashlib.sha256(f"{name}\0{__version__}\0{matplotlib.__version__}".encode())
+    for a in args:
+        if isinstance(a, pd.DataFrame):
+            h.update(repr((list(a.columns), [str(t) for t in a.dtypes], a.shape)).encode())
+            if len(a):
+                h.update(pd.util.hash_pandas_object(a, index=False).values.tobytes())
+        else:
+            h.update(repr(a).encode())
+        h.update(b"\1")
+    return h.hexdigest()
+
+
+def _init_plot_worker(parent: int) -> None:
+    from bzmine.parse.run import _die_with_parent
+
+    _die_with_parent(parent)
+
+
+def render_many(jobs: list[tuple[str, tuple[Any, ...]]], workers: int = 1) -> Iterator[tuple[int, bytes]]:
+    """PNG bytes of each job (plot name, inputs), as (index, bytes) in completion order. With workers > 1, in that
+    many spawned processes that end with their parent; the bytes are the same either way (same code, same inputs)."""
+    if workers <= 1 or len(jobs) < 2:
+        for i, (name, args) in enumerate(jobs):
+            yield i, render_png(name, args)
+        return
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=_init_plot_worker, initargs=(os.getpid(),)
+    ) as pool:
+        futs = {pool.submit(render_png, name, args): i for i, (name, args) in enumerate(jobs)}
+        for fut in as_completed(futs):
+            yield futs[fut], fut.result()
