@@ -33,10 +33,12 @@ LAYERS = (
     "metric_comments",
     "response_events",
     "bug_metrics",
+    "duty_waivers",
     "update_obligations",
     "next_update_overdue",
     "metric_ca_items",
     "action_item_status",
+    "duties",
     "metric_scope",
     "incident_links",
     "recurrences",
@@ -49,6 +51,7 @@ LAYERS = (
     "tag_first_added",
     "trend_bugs",
     "trend_counts",
+    "due_program",
 )
 
 
@@ -498,20 +501,39 @@ def due(
     cas: list[str] | None = None,
     group: str = "owner",
     stale_days: int | None = None,
+    waiting_on: str = "ca",
 ) -> pd.DataFrame:
     """What waits on CAs at as_of (view `due`): one row per item with its due date and days overdue, most overdue
-    first. Columns: bug_id, ca, summary, status, what, due, days_overdue, detail."""
+    first. Columns: bug_id, ca, summary, status, what, due, days_overdue, detail, kind, version, rule (the duty's
+    guideline version and its source with the deadline).
+
+    waiting_on='program': instead, the bugs whose CA requested closure and that are not closed (view `due_program`,
+    D7): bug_id, ca, summary, status, what, since, days_waiting, detail, kind, version, rule."""
+    if waiting_on not in ("ca", "program"):
+        raise ConfigError(f"--waiting-on must be ca or program, got {waiting_on!r}")
     snapshot(
         con,
         as_of,
-        need=("response_events", "update_obligations", "action_item_status", "bug_metrics"),
+        need=("response_events", "duties", "action_item_status", "bug_metrics"),
         group=group,
     )
     keys = resolve_cas(con, cas, group)
+    if waiting_on == "program":
+        return _filter(_df(con, "SELECT * REPLACE (strftime(since, '%Y-%m-%d') AS since) FROM due_program"), keys)
     con.execute("SET VARIABLE bzmine_due_days = ?", [days])
     con.execute("SET VARIABLE bzmine_stale_days = CAST(? AS INTEGER)", [stale_days])
     # due as YYYY-MM-DD text: a date, shown as one in every format (table, csv, json, HTML)
     return _filter(_df(con, "SELECT * REPLACE (strftime(due, '%Y-%m-%d') AS due) FROM due"), keys)
+
+
+def duties(
+    con: duckdb.DuckDBPyConnection, as_of: Any = None, cas: list[str] | None = None, group: str = "owner"
+) -> pd.DataFrame:
+    """Every duty of every bug about a CA (view `duties`, METRICS.md §10), by bug and time of arising."""
+    snapshot(con, as_of, need=("duties",), group=group)
+    return _filter(
+        _df(con, "SELECT * FROM duties ORDER BY bug_id, arises_at, kind"), resolve_cas(con, cas, group)
+    )
 
 
 def trends(
