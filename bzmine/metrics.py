@@ -519,7 +519,9 @@ def due(
     )
     keys = resolve_cas(con, cas, group)
     if waiting_on == "program":
-        return _filter(_df(con, "SELECT * REPLACE (strftime(since, '%Y-%m-%d') AS since) FROM due_program"), keys)
+        return _filter(
+            _df(con, "SELECT * REPLACE (strftime(since, '%Y-%m-%d') AS since) FROM due_program"), keys
+        )
     con.execute("SET VARIABLE bzmine_due_days = ?", [days])
     con.execute("SET VARIABLE bzmine_stale_days = CAST(? AS INTEGER)", [stale_days])
     # due as YYYY-MM-DD text: a date, shown as one in every format (table, csv, json, HTML)
