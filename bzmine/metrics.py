@@ -324,6 +324,19 @@ _BUG = (
     "first_ca_at, full_report_at, late_full_report, round(days_to_close, 2) AS days_to_close"
 )
 _OBL = "bug_id, set_at, due, state, met_at, answered_late_at, round(days_late, 2) AS days_late"
+_DUTY = (
+    "bug_id, kind, version, source, strength, arises_at, due_at, state, met_at, answered_late_at, "
+    "round(days_late, 2) AS days_late, detail"
+)
+_MUST = "owed_by = 'ca' AND strength = 'MUST' AND code LIKE 'D%'"
+_DUTY_KINDS = (
+    "initial_disclosure",
+    "full_report",
+    "routine_update",
+    "action_item_update",
+    "revocation_update",
+    "revocation_update_should",
+)
 _ITEM = "bug_id, comment_id, posted_at, item_no, action, due_date, status_raw, status, is_open, is_overdue, bug_is_open"
 EXPLAIN: dict[str, tuple[str, str, str]] = {
     "bugs_total": ("bug_metrics", "TRUE", _BUG),
@@ -343,9 +356,9 @@ EXPLAIN: dict[str, tuple[str, str, str]] = {
     "breach_rate": ("response_events", "TRUE", _REQ),
     "pending_requests": ("response_events", "state = 'pending'", _REQ),
     "open_needinfos": ("response_events", "state = 'pending' AND kind = 'needinfo'", _REQ),
-    "next_update_obligations": ("update_obligations", "TRUE", _OBL),
+    "next_update_obligations": ("update_obligations", "state <> 'waived'", _OBL),
     "next_updates_missed": ("update_obligations", "state = 'missed'", _OBL),
-    "missed_update_rate": ("update_obligations", "TRUE", _OBL),
+    "missed_update_rate": ("update_obligations", "state <> 'waived'", _OBL),
     "open_action_items": ("action_item_status", "is_open AND bug_is_open", _ITEM),
     "overdue_action_items": ("action_item_status", "is_overdue AND bug_is_open", _ITEM),
     "overdue_items_per_open_bug": ("action_item_status", "is_overdue AND bug_is_open", _ITEM),
@@ -366,7 +379,19 @@ EXPLAIN: dict[str, tuple[str, str, str]] = {
         "TRUE",
         "bug_id, comment_id, kind, posted_at, clean, must_findings, rules",
     ),
+    "duties_due": ("duties", f"{_MUST} AND state IN ('met', 'missed')", _DUTY),
+    "duties_missed": ("duties", f"{_MUST} AND state = 'missed'", _DUTY),
+    "duty_miss_rate": ("duties", f"{_MUST} AND state IN ('met', 'missed')", _DUTY),
+    "median_disclosure_delay_hours": (
+        "duties",
+        "kind = 'initial_disclosure' AND disclosure_delay_hours IS NOT NULL",
+        f"{_DUTY}, round(disclosure_delay_hours, 1) AS disclosure_delay_hours",
+    ),
 }
+for _k in _DUTY_KINDS:  # kind names come from the fixed tuple above
+    EXPLAIN[f"{_k}_due"] = ("duties", f"kind = '{_k}' AND state IN ('met', 'missed')", _DUTY)
+    EXPLAIN[f"{_k}_missed"] = ("duties", f"kind = '{_k}' AND state = 'missed'", _DUTY)
+    EXPLAIN[f"{_k}_miss_rate"] = ("duties", f"kind = '{_k}' AND state IN ('met', 'missed')", _DUTY)
 
 
 def related(

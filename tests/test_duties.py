@@ -558,3 +558,53 @@ def test_due_cli_lists_rule_and_program_queue(con: duckdb.DuckDBPyConnection, tm
     res = CliRunner().invoke(cli, ["due", "--db", db, "--as-of", "2025-11-15", "--waiting-on", "program"])
     assert res.exit_code == 0, res.output
     assert "closure requested" in res.output and "9001" in res.output
+
+
+def test_scorecard_and_explain_count_duties(tmp_path: Path) -> None:
+    t0 = ERAS["3.1"]
+    # A: preliminary at day 0, update at day 5. B: the same on a revocation-delay bug.
+    bugs = [
+        scenario_bug(1, "routine_update", "met", t0),
+        scenario_bug(2, "revocation_update", "missed", t0),
+    ]
+    c = build_db(tmp_path / "card.duckdb", bugs)
+    at = t0 + timedelta(days=30)
+    card = M.scorecard(c, at).set_index("ca").loc["Acme"]
+    # each bug: full report missed (D2); routine gap 0->5 met, gap 5->12 missed (D3); B also revocation gap 0->5
+    # met and 5->12 missed (D5, 7 days), and both 3-day gaps missed (SHOULD)
+    assert (card["duties_due"], card["duties_missed"], card["duty_miss_rate"]) == (8, 5, 0.625)
+    assert (card["routine_update_due"], card["routine_update_missed"]) == (4, 2)
+    assert (card["full_report_due"], card["full_report_missed"]) == (2, 2)
+    assert (card["revocation_update_due"], card["revocation_update_missed"]) == (2, 1)
+    assert (card["revocation_update_should_due"], card["revocation_update_should_missed"]) == (2, 2)
+    assert (
+        card["initial_disclosure_due"] == 0
+        and card["median_disclosure_delay_hours"] != card["median_disclosure_delay_hours"]
+    )
+    value, rows = M.explain(c, "Acme", "duties_missed", at)
+    assert value == 5
+    assert sorted(zip(rows["bug_id"], rows["kind"])) == [
+        (1, "full_report"),
+        (1, "routine_update"),
+        (2, "full_report"),
+        (2, "revocation_update"),
+        (2, "routine_update"),
+    ]
+    assert set(rows["version"]) == {"3.1"} and set(rows["state"]) == {"missed"}
+    figs = M.figures(c).set_index("figure")
+    assert figs.loc["revocation_update_should_miss_rate", "direction"] == "not_ranked"  # SHOULD: never ranked
+    assert figs.loc["revocation_update_miss_rate", "direction"] == "lower_is_better"
+    res = CliRunner().invoke(
+        cli,
+        [
+            "explain",
+            "duties_missed",
+            "--ca",
+            "Acme",
+            "--db",
+            str(tmp_path / "card.duckdb"),
+            "--as-of",
+            str(at),
+        ],
+    )
+    assert res.exit_code == 0 and "duties_missed = 5 for Acme; 5 row(s)" in res.output, res.output
