@@ -29,18 +29,18 @@
 --       met at the next closing, pending until then; no due date.
 CREATE OR REPLACE VIEW duties AS
 WITH p AS (SELECT as_of FROM metric_params),
-b AS (
+b AS MATERIALIZED (
     SELECT m.bug_id, m.ca, m.opened_at, m.creator_role, m.first_ca_at, m.full_report_at
     FROM bug_metrics m WHERE m.ca IS NOT NULL
 ),
-ca_c AS (SELECT c.bug_id, c.created_at FROM metric_comments c JOIN b USING (bug_id) WHERE c.role = 'ca'),
-closings AS (
+ca_c AS MATERIALIZED (SELECT c.bug_id, c.created_at FROM metric_comments c JOIN b USING (bug_id) WHERE c.role = 'ca'),
+closings AS MATERIALIZED (
     SELECT bug_id, changed_at AS ts FROM metric_status_changes WHERE is_closing
     UNION
     SELECT bug_id, closed_at FROM metric_bugs WHERE closed_at IS NOT NULL
 ),
-st AS (SELECT bug_id, valid_from, is_open, period_no FROM metric_status_timeline),
-wb AS (
+st AS MATERIALIZED (SELECT bug_id, valid_from, is_open, period_no FROM metric_status_timeline),
+wb AS MATERIALIZED (
     SELECT w.bug_id, w.changed_at, w.next_update,
            coalesce(array_to_string(w.tags, ' '), '') LIKE '%revocation-delay%' AS rd
     FROM whiteboard_changes w JOIN b USING (bug_id) CROSS JOIN p WHERE w.changed_at <= p.as_of
@@ -67,18 +67,22 @@ anchors AS (
     UNION
     SELECT bug_id, a, TRUE FROM tag_added
 ),
-anch AS (  -- collapse an anchor that is both a comment/opening and a tag addition
-    SELECT bug_id, a, bool_and(tag_only) AS tag_only FROM anchors GROUP BY ALL
+anch AS (  -- collapse an anchor that is both a comment/opening and a tag addition; none before D3/D5 apply
+    SELECT bug_id, a, bool_and(tag_only) AS tag_only FROM anchors
+    WHERE a >= (SELECT min(valid_from) FROM config_duty_rules
+                WHERE kind IN ('routine_update', 'revocation_update', 'revocation_update_should'))
+    GROUP BY ALL
 ),
 gaps1 AS (
-    SELECT x.bug_id, x.a, x.tag_only, c.created_at AS next_ca
-    FROM anch x ASOF LEFT JOIN ca_c c ON c.bug_id = x.bug_id AND c.created_at > x.a
+    SELECT x.bug_id, x.a, x.tag_only,
+           (SELECT min(c.created_at) FROM ca_c c WHERE c.bug_id = x.bug_id AND c.created_at > x.a) AS next_ca
+    FROM anch x
 ),
 gaps2 AS (
     SELECT g.*, w.next_update AS nu_at_start, w.rd AS rd_at_start
     FROM gaps1 g ASOF LEFT JOIN wb w ON w.bug_id = g.bug_id AND w.changed_at <= g.a
 ),
-gaps AS (
+gaps AS MATERIALIZED (
     SELECT g.*, s.is_open AS open_at_start
     FROM gaps2 g ASOF LEFT JOIN st s ON s.bug_id = g.bug_id AND s.valid_from <= g.a
 ),
@@ -110,6 +114,7 @@ d4s AS (
            'action item due ' || strftime(a.due_date, '%Y-%m-%d') || ': ' || coalesce(a.action, '') AS detail
     FROM action_item_status a JOIN b USING (bug_id)
     WHERE a.due_date IS NOT NULL
+      AND a.due_date >= (SELECT min(valid_from) FROM config_duty_rules WHERE kind = 'action_item_update')
       AND (a.status IN ('ongoing', 'delayed')
            OR (a.status IN ('complete', 'canceled') AND a.posted_at >= CAST(a.due_date + 1 AS TIMESTAMP)))
 ),
@@ -117,8 +122,10 @@ d4o AS (
     SELECT d.*, s.is_open AS open_at_start FROM d4s d ASOF LEFT JOIN st s ON s.bug_id = d.bug_id AND s.valid_from <= d.arises_at
 ),
 d4 AS (
-    SELECT d.bug_id, 'action_item_update' AS kind, d.arises_at, d.due_at, c.created_at AS fulfil_at, d.detail
-    FROM d4o d ASOF LEFT JOIN ca_c c ON c.bug_id = d.bug_id AND c.created_at > d.arises_at
+    SELECT d.bug_id, 'action_item_update' AS kind, d.arises_at, d.due_at,
+           (SELECT min(c.created_at) FROM ca_c c WHERE c.bug_id = d.bug_id AND c.created_at > d.arises_at) AS fulfil_at,
+           d.detail
+    FROM d4o d
     WHERE coalesce(d.open_at_start, TRUE)
 ),
 cand AS (
@@ -150,8 +157,8 @@ ruled AS (
     WHERE c.arises_at <= p.as_of
 ),
 ev AS (
-    SELECT r.*, cl.ts AS closing_after
-    FROM ruled r ASOF LEFT JOIN closings cl ON cl.bug_id = r.bug_id AND cl.ts > r.arises_at
+    SELECT r.*, (SELECT min(cl.ts) FROM closings cl WHERE cl.bug_id = r.bug_id AND cl.ts > r.arises_at) AS closing_after
+    FROM ruled r
 ),
 judged AS (
     SELECT e.*, p.as_of,
@@ -211,11 +218,11 @@ creq AS (
 d7 AS (
     SELECT c.bug_id, r.kind, r.code, r.label, r.version, r.source, r.strength, r.owed_by, r.hours,
            c.arises_at, CAST(NULL AS TIMESTAMP) AS due_at,
-           CASE WHEN cl.ts IS NOT NULL THEN 'met' ELSE 'pending' END AS state, cl.ts AS met_at,
+           CASE WHEN c.closing IS NOT NULL THEN 'met' ELSE 'pending' END AS state, c.closing AS met_at,
            CAST(NULL AS TIMESTAMP) AS answered_late_at, CAST(NULL AS DOUBLE) AS days_late,
            CAST(NULL AS DOUBLE) AS disclosure_delay_hours, 'closure requested by ' || c.how AS detail
-    FROM creq c
-    ASOF LEFT JOIN closings cl ON cl.bug_id = c.bug_id AND cl.ts > c.arises_at
+    FROM (SELECT q.*, (SELECT min(cl.ts) FROM closings cl WHERE cl.bug_id = q.bug_id AND cl.ts > q.arises_at) AS closing
+          FROM creq q) c
     JOIN config_duty_rules r ON r.kind = 'closure_requested'
         AND r.valid_from <= c.arises_at AND (r.valid_until IS NULL OR c.arises_at < r.valid_until)
 )
