@@ -583,7 +583,7 @@ def test_scorecard_and_explain_count_duties(tmp_path: Path) -> None:
     )
     value, rows = M.explain(c, "Acme", "duties_missed", at)
     assert value == 5
-    assert sorted(zip(rows["bug_id"], rows["kind"])) == [
+    assert sorted(zip(rows["bug_id"], rows["kind"], strict=True)) == [
         (1, "full_report"),
         (1, "routine_update"),
         (2, "full_report"),
