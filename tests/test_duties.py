@@ -800,3 +800,42 @@ def test_duties_match_planted_truth(sample_db: tuple[Path, dict[int, Any]]) -> N
         and any(q["asked_at"] > b["duty_events"]["closure_summaries"][0] for q in b["requests"])
     ]
     assert resumed  # questions after a closure summary were planted
+
+
+def test_due_scorecard_and_explain_agree_on_every_duty(sample_db: tuple[Path, dict[int, Any]]) -> None:
+    path, _ = sample_db
+    c = duckdb.connect(str(path))
+    for at in ("2025-09-15", "2026-11-01"):
+        d = M.duties(c, at)
+        open_bugs = set(c.execute("SELECT bug_id FROM metric_bugs WHERE is_open").df()["bug_id"])
+        must = d[(d["owed_by"] == "ca") & (d["strength"] == "MUST") & d["code"].str.startswith("D")]
+        card = M.scorecard(c, at).set_index("ca")
+        for ca, rows in must.groupby("ca"):
+            assert card.loc[ca, "duties_missed"] == (rows["state"] == "missed").sum(), (at, ca)
+            assert card.loc[ca, "duties_due"] == rows["state"].isin(["met", "missed"]).sum(), (at, ca)
+        busiest = must[must["state"] == "missed"]["ca"].value_counts().index[0]
+        value, rows = M.explain(c, busiest, "duties_missed", at)
+        assert value == len(rows) == ((must["ca"] == busiest) & (must["state"] == "missed")).sum()
+        # the due list holds exactly the CA's pending (within 7 days) and unanswered missed duties of open bugs
+        due = M.due(c, at)
+        listed = due[due["kind"].notna() & (due["kind"] != "response")]
+        want = d[
+            (d["owed_by"] == "ca")
+            & d["bug_id"].isin(open_bugs)
+            & (
+                ((d["state"] == "missed") & d["answered_late_at"].isna())
+                | ((d["state"] == "pending") & (d["due_at"].dt.normalize() <= pd_ts(at) + timedelta(days=7)))
+            )
+        ]
+        latest_nu = d[d["kind"] == "next_update"].groupby("bug_id")["arises_at"].max()
+        want = want[(want["kind"] != "next_update") | (want["arises_at"] == want["bug_id"].map(latest_nu))]
+        assert sorted(zip(listed["bug_id"], listed["kind"], strict=True)) == sorted(
+            zip(want["bug_id"], want["kind"], strict=True)
+        ), at
+        assert not listed["version"].isna().any() and listed["rule"].str.contains("§").all()
+
+
+def pd_ts(at: str) -> Any:
+    import pandas as pd
+
+    return pd.Timestamp(at)
