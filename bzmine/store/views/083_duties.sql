@@ -79,12 +79,14 @@ gaps1 AS (
     FROM anch x
 ),
 gaps2 AS (
-    SELECT g.*, w.next_update AS nu_at_start, w.rd AS rd_at_start
-    FROM gaps1 g ASOF LEFT JOIN wb w ON w.bug_id = g.bug_id AND w.changed_at <= g.a
+    SELECT g.*, w.s.nu AS nu_at_start, w.s.rd AS rd_at_start
+    FROM gaps1 g, LATERAL (SELECT arg_max({'nu': x.next_update, 'rd': x.rd}, x.changed_at) AS s
+                           FROM wb x WHERE x.bug_id = g.bug_id AND x.changed_at <= g.a) w
 ),
 gaps AS MATERIALIZED (
-    SELECT g.*, s.is_open AS open_at_start
-    FROM gaps2 g ASOF LEFT JOIN st s ON s.bug_id = g.bug_id AND s.valid_from <= g.a
+    SELECT g.*, (SELECT arg_max(s.is_open, s.valid_from) FROM st s WHERE s.bug_id = g.bug_id AND s.valid_from <= g.a)
+               AS open_at_start
+    FROM gaps2 g
 ),
 d3 AS (
     SELECT g.bug_id, 'routine_update' AS kind, g.a AS arises_at, g.a + INTERVAL 168 HOUR AS due_at, g.next_ca AS fulfil_at,
@@ -105,8 +107,9 @@ d5s AS (
 d5 AS (
     SELECT d.bug_id, d.kind, d.a AS arises_at, d.due_at, d.next_ca AS fulfil_at,
            'revocation-delay bug; no CA comment since ' || strftime(d.a, '%Y-%m-%d %H:%M') AS detail
-    FROM d5s d ASOF LEFT JOIN wb w ON w.bug_id = d.bug_id AND w.changed_at <= d.check_at
-    WHERE coalesce(w.rd, FALSE)
+    FROM d5s d
+    WHERE coalesce((SELECT arg_max(w.rd, w.changed_at) FROM wb w WHERE w.bug_id = d.bug_id AND w.changed_at <= d.check_at),
+                   FALSE)
 ),
 d4s AS (
     SELECT a.bug_id, CAST(a.due_date AS TIMESTAMP) AS arises_at,
@@ -119,7 +122,9 @@ d4s AS (
            OR (a.status IN ('complete', 'canceled') AND a.posted_at >= CAST(a.due_date + 1 AS TIMESTAMP)))
 ),
 d4o AS (
-    SELECT d.*, s.is_open AS open_at_start FROM d4s d ASOF LEFT JOIN st s ON s.bug_id = d.bug_id AND s.valid_from <= d.arises_at
+    SELECT d.*, (SELECT arg_max(s.is_open, s.valid_from) FROM st s WHERE s.bug_id = d.bug_id AND s.valid_from <= d.arises_at)
+               AS open_at_start
+    FROM d4s d
 ),
 d4 AS (
     SELECT d.bug_id, 'action_item_update' AS kind, d.arises_at, d.due_at,
@@ -209,7 +214,9 @@ creq_ev AS (
       AND h.changed_at >= (SELECT min(valid_from) FROM config_duty_rules WHERE kind = 'closure_waiver')
 ),
 creq_st AS (
-    SELECT e.*, s.is_open, s.period_no FROM creq_ev e ASOF LEFT JOIN st s ON s.bug_id = e.bug_id AND s.valid_from <= e.ts
+    SELECT e.*, x.s.is_open, x.s.period_no
+    FROM creq_ev e, LATERAL (SELECT arg_max({'is_open': s.is_open, 'period_no': s.period_no}, s.valid_from) AS s
+                             FROM st s WHERE s.bug_id = e.bug_id AND s.valid_from <= e.ts) x
 ),
 creq AS (
     SELECT bug_id, min(ts) AS arises_at, arg_min(how, ts) AS how
