@@ -732,7 +732,15 @@ def scorecard(
     "--stale",
     "stale",
     type=click.IntRange(1, 3650),
-    help="Also list open bugs with no next-update date and no CA comment for this many days.",
+    help="Also list open bugs with no next-update date and no CA comment for this many days (a user threshold).",
+)
+@click.option(
+    "--waiting-on",
+    "waiting_on",
+    type=click.Choice(["ca", "program"]),
+    default="ca",
+    show_default=True,
+    help="program: the bugs whose CA requested closure and that are not closed yet, oldest first.",
 )
 @_boundary
 def due(
@@ -743,10 +751,14 @@ def due(
     fmt: str,
     days: int,
     stale: int | None,
+    waiting_on: str,
     **_exclusions: Any,
 ) -> None:
-    """What waits on CAs now, most overdue first: pending questions and needinfos (due 7 days after asking),
-    next-update dates due soon or missed, close-on dates passed, full reports missing, overdue action items.
+    """What waits on CAs now, most overdue first: every duty the guideline in force sets (initial disclosure, full
+    report, routine, action-item and revocation-delay updates, next-update dates) that falls due within --days or
+    was missed and is still unanswered, with its guideline version and rule; pending questions and needinfos (due
+    7 days after asking); close-on dates passed; overdue action items. Duties waived by a closure summary are left
+    out (docs/metrics.md, Duties).
 
     days_overdue is negative for items not yet due. Only open bugs about a CA are listed.
     """
@@ -754,9 +766,14 @@ def due(
 
     con = _metrics_con(db, as_of)
     try:
-        df = metrics.due(con, as_of, days, list(cas) or None, group=group, stale_days=stale)
+        df = metrics.due(
+            con, as_of, days, list(cas) or None, group=group, stale_days=stale, waiting_on=waiting_on
+        )
         if fmt == "table":
             df = df.assign(summary=df["summary"].str.slice(0, 60))
+        if waiting_on == "program":
+            _emit(df, fmt, empty="no closure request is waiting on the program")
+            return
         _emit(df, fmt, empty="nothing is due")
     finally:
         con.close()

@@ -33,10 +33,12 @@ LAYERS = (
     "metric_comments",
     "response_events",
     "bug_metrics",
+    "duty_waivers",
     "update_obligations",
     "next_update_overdue",
     "metric_ca_items",
     "action_item_status",
+    "duties",
     "metric_scope",
     "incident_links",
     "recurrences",
@@ -49,6 +51,7 @@ LAYERS = (
     "tag_first_added",
     "trend_bugs",
     "trend_counts",
+    "due_program",
 )
 
 
@@ -355,6 +358,19 @@ _BUG = (
     "first_ca_at, full_report_at, late_full_report, round(days_to_close, 2) AS days_to_close"
 )
 _OBL = "bug_id, set_at, due, state, met_at, answered_late_at, round(days_late, 2) AS days_late"
+_DUTY = (
+    "bug_id, kind, version, source, strength, arises_at, due_at, state, met_at, answered_late_at, "
+    "round(days_late, 2) AS days_late, detail"
+)
+_MUST = "owed_by = 'ca' AND strength = 'MUST' AND code LIKE 'D%'"
+_DUTY_KINDS = (
+    "initial_disclosure",
+    "full_report",
+    "routine_update",
+    "action_item_update",
+    "revocation_update",
+    "revocation_update_should",
+)
 _ITEM = "bug_id, comment_id, posted_at, item_no, action, due_date, status_raw, status, is_open, is_overdue, bug_is_open"
 EXPLAIN: dict[str, tuple[str, str, str]] = {
     "bugs_total": ("bug_metrics", "TRUE", _BUG),
@@ -374,9 +390,9 @@ EXPLAIN: dict[str, tuple[str, str, str]] = {
     "breach_rate": ("response_events", "TRUE", _REQ),
     "pending_requests": ("response_events", "state = 'pending'", _REQ),
     "open_needinfos": ("response_events", "state = 'pending' AND kind = 'needinfo'", _REQ),
-    "next_update_obligations": ("update_obligations", "TRUE", _OBL),
+    "next_update_obligations": ("update_obligations", "state <> 'waived'", _OBL),
     "next_updates_missed": ("update_obligations", "state = 'missed'", _OBL),
-    "missed_update_rate": ("update_obligations", "TRUE", _OBL),
+    "missed_update_rate": ("update_obligations", "state <> 'waived'", _OBL),
     "open_action_items": ("action_item_status", "is_open AND bug_is_open", _ITEM),
     "overdue_action_items": ("action_item_status", "is_overdue AND bug_is_open", _ITEM),
     "overdue_items_per_open_bug": ("action_item_status", "is_overdue AND bug_is_open", _ITEM),
@@ -397,7 +413,19 @@ EXPLAIN: dict[str, tuple[str, str, str]] = {
         "TRUE",
         "bug_id, comment_id, kind, posted_at, clean, must_findings, rules",
     ),
+    "duties_due": ("duties", f"{_MUST} AND state IN ('met', 'missed')", _DUTY),
+    "duties_missed": ("duties", f"{_MUST} AND state = 'missed'", _DUTY),
+    "duty_miss_rate": ("duties", f"{_MUST} AND state IN ('met', 'missed')", _DUTY),
+    "median_disclosure_delay_hours": (
+        "duties",
+        "kind = 'initial_disclosure' AND disclosure_delay_hours IS NOT NULL",
+        f"{_DUTY}, round(disclosure_delay_hours, 1) AS disclosure_delay_hours",
+    ),
 }
+for _k in _DUTY_KINDS:  # kind names come from the fixed tuple above
+    EXPLAIN[f"{_k}_due"] = ("duties", f"kind = '{_k}' AND state IN ('met', 'missed')", _DUTY)
+    EXPLAIN[f"{_k}_missed"] = ("duties", f"kind = '{_k}' AND state = 'missed'", _DUTY)
+    EXPLAIN[f"{_k}_miss_rate"] = ("duties", f"kind = '{_k}' AND state IN ('met', 'missed')", _DUTY)
 
 
 def related(
@@ -534,20 +562,41 @@ def due(
     cas: list[str] | None = None,
     group: str = "owner",
     stale_days: int | None = None,
+    waiting_on: str = "ca",
 ) -> pd.DataFrame:
     """What waits on CAs at as_of (view `due`): one row per item with its due date and days overdue, most overdue
-    first. Columns: bug_id, ca, summary, status, what, due, days_overdue, detail."""
+    first. Columns: bug_id, ca, summary, status, what, due, days_overdue, detail, kind, version, rule (the duty's
+    guideline version and its source with the deadline).
+
+    waiting_on='program': instead, the bugs whose CA requested closure and that are not closed (view `due_program`,
+    D7): bug_id, ca, summary, status, what, since, days_waiting, detail, kind, version, rule."""
+    if waiting_on not in ("ca", "program"):
+        raise ConfigError(f"--waiting-on must be ca or program, got {waiting_on!r}")
     snapshot(
         con,
         as_of,
-        need=("response_events", "update_obligations", "action_item_status", "bug_metrics"),
+        need=("response_events", "duties", "action_item_status", "bug_metrics"),
         group=group,
     )
     keys = resolve_cas(con, cas, group)
+    if waiting_on == "program":
+        return _filter(
+            _df(con, "SELECT * REPLACE (strftime(since, '%Y-%m-%d') AS since) FROM due_program"), keys
+        )
     con.execute("SET VARIABLE bzmine_due_days = ?", [days])
     con.execute("SET VARIABLE bzmine_stale_days = CAST(? AS INTEGER)", [stale_days])
     # due as YYYY-MM-DD text: a date, shown as one in every format (table, csv, json, HTML)
     return _filter(_df(con, "SELECT * REPLACE (strftime(due, '%Y-%m-%d') AS due) FROM due"), keys)
+
+
+def duties(
+    con: duckdb.DuckDBPyConnection, as_of: Any = None, cas: list[str] | None = None, group: str = "owner"
+) -> pd.DataFrame:
+    """Every duty of every bug about a CA (view `duties`, METRICS.md §10), by bug and time of arising."""
+    snapshot(con, as_of, need=("duties",), group=group)
+    return _filter(
+        _df(con, "SELECT * FROM duties ORDER BY bug_id, arises_at, kind"), resolve_cas(con, cas, group)
+    )
 
 
 def trends(

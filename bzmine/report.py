@@ -288,7 +288,12 @@ def write_report(
     )
     (outdir / "due.html").write_text(
         env.get_template("due.html").render(
-            title="Due now", root="", rows=_records(due), days=days, **common
+            title="Due now",
+            root="",
+            rows=_records(due),
+            program=_records(metrics.due(con, at, waiting_on="program")),
+            days=days,
+            **common,
         ),
         encoding="utf-8",
     )
@@ -303,6 +308,8 @@ def write_report(
               WHERE b2.ca IS NOT NULL) b USING (cluster_id)
         GROUP BY b.ca, c.cluster_id ORDER BY c.cluster_id""").df()
     obl = metrics.obligations(con, at)
+    duties = metrics.duties(con, at)
+    duties = duties[(duties["owed_by"] == "ca") & duties["state"].isin(["missed", "pending"])]
     bm_i = bm.merge(inc, left_on="bug_id", right_index=True, how="left")
     pages = 5
     for name in tqdm(names, desc="report", unit="CA", disable=True if quiet else None, leave=False):
@@ -320,6 +327,7 @@ def write_report(
             ),
             events=_records(events[events["ca"] == name]),
             obligations=_records(obl[obl["ca"] == name]),
+            duties=_records(duties[duties["ca"] == name]),
             items=_records(items[(items["ca"] == name) & items["is_open"]]),
             per_year=_records(per_year[per_year["ca"] == name]),
             quality=_records(quality[quality["ca"] == name]),

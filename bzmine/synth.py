@@ -555,6 +555,7 @@ def _build_bug(bug_id: int, rng: random.Random, start: datetime, end: datetime) 
     rp = rng.choice(ROOT_PROGRAM[:2])
     bug.change(rp, t, "whiteboard", "", wb_tags)
     bug.whiteboard = wb_tags
+    tagged_at = format_bmo_time(t)
     bug.change(rp, t, "assigned_to", PLACEHOLDER, assignee)
     bug.change(rp, t, "status", "NEW", "ASSIGNED")
     bug.status = "ASSIGNED"
@@ -718,10 +719,27 @@ def _build_bug(bug_id: int, rng: random.Random, start: datetime, end: datetime) 
         if close_by is not None:
             t = close_by
         else:
+            summary_at = None
             if era == "v3":
                 t += timedelta(days=rng.randint(1, 15), seconds=rng.randint(0, 3599))
                 add_report(ca_people[0], t, "closure", _closure(bug, title))
+                summary_at = t
             t += timedelta(days=rng.randint(3, 30), seconds=rng.randint(0, 3599))
+            # a question after the closure summary resumes the CA's duties (METRICS.md §10 D6); drawn from a
+            # generator of its own so that every other bug of the corpus stays as it was
+            drng = random.Random(bug_id * 7919 + 24)
+            if summary_at is not None and drng.random() < 0.35:
+                q_at = summary_at + timedelta(hours=drng.randint(12, 60), seconds=drng.randint(0, 59))
+                if q_at < t - timedelta(hours=2) and q_at < end:
+                    asker = drng.choice(ROOT_PROGRAM[:2])
+                    bug.comment(asker, q_at, "Before the final call: were all affected certificates revoked?")
+                    req = {"kind": "question", "asked_at": format_bmo_time(q_at), "asked_by": asker}
+                    req["asker_role"] = "root_program"
+                    requests.append(req)
+                    bug.pending.append(req)
+                    a_at = q_at + timedelta(hours=drng.randint(2, 240), seconds=drng.randint(0, 59))
+                    if drng.random() < 0.6 and a_at < t - timedelta(hours=1) and a_at < end:
+                        bug.comment(ca_people[0], a_at, "Yes: every affected certificate has been revoked.")
         if t < end:
             closer = ROOT_PROGRAM[0]
             bug.comment(closer, t, "Closing this bug; thank you for the report and the updates.")
@@ -821,6 +839,28 @@ def _build_bug(bug_id: int, rng: random.Random, start: datetime, end: datetime) 
         "cf_user_story": "",
         "cf_last_resolved": None if is_open else bug.history[-1]["when"],
     }
+    # what the duties (METRICS.md §10) follow from: when the CA spoke, reported in full, summarised for closure
+    by_id = {c["id"]: c for c in bug.comments}
+    ca_reports = [
+        (r["kind"], by_id[r["comment_id"]]) for r in reports if by_id[r["comment_id"]]["creator"] in ca_people
+    ]
+    fulls = [c for k, c in ca_reports if k in ("seven_questions", "v2_full", "v3_full")]
+    v3_fulls = [c for k, c in ca_reports if k == "v3_full"]
+    duty_events = {
+        "creator_is_ca": reporter in ca_people,
+        "ca_comments": [c["creation_time"] for c in bug.comments if c["creator"] in ca_people],
+        "full_report_at": fulls[0]["creation_time"] if fulls else None,
+        # the v3 report's "Non-compliance identified date": 5 days before it was posted (see _v3_full)
+        "identified": (
+            (datetime.fromisoformat(v3_fulls[0]["creation_time"][:-1]) - timedelta(days=5)).date().isoformat()
+            if v3_fulls
+            else None
+        ),
+        "closure_summaries": [c["creation_time"] for k, c in ca_reports if k == "closure"],
+        "revocation_delay": tag.endswith("revocation-delay"),
+        "opened_at": format_bmo_time(opened),
+        "tagged_at": tagged_at,
+    }
     # the assignee and whiteboard tags changed during the story: a bug with no next update keeps only tags
     truth = {
         "id": bug_id,
@@ -834,6 +874,7 @@ def _build_bug(bug_id: int, rng: random.Random, start: datetime, end: datetime) 
         "obligations": obligations,
         "action_items": posted,
         "status": bug.status,
+        "duty_events": duty_events,
     }
     bug.truth = truth
     rec = Record(bug=bug_obj, comments=bug.comments, history=bug.history)

@@ -97,9 +97,11 @@ def test_due_list_rows_and_order(con: duckdb.DuckDBPyConnection) -> None:
     df = M.due(con, AS_OF, stale_days=30)
     got = [(r.bug_id, r.what, str(r.due)[:10], r.days_overdue) for r in df.itertuples()]
     assert got == [
-        (24, "full report missing", "2025-01-15", 137.0),
+        (24, "full report missed", "2025-01-15", 137.0),
         (24, "stale", "2025-02-01", 120.0),
-        (22, "full report missing", "2025-05-15", 17.0),
+        # opened under v3.0: a CA comment at least every 7 days while no Next-update date is set
+        (22, "routine update missed", "2025-05-08", 24.0),
+        (22, "full report missed", "2025-05-15", 17.0),
         (22, "pending question", "2025-05-17", 15.0),
         (22, "close-on date passed", "2025-05-20", 12.0),
         (
@@ -109,7 +111,23 @@ def test_due_list_rows_and_order(con: duckdb.DuckDBPyConnection) -> None:
             1.0,
         ),  # a close-on date is not a next-update date; last CA word 2025-05-01
     ]
-    assert set(df.columns) == {"bug_id", "ca", "summary", "status", "what", "due", "days_overdue", "detail"}
+    assert set(df.columns) == {
+        "bug_id",
+        "ca",
+        "summary",
+        "status",
+        "what",
+        "due",
+        "days_overdue",
+        "detail",
+        "kind",
+        "version",
+        "rule",
+    }
+    rules = {r.what: (r.version, r.rule) for r in df[df["bug_id"] == 22].itertuples()}
+    assert rules["routine update missed"] == ("3.0", "CCADB IRG 3.0 §Updates, 7 days")
+    assert rules["full report missed"] == ("3.0", "CCADB IRG 3.0 §Timing, 14 days")
+    assert rules["pending question"] == ("3.0", "CCADB IRG 3.0 §Responding, 7 days")
     assert 23 not in set(df["bug_id"])  # meta bugs are nobody's to answer
     assert not (M.due(con, AS_OF)["what"] == "stale").any()  # stale rows only when asked
 
@@ -118,7 +136,7 @@ def test_due_formats_keep_numbers(con: duckdb.DuckDBPyConnection) -> None:
     res = CliRunner().invoke(cli, ["due", "--db", _db(con), "--as-of", AS_OF, "--format", "json"])
     assert res.exit_code == 0, res.output
     rows = json.loads(res.output)
-    assert (rows[0]["bug_id"], rows[0]["what"], rows[0]["days_overdue"]) == (24, "full report missing", 137.0)
+    assert (rows[0]["bug_id"], rows[0]["what"], rows[0]["days_overdue"]) == (24, "full report missed", 137.0)
     assert rows[0]["due"].startswith("2025-01-15")
 
 

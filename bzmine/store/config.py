@@ -19,7 +19,7 @@ from bzmine.errors import ConfigError
 from bzmine.store.db import transaction
 from bzmine.timeutil import utcnow
 
-BUILTIN_FILES = ("accounts.json", "people.json", "ca_owners.json")
+BUILTIN_FILES = ("accounts.json", "people.json", "ca_owners.json", "duty_rules.json")
 
 
 def _text(name: str) -> str:
@@ -127,9 +127,51 @@ def load_builtin(con: duckdb.DuckDBPyConnection) -> None:
     rows = con.execute("SELECT value FROM schema_state WHERE key = 'accounts'").fetchall()
     if rows and rows[0][0] == digest:
         return
-    accounts, people, owners = (json.loads(t) for t in texts)
+    accounts, people, owners, duties = (json.loads(t) for t in texts)
     _replace(con, "builtin", accounts, people, owners, "bzmine/data")
+    with transaction(con):
+        con.execute("DELETE FROM config_duty_rules")
+        con.executemany(
+            "INSERT INTO config_duty_rules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            duty_rule_rows(duties, "bzmine/data/duty_rules.json"),
+        )
     con.execute("INSERT OR REPLACE INTO schema_state VALUES ('accounts', ?)", [digest])
+
+
+def duty_rule_rows(data: dict[str, Any], where: str) -> list[tuple[Any, ...]]:
+    """duty_rules.json as rows of config_duty_rules: one per duty kind and guideline version in force (plus one
+    with version null before the first version for duties that name a `before_ccadb` source)."""
+    versions = data.get("versions")
+    if not isinstance(versions, list) or not versions:
+        raise ConfigError(f"{where}: 'versions' must list {{version, from}} objects")
+    vs: list[tuple[str, date]] = []
+    for v in versions:
+        start = _date(v.get("from") if isinstance(v, dict) else None, "version 'from'", where)
+        if start is None or not isinstance(v.get("version"), str):
+            raise ConfigError(f"{where}: each version needs 'version' (text) and 'from' (YYYY-MM-DD)")
+        vs.append((v["version"], start))
+    vs.sort(key=lambda x: x[1])
+    names = [n for n, _ in vs]
+    doc = str(data.get("document") or "CCADB IRG")
+    rows: list[tuple[Any, ...]] = []
+    for d in data.get("duties") or []:
+        if not isinstance(d, dict) or not all(isinstance(d.get(k), str) for k in ("kind", "code", "section")):
+            raise ConfigError(f"{where}: each duty needs 'kind', 'code' and 'section'")
+        for key in ("from", "until"):
+            if d.get(key) is not None and d[key] not in names:
+                raise ConfigError(f"{where}: duty {d['kind']}: '{key}' {d[key]!r} is not a listed version")
+        if d.get("strength") not in ("MUST", "SHOULD", None) or d.get("owed_by") not in ("ca", "program"):
+            raise ConfigError(f"{where}: duty {d['kind']}: strength MUST|SHOULD|null, owed_by ca|program")
+        first = names.index(d["from"]) if d.get("from") else 0
+        last = names.index(d["until"]) if d.get("until") else len(names) - 1
+        common = (d["kind"], d["code"], str(d.get("label") or d["kind"].replace("_", " ")))
+        tail = (d.get("hours"), d.get("strength"), d["owed_by"], bool(d.get("waived_by_closure")))
+        if d.get("before_ccadb"):
+            rows.append((*common, None, None, vs[0][1], *tail, str(d["before_ccadb"])))
+        for i in range(first, last + 1):
+            until = vs[i + 1][1] if i + 1 < len(vs) else None
+            rows.append((*common, vs[i][0], vs[i][1], until, *tail, f"{doc} {vs[i][0]} §{d['section']}"))
+    return rows
 
 
 def _read_json(path: str | Path, what: str) -> tuple[str, dict[str, Any]]:

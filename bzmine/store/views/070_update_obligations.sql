@@ -4,6 +4,7 @@
 --   met        - the first ca comment in the window comes first (stays met whatever follows);
 --   superseded - the date changes or is removed first;
 --   closed     - the bug closes first;
+--   waived     - (not met, superseded or closed) end_of_d falls in a closure-summary waiver (view duty_waivers, D6);
 -- otherwise: pending while end_of_d > as_of; missed once end_of_d passed with the bug open.
 -- A closing is a status change to a closed status, or (history partial) the bug's closed_at from metric_bugs.
 -- Ties at one second go to the CA (met). days_late (missed only) = (first ca comment after end_of_d, or the
@@ -43,6 +44,10 @@ WITH wb AS (
                  AND (closed_at IS NULL OR met_at <= closed_at) THEN 'met'
             WHEN superseded_at IS NOT NULL AND (closed_at IS NULL OR superseded_at <= closed_at) THEN 'superseded'
             WHEN closed_at IS NOT NULL THEN 'closed'
+            WHEN EXISTS (SELECT 1 FROM duty_waivers w JOIN config_duty_rules k ON k.kind = 'next_update' AND k.waived_by_closure
+                         AND k.version = w.version
+                         WHERE w.bug_id = ev.bug_id AND ev.end_of_d > w.summary_at
+                           AND (w.resumed_at IS NULL OR ev.end_of_d < w.resumed_at)) THEN 'waived'
             WHEN end_of_d > as_of THEN 'pending'
             ELSE 'missed'
         END AS state

@@ -6,6 +6,12 @@
 -- of the two middle values), p90 is quantile_cont(0.9). Response medians use answered requests only; breaches
 -- count every state. open/overdue action items count bugs open at as_of only; closed bugs with open items count
 -- in closed_with_open_items (bugs). late_full_reports counts bugs evaluated (opened >= 2023-02-15) that were late.
+-- next_update_obligations and missed_update_rate leave out obligations waived by a closure summary (D6).
+-- Duties (view duties, METRICS.md §10): <kind>_due = the CA's duties of that kind met or missed at as_of (pending,
+-- waived and closed ones are not due), <kind>_missed, <kind>_miss_rate = missed / due. duties_due / duties_missed /
+-- duty_miss_rate: the same over the MUST duties D1-D5 (Next-update dates have their own figures; the SHOULD kind
+-- revocation_update_should is reported, never ranked). median_disclosure_delay_hours: opening - "Non-compliance
+-- identified date" on bugs the CA filed with a v3 report giving that date (D1).
 CREATE OR REPLACE VIEW metric_scope AS
 SELECT b.* FROM bug_metrics b CROSS JOIN metric_params p
 WHERE b.ca IS NOT NULL
@@ -32,8 +38,27 @@ bugs AS (
            count(*) FILTER (WHERE r.state = 'pending' AND r.kind = 'needinfo') AS open_needinfos
     FROM response_events r JOIN ms s USING (bug_id) GROUP BY s.ca
 ), obl AS (
-    SELECT s.ca, count(*) AS next_update_obligations, count(*) FILTER (WHERE o.state = 'missed') AS next_updates_missed
+    SELECT s.ca, count(*) FILTER (WHERE o.state <> 'waived') AS next_update_obligations,
+           count(*) FILTER (WHERE o.state = 'missed') AS next_updates_missed
     FROM update_obligations o JOIN ms s USING (bug_id) GROUP BY s.ca
+), duty AS (
+    SELECT s.ca,
+           count(*) FILTER (WHERE d.state IN ('met', 'missed') AND d.strength = 'MUST' AND d.code LIKE 'D%') AS duties_due,
+           count(*) FILTER (WHERE d.state = 'missed' AND d.strength = 'MUST' AND d.code LIKE 'D%') AS duties_missed,
+           count(*) FILTER (WHERE d.state IN ('met', 'missed') AND d.kind = 'initial_disclosure') AS initial_disclosure_due,
+           count(*) FILTER (WHERE d.state = 'missed' AND d.kind = 'initial_disclosure') AS initial_disclosure_missed,
+           count(*) FILTER (WHERE d.state IN ('met', 'missed') AND d.kind = 'full_report') AS full_report_due,
+           count(*) FILTER (WHERE d.state = 'missed' AND d.kind = 'full_report') AS full_report_missed,
+           count(*) FILTER (WHERE d.state IN ('met', 'missed') AND d.kind = 'routine_update') AS routine_update_due,
+           count(*) FILTER (WHERE d.state = 'missed' AND d.kind = 'routine_update') AS routine_update_missed,
+           count(*) FILTER (WHERE d.state IN ('met', 'missed') AND d.kind = 'action_item_update') AS action_item_update_due,
+           count(*) FILTER (WHERE d.state = 'missed' AND d.kind = 'action_item_update') AS action_item_update_missed,
+           count(*) FILTER (WHERE d.state IN ('met', 'missed') AND d.kind = 'revocation_update') AS revocation_update_due,
+           count(*) FILTER (WHERE d.state = 'missed' AND d.kind = 'revocation_update') AS revocation_update_missed,
+           count(*) FILTER (WHERE d.state IN ('met', 'missed') AND d.kind = 'revocation_update_should') AS revocation_update_should_due,
+           count(*) FILTER (WHERE d.state = 'missed' AND d.kind = 'revocation_update_should') AS revocation_update_should_missed,
+           median(d.disclosure_delay_hours) AS median_disclosure_delay_hours
+    FROM duties d JOIN ms s USING (bug_id) WHERE d.owed_by = 'ca' GROUP BY s.ca
 ), rep AS (
     SELECT s.ca, count(*) AS repeat_bugs
     FROM repeats r JOIN ms s USING (bug_id) GROUP BY s.ca
@@ -65,10 +90,25 @@ SELECT
     CASE WHEN b.bugs_open > 0 THEN coalesce(i.overdue_action_items, 0) / b.bugs_open END AS overdue_items_per_open_bug,
     b.bugs_total / greatest(1.0, date_diff('day', b.first_opened, (SELECT as_of FROM metric_params)) / 365.25) AS bugs_per_year,
     coalesce(rp.repeat_bugs, 0) / b.bugs_total AS repeat_share,
-    coalesce(rq.reports_reviewed, 0) AS reports_reviewed, rq.report_quality
+    coalesce(rq.reports_reviewed, 0) AS reports_reviewed, rq.report_quality,
+    coalesce(d.duties_due, 0) AS duties_due, coalesce(d.duties_missed, 0) AS duties_missed,
+    CASE WHEN d.duties_due > 0 THEN d.duties_missed / d.duties_due END AS duty_miss_rate,
+    coalesce(d.initial_disclosure_due, 0) AS initial_disclosure_due, coalesce(d.initial_disclosure_missed, 0) AS initial_disclosure_missed,
+    CASE WHEN d.initial_disclosure_due > 0 THEN d.initial_disclosure_missed / d.initial_disclosure_due END AS initial_disclosure_miss_rate,
+    coalesce(d.full_report_due, 0) AS full_report_due, coalesce(d.full_report_missed, 0) AS full_report_missed,
+    CASE WHEN d.full_report_due > 0 THEN d.full_report_missed / d.full_report_due END AS full_report_miss_rate,
+    coalesce(d.routine_update_due, 0) AS routine_update_due, coalesce(d.routine_update_missed, 0) AS routine_update_missed,
+    CASE WHEN d.routine_update_due > 0 THEN d.routine_update_missed / d.routine_update_due END AS routine_update_miss_rate,
+    coalesce(d.action_item_update_due, 0) AS action_item_update_due, coalesce(d.action_item_update_missed, 0) AS action_item_update_missed,
+    CASE WHEN d.action_item_update_due > 0 THEN d.action_item_update_missed / d.action_item_update_due END AS action_item_update_miss_rate,
+    coalesce(d.revocation_update_due, 0) AS revocation_update_due, coalesce(d.revocation_update_missed, 0) AS revocation_update_missed,
+    CASE WHEN d.revocation_update_due > 0 THEN d.revocation_update_missed / d.revocation_update_due END AS revocation_update_miss_rate,
+    coalesce(d.revocation_update_should_due, 0) AS revocation_update_should_due, coalesce(d.revocation_update_should_missed, 0) AS revocation_update_should_missed,
+    CASE WHEN d.revocation_update_should_due > 0 THEN d.revocation_update_should_missed / d.revocation_update_should_due END AS revocation_update_should_miss_rate,
+    d.median_disclosure_delay_hours
 FROM bugs b
 LEFT JOIN req r USING (ca) LEFT JOIN obl o USING (ca) LEFT JOIN items i USING (ca) LEFT JOIN rep rp USING (ca)
-LEFT JOIN rq USING (ca);
+LEFT JOIN rq USING (ca) LEFT JOIN duty d USING (ca);
 
 -- scorecard_figures: every scorecard figure with its direction, unit and label, in one place (the CLI, the report and
 -- the percentiles read it). direction: lower_is_better | higher_is_better | not_ranked (sizes, which say nothing
@@ -102,7 +142,29 @@ SELECT * FROM (VALUES
     ('median_days_to_close', 'lower_is_better', 'days', 'Median days to close', TRUE),
     ('repeat_share', 'lower_is_better', 'share', 'Share repeating an earlier incident (2 y)', TRUE),
     ('reports_reviewed', 'not_ranked', 'reports', 'Incident reports reviewed', FALSE),
-    ('report_quality', 'higher_is_better', 'share', 'Share of reports meeting every MUST rule', TRUE)
+    ('report_quality', 'higher_is_better', 'share', 'Share of reports meeting every MUST rule', TRUE),
+    ('duties_due', 'not_ranked', 'duties', 'Duties due (MUST, D1-D5)', FALSE),
+    ('duties_missed', 'lower_is_better', 'duties', 'Duties missed (MUST, D1-D5)', FALSE),
+    ('duty_miss_rate', 'lower_is_better', 'share', 'Share of duties missed (MUST)', TRUE),
+    ('initial_disclosure_due', 'not_ranked', 'duties', 'Initial disclosures (72 h): due', FALSE),
+    ('initial_disclosure_missed', 'lower_is_better', 'duties', 'Initial disclosures (72 h): missed', FALSE),
+    ('initial_disclosure_miss_rate', 'lower_is_better', 'share', 'Initial disclosures (72 h): share missed', FALSE),
+    ('full_report_due', 'not_ranked', 'duties', 'Full reports (14 days): due', FALSE),
+    ('full_report_missed', 'lower_is_better', 'duties', 'Full reports (14 days): missed', FALSE),
+    ('full_report_miss_rate', 'lower_is_better', 'share', 'Full reports (14 days): share missed', FALSE),
+    ('routine_update_due', 'not_ranked', 'duties', 'Routine updates (7 days): due', FALSE),
+    ('routine_update_missed', 'lower_is_better', 'duties', 'Routine updates (7 days): missed', FALSE),
+    ('routine_update_miss_rate', 'lower_is_better', 'share', 'Routine updates (7 days): share missed', FALSE),
+    ('action_item_update_due', 'not_ranked', 'duties', 'Action-item updates (3 days): due', FALSE),
+    ('action_item_update_missed', 'lower_is_better', 'duties', 'Action-item updates (3 days): missed', FALSE),
+    ('action_item_update_miss_rate', 'lower_is_better', 'share', 'Action-item updates (3 days): share missed', FALSE),
+    ('revocation_update_due', 'not_ranked', 'duties', 'Revocation-delay updates (7 days): due', FALSE),
+    ('revocation_update_missed', 'lower_is_better', 'duties', 'Revocation-delay updates (7 days): missed', FALSE),
+    ('revocation_update_miss_rate', 'lower_is_better', 'share', 'Revocation-delay updates (7 days): share missed', FALSE),
+    ('revocation_update_should_due', 'not_ranked', 'duties', 'Revocation-delay updates (3 days, SHOULD): due', FALSE),
+    ('revocation_update_should_missed', 'not_ranked', 'duties', 'Revocation-delay updates (3 days, SHOULD): missed', FALSE),
+    ('revocation_update_should_miss_rate', 'not_ranked', 'share', 'Revocation-delay updates (3 days, SHOULD): share missed', FALSE),
+    ('median_disclosure_delay_hours', 'lower_is_better', 'hours', 'Median disclosure delay (h)', FALSE)
 ) AS f(figure, direction, unit, label, compact);
 
 -- scorecard_percentiles: each figure of each CA with its percentile among peers (P10). Grain: (ca, figure).
@@ -121,7 +183,8 @@ long AS (  -- every figure, nulls kept (a figure without a value is "no data")
         next_update_obligations, next_updates_missed, missed_update_rate, full_reports_evaluated,
         late_full_reports, late_full_report_rate, open_action_items, overdue_action_items,
         overdue_items_per_open_bug, unknown_status_items, closed_with_open_items, median_days_to_close,
-        repeat_share, reports_reviewed, report_quality))
+        repeat_share, reports_reviewed, report_quality,
+        duties_due, duties_missed, duty_miss_rate, initial_disclosure_due, initial_disclosure_missed, initial_disclosure_miss_rate, full_report_due, full_report_missed, full_report_miss_rate, routine_update_due, routine_update_missed, routine_update_miss_rate, action_item_update_due, action_item_update_missed, action_item_update_miss_rate, revocation_update_due, revocation_update_missed, revocation_update_miss_rate, revocation_update_should_due, revocation_update_should_missed, revocation_update_should_miss_rate, median_disclosure_delay_hours))
 ), scored AS (
     SELECT l.ca, l.figure, l.value, f.direction, f.unit, f.label,
            l.size >= 5 AND l.value IS NOT NULL AS is_peer,
