@@ -21,7 +21,16 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bzmine.parse.dates import parse_date, parse_timestamp
+from bzmine.parse.dates import (
+    TIME_RE,
+    Stamp,
+    Zone,
+    find_date,
+    find_zone,
+    parse_date,
+    parse_stamp,
+    parse_timestamp,
+)
 
 QUESTIONS: list[tuple[str, tuple[str, ...]]] = [
     ("q1_aware", ("first became aware", "how your ca first became aware")),
@@ -40,6 +49,7 @@ REPORT_HEADINGS = {
     "draft incident report": "v3_full",
     "preliminary incident report": "preliminary",
     "preliminary report": "preliminary",
+    "initial incident report": "preliminary",
     "audit incident report": "audit",
     "incident report": "v2",
     "report closure summary": "closure",
@@ -65,6 +75,7 @@ LESSONS = {
     "what went well": "what_went_well",
     "what didn't go well": "what_didnt_go_well",
     "where we got lucky": "where_we_got_lucky",
+    "fortuitous circumstances": "where_we_got_lucky",  # the v3 heading's pending rename (issue 25)
     "additional": "additional",
     "other": "additional",
 }
@@ -166,15 +177,20 @@ STATUS_RULES: list[tuple[str, re.Pattern[str]]] = [
     ),
 ]
 BUG_REF = re.compile(
-    r"(?:show_bug\.cgi\?id=|bugzilla\.mozilla\.org/|bugzil\.la/|\bbug\s*#?\s*|\bbugs?\s+)(\d{5,8})\b",
+    r"(?:show_bug\.cgi\?id=|bugzilla\.mozilla\.org/|bugzil\.la/|\bbugzilla\s+(?:bug\s*)?#?\s*|\bbug\s*#?\s*|"
+    r"\bbugs?\s+)(\d{5,8})\b",
     re.IGNORECASE,
 )
 _BULLET = re.compile(r"^(?:[-*+]\s+|[\u2022\u25e6\u25aa\u2023\u00b7\u2013]\s*|\d{1,2}[.)](?=\s|[A-Za-z]))\s*")
 _CURLY = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})
 _INT = re.compile(r"^\s*(?:approximately\s+|about\s+|~\s*)?(\d[\d,. ]*\d|\d)\b")
 _FACTOR = re.compile(r"^contributing factor\s*#?\s*(\d+)\s*[:.\-\u2013]?\s*(.*)$", re.IGNORECASE)
+# where a preliminary report promises the full one: "full report by 2024-10-30", "We will provide a full report by
+# October 30th", "full incident report will be posted on ...", "Full report expected: ...", "... within 14 days"
 _FULL_BY = re.compile(
-    r"full (?:incident )?report (?:by|on|no later than|before|within)\b(.{0,40})", re.IGNORECASE
+    r"full (?:incident )?report\b[^.\n]{0,50}?(?:\b(?:by|on|no later than|before|until|around)\b|:|(?=\bwithin\b))"
+    r"(.{0,40})",
+    re.IGNORECASE,
 )
 
 
@@ -390,33 +406,93 @@ def parse_related(lines: list[_Line]) -> list[dict[str, Any]]:
     return out
 
 
+_BLANKET = re.compile(
+    r"^\W*(?:all\s+)?(?:the\s+)?(?:times?|timestamps?|dates? and times?|hours)\b(?:\s+\w+){0,4}?\s*"
+    r"(?:are|is|in|:|=|given in|shown in|expressed in|listed in)\b",
+    re.IGNORECASE,
+)
+_WEEKDAY = re.compile(r"\b(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\b\.?,?", re.I)
+# an entry that says it has not happened yet (METRICS.md §10: future entries must be marked)
+_PLANNED = re.compile(
+    r"\b(expected|planned|plan to|scheduled|estimated|anticipated|target(?:ed)?|forecast|projected|"
+    r"will|intend(?:s|ed)? to|tentative(?:ly)?|upcoming|due)\b",
+    re.IGNORECASE,
+)
+
+
+def blanket_zone(line: str) -> Zone | None:
+    """The zone of a blanket line ("All times are UTC", "All times CEST (UTC+2)", "Timestamps in PST"), else None."""
+    if len(line) > 140 or not _BLANKET.search(line):
+        return None
+    return find_zone(line)
+
+
+def _date_line(text: str) -> bool:
+    """A line that is only a date ("2024-03-05:", "Tuesday, March 5, 2024"), the header of the entries below it."""
+    d, m = find_date(text)
+    if m is None:
+        return False
+    rest = _WEEKDAY.sub("", text[: m.start()] + " " + text[m.end() :])
+    rest = re.sub(r"\b(st|nd|rd|th)\b", "", rest)
+    return not re.search(r"[A-Za-z]{2,}|\d", rest) or bool(re.fullmatch(r"\W*(?:UTC|GMT)?\W*", rest.strip()))
+
+
+def _event(text: str, at_raw: str, st: Stamp) -> dict[str, Any]:
+    return {
+        "at": st.at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "at_raw": at_raw,
+        "text": text,
+        "zone": st.zone.raw if st.zone else None,
+        "utc_offset_minutes": st.zone.offset_minutes if st.zone else None,
+        "zone_numeric": bool(st.zone and st.zone.numeric),
+        "zone_assumed": st.zone_assumed,
+        "date_only": st.date_only,
+        "planned": bool(_PLANNED.search(text)),
+    }
+
+
 def parse_timeline(lines: list[_Line]) -> list[dict[str, Any]]:
-    """Dated events: one-line `2024-03-05 15:19 UTC: text`, or a date line followed by `- HH:MM text`."""
-    events = []
+    """Dated events, times in UTC (METRICS.md §10): one-line `2024-03-05 15:19 UTC: text`, a date line followed by
+    `- 15:19 text` (or by entries with no time: `date_only`), table rows; a blanket "All times are ..." line sets the
+    zone of entries that declare none (`zone_assumed` when there is none at all)."""
+    events: list[dict[str, Any]] = []
     current = None
+    blanket: Zone | None = None
     for ln in lines:
         text = ln.text.strip(" |")
         if not text:
             continue
         if ln.is_table:
-            text = " ".join(c.strip() for c in ln.raw.strip().strip("|").split("|"))
+            cells = [c.strip() for c in ln.raw.translate(_CURLY).strip().strip("|").split("|")]
+            if all(re.fullmatch(r":?-{2,}:?", c) or c == "" for c in cells):
+                continue
+            text = " ".join(cells)
+        bz = blanket_zone(text)
+        if bz is None and ln.is_heading or text.lower().startswith("timeline"):
+            bz = find_zone(text) if parse_date(text) is None else None  # "Timeline (all times UTC+9)"
+        if bz is not None and parse_date(text) is None:
+            blanket = bz
+            continue
         d = parse_date(text)
         if d is not None:
-            rest = re.sub(r"^[\s:.\-\u2013]+$", "", text)
-            only_date = len(re.sub(r"[^A-Za-z]", "", rest)) < 3 and len(text) < 24
-            if only_date:
+            if _date_line(text):
                 current = d
                 continue
-            ts = parse_timestamp(text)
-            if ts:
-                events.append({"at": ts.strftime("%Y-%m-%dT%H:%M:%SZ"), "at_raw": text[:40], "text": text})
+            st = parse_stamp(text, default_zone=blanket)
+            if st:
+                events.append(_event(text, text[:40], st))
             continue
-        if current is not None and re.match(r"^\d{1,2}:\d{2}", text):
-            ts = parse_timestamp(text, default_date=current)
-            if ts:
-                events.append(
-                    {"at": ts.strftime("%Y-%m-%dT%H:%M:%SZ"), "at_raw": f"{current} {text[:8]}", "text": text}
-                )
+        if current is None:
+            continue
+        if TIME_RE.match(text):
+            st = parse_stamp(text, default_date=current, default_zone=blanket)
+            if st:
+                events.append(_event(text, f"{current} {text[:8]}", st))
+        elif not ln.is_heading and len(re.sub(r"[^A-Za-z]", "", text)) >= 8:
+            # an entry under a date line with no time of its own
+            st = parse_stamp("", default_date=current)
+            if st:
+                events.append(_event(text, str(current), st))
     return events
 
 
@@ -455,10 +531,23 @@ def _parse_structured(kind: str, start: int, lines: list[_Line]) -> Report:
     for ln in lines[1:]:
         ln_continues = open_value
         low = _heading_text(ln)
+        paren = re.match(r"^(.*?)\s*[(\[]([^)\]]*)[)\]]$", low)
+        if paren and paren.group(1) in SECTIONS and not ln.is_table:  # "Timeline (all times UTC+9)"
+            low = paren.group(1)
         if not ln.is_table and low in SECTIONS and len(ln.text) < 60:
             section, lesson, cur_field, heading_seen = SECTIONS[low], None, None, True
             buckets.setdefault(section, [])
+            if paren and section == "timeline":
+                buckets[section].append(ln)
             cur_target = rep.fields
+            continue
+        inline = re.match(r"^([A-Za-z ]{4,30}?)\s*:\s*(\S.*)$", ln.text) if not ln.is_table else None
+        in_factor = factor is not None and section == "root_cause_analysis"
+        if inline and inline.group(1).lower() in SECTIONS and not in_factor and not _label(ln):
+            # a short form: "Summary: we found ...", "Impact: 12 certificates" (preliminary reports, issue 24)
+            section, lesson, cur_field, heading_seen = SECTIONS[inline.group(1).lower()], None, None, True
+            cur_target = rep.fields
+            buckets.setdefault(section, []).append(_clean(inline.group(2)))
             continue
         fm = _FACTOR.match(ln.text) if not ln.is_table else None
         if fm:
@@ -537,6 +626,7 @@ def _parse_structured(kind: str, start: int, lines: list[_Line]) -> Report:
         if m:
             d = parse_date(m.group(1))
             rep.fields["full_report_promised_by"] = d.isoformat() if d else None
+            rep.fields["full_report_promised_raw"] = m.group(1).strip()
     return rep
 
 
@@ -743,5 +833,9 @@ def _empty(rep: Report) -> bool:
         rep.sections
         or rep.answers
         or rep.action_items
-        or {k for k in rep.fields if k not in ("lessons", "is_draft", "full_report_promised_by")}
+        or {
+            k
+            for k in rep.fields
+            if k not in ("lessons", "is_draft", "full_report_promised_by", "full_report_promised_raw")
+        }
     )
