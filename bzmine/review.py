@@ -191,6 +191,8 @@ def _root_cause_text(rep: Report) -> str:
         return _text(rep.answers.get("q6_root_cause"))
     if rep.kind == "closure":
         return _text(rep.fields.get("root_causes"))
+    if rep.kind == "audit":
+        return _text(rep.fields.get("issue_root_cause")) or _text(rep.sections.get("root_cause_analysis"))
     parts = [
         " ".join(
             _text(f.get(k)) for k in ("title", "description", "detection", "interaction_with_other_factors")
@@ -209,6 +211,8 @@ def _summary_text(rep: Report) -> str:
         return " ".join(_text(rep.answers.get(k)) for k in ("q1_aware", "q4_summary"))
     if rep.kind == "v2_full":
         return _text(rep.sections.get("summary"))
+    if rep.kind == "audit":
+        return _text(rep.fields.get("issue_description")) or _text(rep.sections.get("findings"))
     return _text(rep.fields.get("incident_description")) or _text(rep.sections.get("summary"))
 
 
@@ -678,6 +682,14 @@ def _report_rows(
                 "requirement": "a draft report is not judged (it says details are missing)",
             }
         ]
+    if not any(rep.kind in r["kinds"] and version in r["versions"] for r in load_rules().rules):
+        return [
+            {
+                **head,
+                "outcome": "clean",
+                "requirement": f"no rule of {version} applies to a {rep.kind} report",
+            }
+        ]
     return [{**head, "outcome": "clean", "requirement": f"every rule of {version} that applies is met"}]
 
 
@@ -797,6 +809,7 @@ _SOURCES = {
     "7q": "Mozilla wiki 'Responding to an Incident' / CCADB v1.0 (INCIDENT_TEMPLATES.md §1)",
     "v2": "CCADB v2.0 (§2)",
     "v3": "CCADB v3.0-3.2 (§3, §3.4)",
+    "audit": "CCADB v1.0 / v2.0 Audit Incident Report (§1, §2)",
 }
 _DOC_HEAD = """# Incident-report review
 
@@ -847,7 +860,7 @@ def rules_doc() -> str:
         out += f"| {v['label']} (`{v['version']}`) | {v['from'] or 'before 2023-02-15'} |\n"
     out += _DOC_MIDDLE
     for rule in r.rules:
-        src = _SOURCES["7q" if rule["id"].startswith("7q") else "v2" if rule["id"].startswith("v2") else "v3"]
+        src = _SOURCES[next((p for p in ("7q", "v2", "audit") if rule["id"].startswith(p)), "v3")]
         out += (
             f"| `{rule['id']}` | {rule['severity']} | {', '.join(rule['versions'])} | {', '.join(rule['kinds'])} "
             f"| {rule['text']} | {src} |\n"

@@ -108,6 +108,13 @@ def complete(kind: str, version: str | None = None) -> Report:
         r.action_items = [
             dict(ITEM, root_causes="Contributing Factor #1", evaluation_criteria="Lint blocks a test")
         ]
+    elif kind == "audit":
+        r.fields = {
+            "issue_description": "The audit found two key ceremonies without a signed witness log.",
+            "issue_root_cause": "The checklist had no witness step because it was copied from an older script.",
+            "remediation_plan": "Add the step and re-train the ceremony team.",
+        }
+        r.action_items = [dict(ITEM)]
     elif kind == "closure":
         r.fields = {
             "incident_description": "What happened.",
@@ -189,6 +196,7 @@ def breaks(rule: dict[str, Any], rep: Report, ctx: BugContext) -> tuple[Report, 
         r.answers["q6_root_cause"] = "Human error."
         r.sections["root_cause_analysis"] = "Human error by an operator."
         r.fields["root_causes"] = "Human error."
+        r.fields["issue_root_cause"] = "Human error."
     elif check == "superseded":
         pass  # the date decides: see below
     elif check == "lessons_have_items":

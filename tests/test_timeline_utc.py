@@ -141,3 +141,15 @@ def test_preliminary_short_forms_are_reports() -> None:
         assert res.failures == [] and [r.kind for r in res.reports] == ["preliminary"], text
         rep = res.reports[0]
         assert rep.sections["summary"] and rep.fields["full_report_promised_by"] == promised
+
+
+def test_fortuitous_circumstances_is_where_we_got_lucky() -> None:
+    """Issue 25 item 5: the pending v3 rename of "Where we got lucky" is read as the same field."""
+    text = """## Full Incident Report
+### Lessons Learned
+- **What went well:** The alert fired at once.
+- **What didn't go well:** Nobody owned the alert queue.
+- **Fortuitous circumstances:** The affected profile had only test customers.
+"""
+    [rep] = parse_text(text).reports
+    assert rep.fields["lessons"]["where_we_got_lucky"] == "The affected profile had only test customers."

@@ -541,6 +541,17 @@ def _parse_structured(kind: str, start: int, lines: list[_Line]) -> Report:
                 buckets[section].append(ln)
             cur_target = rep.fields
             continue
+        audit_finding = (
+            re.match(r"^(?:finding|issue)\s*#?\s*\d+\b[\s:.\-\u2013]*(.*)$", low) if kind == "audit" else None
+        )
+        if audit_finding and not ln.is_table and len(ln.text) < 200:
+            # an audit report's "Finding #1" / "Issue #1": the text under it (or after it) is the finding
+            section, lesson, cur_field, heading_seen = "findings", None, None, True
+            cur_target = rep.fields
+            buckets.setdefault(section, [])
+            if audit_finding.group(1).strip():
+                buckets[section].append(_clean(ln.text.split(":", 1)[-1] if ":" in ln.text else ln.text))
+            continue
         inline = re.match(r"^([A-Za-z ]{4,30}?)\s*:\s*(\S.*)$", ln.text) if not ln.is_table else None
         in_factor = factor is not None and section == "root_cause_analysis"
         if inline and inline.group(1).lower() in SECTIONS and not in_factor and not _label(ln):
