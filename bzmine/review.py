@@ -165,8 +165,8 @@ _STOP = set(
 
 
 def _stems(text: str) -> set[str]:
-    """Content words of a text, cut to five letters (so 'monitor', 'monitoring' and 'monitored' meet)."""
-    return {w[:5] for w in re.findall(r"[a-z][a-z\-]{3,}", text.lower()) if w not in _STOP}
+    """Content words of a text, cut to four letters (so 'test', 'tested' and 'testing' meet)."""
+    return {w[:4] for w in re.findall(r"[a-z][a-z\-]{3,}", text.lower()) if w not in _STOP}
 
 
 def _items_of(text: str) -> list[str]:
@@ -233,6 +233,21 @@ def _affected(rep: Report) -> int | None:
         )
     ]
     return max(counts) if counts else None
+
+
+_NO_CERTS = re.compile(
+    r"\bno (?:\w+ )?(?:certificates?|certs?)\b[^.]{0,40}\b(?:affected|misissued|mis-issued|involved|impacted)\b|"
+    r"\bnot? (?:a )?(?:single )?certificates? (?:was|were|is|are) (?:affected|misissued|mis-issued|involved)",
+    re.I,
+)
+
+
+def _no_certificates(rep: Report) -> bool:
+    """The report says no certificate is affected (so 'None' is a full answer about certificate data)."""
+    if _affected(rep) == 0:
+        return True
+    said = " ".join(_text(rep.answers.get(k)) for k in ("q4_summary", "q5_certificate_data"))
+    return bool(_NO_CERTS.search(said + " " + _text(rep.sections.get("impact"))))
 
 
 _LIST_GIVEN = re.compile(
@@ -313,7 +328,15 @@ def _check(rule: dict[str, Any], rep: Report, text: str, posted: datetime, ctx: 
     """None when the rule is met; else the evidence ('' when something is missing)."""
     check, target = rule["check"], rule["target"]
     if check == "answer":
-        return None if not _bare(rep.answers.get(target)) else _text(rep.answers.get(target))
+        v = rep.answers.get(target)
+        if (
+            _bare(v)
+            and _text(v)
+            and target in ("q4_summary", "q5_certificate_data")
+            and _no_certificates(rep)
+        ):
+            return None  # "None." for the certificate data of an incident that involves no certificate
+        return None if not _bare(v) else _text(v)
     if check == "section":
         return None if not _bare(rep.sections.get(target)) else _text(rep.sections.get(target))
     if check == "field":
@@ -439,7 +462,7 @@ def _check(rule: dict[str, Any], rep: Report, text: str, posted: datetime, ctx: 
             return None  # no lesson, or no action items at all (the must rules say so)
         acts = set().union(
             *(
-                _stems(" ".join(_text(i.get(k)) for k in ("action", "evaluation_criteria", "root_causes")))
+                _stems(" ".join(_text(i.get(k)) for k in ("action", "evaluation_criteria")))
                 for i in rep.action_items
             )
         )

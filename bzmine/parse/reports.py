@@ -787,8 +787,8 @@ def _parse(text: str, res: ParseResult) -> ParseResult:
         text = text.replace("\x00", "")
     res.bug_ref_spans = find_bug_ref_spans(text[:200_000])
     res.bug_refs = sorted({b for b, _, _ in res.bug_ref_spans})
-    raw_lines = text.splitlines()
-    folded = text.translate(_CURLY).splitlines()
+    raw_lines = [_tabbed(x) for x in text.splitlines()]
+    folded = [x.translate(_CURLY) for x in raw_lines]
     if len(folded) != len(raw_lines):  # cannot happen with the current table; stay safe
         folded = [x.translate(_CURLY) for x in raw_lines]
     lines = [_clean(r, f) for r, f in zip(raw_lines, folded, strict=True)]
@@ -832,6 +832,14 @@ def _parse(text: str, res: ParseResult) -> ParseResult:
     if not res.reports and any(ln.is_table for ln in lines):
         res.action_items = parse_action_table(lines)
     return res
+
+
+def _tabbed(line: str) -> str:
+    """A table copied from a rendered page comes as tab-separated cells: made a pipe row (three cells or more)."""
+    core = line.strip()
+    if core.count("\t") < 2 or core.startswith("|"):
+        return line
+    return "| " + " | ".join(c.strip() for c in core.split("\t")) + " |"
 
 
 def _closure_like(lines: list[_Line]) -> bool:
