@@ -165,8 +165,15 @@ _STOP = set(
 
 
 def _stems(text: str) -> set[str]:
-    """Content words of a text, cut to four letters (so 'test', 'tested' and 'testing' meet)."""
-    return {w[:4] for w in re.findall(r"[a-z][a-z\-]{3,}", text.lower()) if w not in _STOP}
+    """Content words of a text, cut to four letters (so 'test', 'tested' and 'testing' meet); acronyms (SCT, SCTs,
+    CRL) count whole."""
+    out = set()
+    for w in re.findall(r"[A-Za-z][A-Za-z\-]{2,}", text):
+        if re.fullmatch(r"[A-Z]{2,}s?", w):
+            out.add(w.rstrip("s").lower())
+        elif len(w) >= 4 and w.lower() not in _STOP:
+            out.add(w.lower()[:4])
+    return out
 
 
 def _items_of(text: str) -> list[str]:
@@ -426,6 +433,12 @@ def _check(rule: dict[str, Any], rep: Report, text: str, posted: datetime, ctx: 
             return None
         return f"missing: Appendix (the Impact gives {n} affected certificates and no list is given)"
     if check == "prelim_full_date":
+        rel = _RELATIVE.search(_text(rep.fields.get("full_report_promised_raw")))
+        if rel and not rep.fields.get("full_report_promised_by"):
+            # "within N days/weeks": a promise counted from the report itself, kept when it is two weeks or less
+            n = int(rel.group(1)) if rel.group(1).isdigit() else _WORDNUM[rel.group(1).lower()]
+            days = n * 7 if rel.group(2).lower() == "week" else n
+            return None if days <= 14 else f"full report promised within {days} days of this report"
         promised = promised_date(rep, posted)
         if promised is None:
             return (

@@ -617,7 +617,9 @@ def _parse_structured(kind: str, start: int, lines: list[_Line]) -> Report:
     if "timeline" in buckets:
         rep.timeline = parse_timeline(buckets["timeline"])
     if "action_items" in buckets:
-        rep.action_items = parse_action_table(buckets["action_items"])
+        rep.action_items = parse_action_table(buckets["action_items"]) or _items_from_list(
+            buckets["action_items"]
+        )
     elif kind in ("closure",) or not heading_seen:
         rep.action_items = parse_action_table([x for x in lines if x.is_table])
     if "related_incidents" in buckets:
@@ -672,7 +674,13 @@ def _parse_seven(start: int, lines: list[_Line]) -> Report:
         if q and (q not in parts):
             current = q
             parts[q] = []
-            # text after the question on the same line ("Q1 ...? Answer") is kept when it follows a '?'
+            # an answer on the question's own line ("2. A timeline of the actions ...: 2018-06-04 ..."), after the
+            # first ':' or '?' that follows the question's words (the questions themselves contain neither)
+            m = _QUESTION_RE.search(ln.text)
+            tail = ln.text[m.end() :] if m else ""
+            cut = re.search(r"[:?]\s+(\S.*)$", tail)
+            if cut and len(cut.group(1).split()) >= 2:
+                parts[q].append(cut.group(1))
             continue
         if current:
             parts[current].append(ln.raw.rstrip())
@@ -732,6 +740,64 @@ def _items_from_steps(lines: list[str]) -> list[dict[str, Any]]:
                 "status_raw": status_raw,
                 "due_date": due.isoformat() if due else None,
                 "status": normalise_status(status_raw),
+            }
+        )
+    return items
+
+
+_ITEM_LABELS = re.compile(
+    r"\b(?P<key>kind|type|(?:corresponding\s+)?root\s+causes?(?:\(s\))?|evaluation(?:\s+criteria)?|"
+    r"due(?:\s+date)?|target\s+date|status)\s*[:=]\s*",
+    re.IGNORECASE,
+)
+
+
+def _items_from_list(lines: list[_Line]) -> list[dict[str, Any]]:
+    """Action items written as a list instead of a table: one bullet per item, its columns as labelled parts
+    ("... Kind: Prevent. Root cause: #1. Evaluation: ... Due: 2025-07-31. Status: Complete."), on its line or on
+    the indented lines under it."""
+    groups: list[list[str]] = []
+    for ln in lines:
+        if ln.is_table or not ln.text:
+            continue
+        top = bool(_BULLET.match(ln.raw.strip())) and not ln.raw[:1].isspace()
+        if top or not groups:
+            groups.append([ln.text])
+        else:
+            groups[-1].append(ln.text)
+    items = []
+    for g in groups:
+        text = " ".join(g)
+        marks = list(_ITEM_LABELS.finditer(text))
+        if not marks:
+            continue
+        cells: dict[str, str] = {}
+        for n, m in enumerate(marks):
+            end = marks[n + 1].start() if n + 1 < len(marks) else len(text)
+            key = m.group("key").lower()
+            col = (
+                "kind"
+                if key in ("kind", "type")
+                else "root_causes"
+                if "root" in key
+                else "evaluation_criteria"
+                if key.startswith("evaluation")
+                else "status_raw"
+                if key == "status"
+                else "due_raw"
+            )
+            cells[col] = text[m.end() : end].strip(" .;,|")
+        due = parse_date(cells.get("due_raw"))
+        items.append(
+            {
+                "action": text[: marks[0].start()].strip(" .;,|")[:300],
+                "kind": cells.get("kind"),
+                "root_causes": cells.get("root_causes"),
+                "evaluation_criteria": cells.get("evaluation_criteria"),
+                "due_raw": cells.get("due_raw"),
+                "status_raw": cells.get("status_raw"),
+                "due_date": due.isoformat() if due else None,
+                "status": normalise_status(cells.get("status_raw")),
             }
         )
     return items

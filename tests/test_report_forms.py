@@ -1,0 +1,52 @@
+"""Report forms the review corpus showed bzmine could not read (issue 25): action items as a list, tables copied
+from a rendered page (tab-separated), seven-question answers on the question's own line."""
+
+from __future__ import annotations
+
+from bzmine.parse.reports import parse_text
+
+
+def test_action_items_written_as_a_list() -> None:
+    text = """## Full Incident Report
+### Action Items
+- Block the old CRL host in profiles. Kind: Prevent. Root cause: Contributing Factor #1. Evaluation: lint blocks it. Due: 2025-07-31. Status: Complete.
+- Alert on CRL fetch errors
+  Kind: Detect
+  Due date: 2025-08-31
+  Status: Ongoing
+"""
+    [rep] = parse_text(text).reports
+    got = [(i["action"], i["kind"], i["root_causes"], i["due_date"], i["status"]) for i in rep.action_items]
+    assert got == [
+        ("Block the old CRL host in profiles", "Prevent", "Contributing Factor #1", "2025-07-31", "complete"),
+        ("Alert on CRL fetch errors", "Detect", None, "2025-08-31", "ongoing"),
+    ]
+    assert rep.action_items[0]["evaluation_criteria"] == "lint blocks it"
+
+
+def test_tab_separated_table_from_a_rendered_page() -> None:
+    text = "Incident Report\n\nSummary\n\nx\n\nImpact\n\ny\n\nTimeline\n\nz\n\nAction Items\n\n"
+    text += "Action Item\tKind\tDue Date\nAdd a lint\tPrevent\t2024-04-15\nReview profiles\t \t2024-05-31\n"
+    [rep] = parse_text(text).reports
+    assert [(i["action"], i["kind"], i["due_date"]) for i in rep.action_items] == [
+        ("Add a lint", "Prevent", "2024-04-15"),
+        ("Review profiles", None, "2024-05-31"),  # the empty Kind cell
+    ]
+    assert parse_text("a\tb\n")  # two cells stay text
+    assert parse_text("name\tvalue\n").reports == []
+
+
+def test_seven_question_answers_on_the_question_line() -> None:
+    text = """1. How your CA first became aware of the problem: a forum post on 2018-06-04.
+2. A timeline of the actions your CA took in response:
+2018-06-04 16:20 UTC post read
+3. Whether your CA has stopped, or has not yet stopped, issuing certificates with the problem: stopped on 2018-06-05.
+4. A summary of the problematic certificates: five certificates.
+"""
+    [rep] = parse_text(text).reports
+    assert rep.answers["q1_aware"] == "a forum post on 2018-06-04."
+    assert rep.answers["q3_stopped"] == "stopped on 2018-06-05."
+    assert rep.answers["q4_summary"] == "five certificates."
+    assert (
+        rep.answers["q2_timeline"] == "2018-06-04 16:20 UTC post read"
+    )  # ':' then nothing: the answer follows
