@@ -850,7 +850,29 @@ _SOURCES = {
 _DOC_HEAD = """# Incident-report review
 
 `bzmine review BUG_ID | FILE | -` checks each incident report against the guidelines in force on the day it was
-posted, and `bzmine parse` fills `report_findings` for every report in the database. Exit code 0 even with findings.
+posted, and `bzmine parse` fills `report_findings` for every report in the database (and `reports.judged_version`).
+Exit code 0 even with findings.
+
+## What a review answers
+
+Every row names the report's kind and the guideline version it was judged by, and an `outcome`:
+
+| outcome | meaning |
+|---|---|
+| `findings` | one row per rule the report breaks (rule, severity, what the rule asks, evidence, span of the text) |
+| `clean` | every rule of that version that applies to that kind is met (one row, with kind and version) |
+| `draft` | a "Draft Incident Report": not judged, it says itself that details are missing |
+| `not_recognised` | the text has report headings or labels, or a report heading with nothing readable under it, but no report could be read: the row gives the parse failure. Not the same as clean |
+| `not_a_report` | no template heading, section, label or question at all |
+
+`--format json` gives the same rows. For a FILE or stdin, `--date` is the posting day (default today) and
+`--opened` the bug's opening or the moment the CA became aware, so the 72-hour and 14-day rules and the
+full-report promise run on a pasted text too.
+
+Severities: `must` and `should` follow the guideline's words; `quality` marks substance a reviewer would question
+but no guideline words as MUST or SHOULD (a root cause that only restates the summary or says only "human error", a
+"what didn't go well" item no action item addresses, a status outside the version's words). Only `must` findings
+make a report not clean.
 
 ## Which version judges a report
 
@@ -862,13 +884,29 @@ The version in force on the posting day (INCIDENT_TEMPLATES.md §7):
 _DOC_MIDDLE = """
 Exceptions: a report that follows a newer template early (v3 drafts were public from 2024-11-14) is judged by the
 template it follows; one that follows an older template (7 questions after 2023-10-17, v2.0 after 2025-03-01) is judged
-by that template and gets a `should` finding for the outdated template. A free-form preliminary report of the v2.0 era
-(no v3 fields) is judged by v2.0. A "Draft Incident Report" is not judged (it says itself that details are missing).
-Deadline rules (72 hours, 14 days) look at the first report of each kind on a bug, measured from the bug's opening.
-`v3.full.related.missing` needs the database (the CA's other incidents), so only `bzmine review BUG_ID` checks it.
+by that template and gets a `should` finding for the outdated template; from 2025-07-15 (CCADB Policy 2.0 §6.1: a
+report must not use a template version superseded more than 30 days before it is posted) that finding is a `must`
+(`*.superseded`) and its evidence lists the parts of the v3 template the report lacks. A free-form preliminary report
+of the v2.0 era (no v3 fields) is judged by v2.0. Deadline rules (72 hours, 14 days) look at the first report of each
+kind on a bug, measured from the bug's opening. `v3.full.related.missing` needs the database (the CA's other
+incidents), so only `bzmine review BUG_ID` checks it.
 
-A field, section or answer is missing when it is absent, empty, or a bare "N/A", "none", "TBD" or dash without
-a reason.
+Present but empty: a field, section, answer, date or table cell counts as missing when it is blank or only "N/A",
+"none", "TBD", "TBA", "TBC", "pending", "to be determined" or a dash, without a reason ("N/A - no certificate is
+affected" is an answer). A bare "None" is an answer to the certificate questions when the report says no certificate
+is affected. Date fields (`Non-compliance ... date`) are judged by what was written, not by the parsed date.
+
+Timelines: times are read in UTC as `docs/parsing.md` says (declared zones and offsets converted; `zone_assumed` and
+`date_only` flags). Time of day is a `should` in every version (the 7 questions ask for a date-and-time-stamped
+sequence, v2.0 shows `HH:MM` entries, v3 asks for minutes); a zone is a `should` in v2.0 ("All times are UTC.") and a
+`must` in v3 ("UTC or UTC with an offset": an abbreviation alone such as PST or JST is neither, and an ambiguous one
+such as CST counts as none); no entry may lie after the posting time unless it says it is expected, planned or
+scheduled; entries are in time order.
+
+Preliminary reports: v2.0 asks for the date by which the full report will be posted; in every version from v2.0 a
+promised date more than 14 days after the initial disclosure (`--opened`, else the posting day) breaks the 14-day
+rule in advance. A year-less date ("by October 30th") takes the posting year; "within N days" is counted from the
+report. The v3 preliminary template has no such field, so v3 checks only a date that is given.
 
 ## Rules
 
@@ -879,12 +917,17 @@ _DOC_TAIL = """
 ## Figures
 
 - View `report_review`: each report with its `must` and `should` finding counts; `clean` = no `must` finding.
+  `quality` findings are stored in `report_findings` and listed by rule, never counted as must or should.
 - Scorecard: `reports_reviewed` (not ranked) and `report_quality` = share of the CA's reports that are clean (higher
   is better); `bzmine explain report_quality --ca NAME` lists the reports and the rules they miss.
 
-Tests (`tests/test_review.py`): every rule fires on a report written to break it and stays quiet on one that keeps
-it, in every version it belongs to; the real page excerpts are reviewed against a golden file checked by reading.
-This page is generated from `bzmine/data/review_rules.json` (`make docs`); a test keeps the two equal.
+Tests: `tests/test_review.py` makes every rule fire on a report written to break it and stay quiet on one that keeps
+it, in every version it belongs to, and reviews the real page excerpts against a golden file checked by reading;
+`tests/test_review_truth.py` reviews 40 reports written for it (every template generation, markdown and rendered
+text, pipe and tab tables, non-UTC zones) against a truth file of planted defects and asserts recall >= 0.9 and
+precision >= 0.95 (today 51 of 51 found, no false finding; 6 of the reports were written after the rules were tuned,
+and their first run had 10 false findings, since fixed). This page is generated from `bzmine/data/review_rules.json`
+(`make docs`); a test keeps the two equal.
 """
 
 
