@@ -41,7 +41,6 @@ _BARE = {
     "to be announced",
     "to be confirmed",
     "to be added",
-    "pending",
     "xxx",
 }
 _KINDS = {"prevent", "mitigate", "detect"}
@@ -416,6 +415,12 @@ def _check(rule: dict[str, Any], rep: Report, text: str, posted: datetime, ctx: 
             return None  # no Lessons Learned at all: the section rule says so
         empty = [k for k in target.split(",") if _bare(lessons.get(k))]
         return None if not empty else "empty or missing: " + ", ".join(k.replace("_", " ") for k in empty)
+    if check == "factor_fields":
+        for f in rep.contributing_factors:
+            blank = [k for k in target.split(",") if _bare(f.get(k))]
+            if blank:
+                return f"Contributing Factor #{f.get('number')}: empty or missing {', '.join(blank)}"
+        return None
     if check == "item_cells":
         cols = target.split(",")
         for i in rep.action_items:
@@ -588,6 +593,7 @@ _SYNTHETIC = (
     "time not in UTC",
     "zone ",
     "empty or missing:",
+    "Contributing Factor #",
     "root cause only",
     "root cause restates",
     "no action item addresses",
@@ -892,7 +898,7 @@ kind on a bug, measured from the bug's opening. `v3.full.related.missing` needs 
 incidents), so only `bzmine review BUG_ID` checks it.
 
 Present but empty: a field, section, answer, date or table cell counts as missing when it is blank or only "N/A",
-"none", "TBD", "TBA", "TBC", "pending", "to be determined" or a dash, without a reason ("N/A - no certificate is
+"none", "TBD", "TBA", "TBC", "to be determined" or a dash, without a reason ("N/A - no certificate is
 affected" is an answer). A bare "None" is an answer to the certificate questions when the report says no certificate
 is affected. Date fields (`Non-compliance ... date`) are judged by what was written, not by the parsed date.
 

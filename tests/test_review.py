@@ -181,6 +181,10 @@ def breaks(rule: dict[str, Any], rep: Report, ctx: BugContext) -> tuple[Report, 
         r.fields["lessons"]["where_we_got_lucky"] = "TBD"
     elif check == "lessons_addressed":
         r.fields["lessons"]["what_didnt_go_well"] = "Our pager rota left a weekend uncovered."
+    elif check == "factor_fields":
+        r.contributing_factors = [
+            {"number": 1, "title": "lint gap", "description": "TBD", "detection": "Alert"}
+        ]
     elif check == "item_cells":
         r.action_items[0]["evaluation_criteria"] = "-"
     elif check == "appendix":
@@ -527,3 +531,40 @@ def test_opened_runs_the_deadline_rules_on_a_text(tmp_path: Path) -> None:
     ]
     res = run.invoke(cli, ["review", str(f), "--opened", "June"])
     assert res.exit_code == 1 and "--opened 'June' is not a date" in res.output
+
+
+def test_a_bug_with_no_report_and_one_with_a_clean_report(tmp_path: Path) -> None:
+    """review BUG_ID: a bug whose comments hold no report says so (not 'clean'); a clean closure summary is one
+    clean row naming its comment, kind and version."""
+    from tests.helpers import build_db, mk_bug
+
+    a = "a@acme.example"
+    bugs = [
+        mk_bug(
+            1940001, "Acme: talk", "2025-08-01T00:00:00Z", a, a, comments=[(a, "2025-08-01T00:00:00Z", "Hi.")]
+        ),
+        mk_bug(
+            1940002,
+            "Acme: closed",
+            "2025-08-01T00:00:00Z",
+            a,
+            a,
+            comments=[(a, "2025-08-01T00:00:00Z", "Opened."), (a, "2025-09-01T00:00:00Z", CLOSURE_OK)],
+        ),
+    ]
+    db = tmp_path / "b.duckdb"
+    con = build_db(db, bugs)
+    versions = con.execute("SELECT bug_id, kind, judged_version FROM reports ORDER BY 1").fetchall()
+    con.close()
+    assert versions == [(1940002, "closure", "ccadb-3.1")]
+    res = CliRunner().invoke(cli, ["review", "1940001", "--db", str(db), "--format", "json"])
+    [row] = json.loads(res.output)
+    assert row["outcome"] == "not_a_report" and "no incident report in this bug" in row["requirement"]
+    res = CliRunner().invoke(cli, ["review", "1940002", "--db", str(db), "--format", "json"])
+    [row] = json.loads(res.output)
+    assert (row["comment"], row["kind"], row["version"], row["outcome"]) == (
+        1,
+        "closure",
+        "ccadb-3.1",
+        "clean",
+    )
