@@ -259,7 +259,15 @@ def _no_certificates(rep: Report) -> bool:
 _LIST_GIVEN = re.compile(
     r"crt\.sh|\.csv\b|\bcsv\b|attach(ed|ment)|\bsha-?256\b|serial numbers? (are|is) listed", re.I
 )
-_RELATIVE = re.compile(r"within\s+(\d+|one|two|three|four)\s+(day|week|business day)s?", re.I)
+_RELATIVE = re.compile(r"(?:within|in)\s+(\d+|one|two|three|four)\s+(day|week|business day)s?", re.I)
+# a due date given to the month or quarter ("May 2025", "2025-05", "Q3 2025", "end of June 2025") is a date
+_COARSE_DATE = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{4}\b|\b\d{4}-(?:0?[1-9]|1[0-2])\b(?!-\d)|"
+    r"\b(?:q[1-4]|h[12])\s*[/-]?\s*\d{4}\b|\b\d{4}\s*[/-]?\s*(?:q[1-4]|h[12])\b",
+    re.I,
+)
+# a status in the v3 words, possibly followed by detail ("Complete (2025-05-01)", "Delayed - see comment 12")
+_STATUS_WORD = re.compile(r"^\W*(?:ongoing|complete[d]?|delayed|cancell?ed)\b(?!\s*(?:soon|later))", re.I)
 _WORDNUM = {"one": 1, "two": 2, "three": 3, "four": 4}
 
 
@@ -496,8 +504,7 @@ def _check(rule: dict[str, Any], rep: Report, text: str, posted: datetime, ctx: 
         bad = [
             i
             for i in rep.action_items
-            if not _bare(i.get("status_raw"))
-            and _text(i.get("status_raw")).lower().rstrip(".") not in _STATUSES
+            if not _bare(i.get("status_raw")) and not _STATUS_WORD.match(_text(i.get("status_raw")))
         ]
         return (
             None
@@ -514,7 +521,11 @@ def _check(rule: dict[str, Any], rep: Report, text: str, posted: datetime, ctx: 
             else f"{_text(bad[0].get('action'))[:50]}: kind {_text(bad[0].get('kind')) or 'missing'}"
         )
     if check == "item_due":
-        bad = [i for i in rep.action_items if not i.get("due_date")]
+        bad = [
+            i
+            for i in rep.action_items
+            if not i.get("due_date") and not _COARSE_DATE.search(_text(i.get("due_raw")))
+        ]
         return (
             None
             if not bad

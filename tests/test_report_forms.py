@@ -50,3 +50,49 @@ def test_seven_question_answers_on_the_question_line() -> None:
     assert (
         rep.answers["q2_timeline"] == "2018-06-04 16:20 UTC post read"
     )  # ':' then nothing: the answer follows
+
+
+def test_zone_in_a_timeline_table_header() -> None:
+    from bzmine.parse.reports import _clean, parse_timeline
+
+    rows = "| Date | Time (CEST) | Event |\n|---|---|---|\n| 2025-03-04 | 10:00 | alert |\n"
+    [e] = parse_timeline([_clean(x) for x in rows.splitlines()])
+    assert (e["at"], e["zone"], e["zone_assumed"]) == ("2025-03-04T08:00:00Z", "CEST", False)
+    [e] = parse_timeline([_clean(x) for x in ["Time zone: JST", "2025-03-04 10:00 alert"]])
+    assert e["at"] == "2025-03-04T01:00:00Z"
+
+
+def test_review_accepts_coarse_due_dates_and_status_details() -> None:
+    """A due month or quarter is a due date; "Complete (2025-05-01)" is the v3 word Complete with a detail; a
+    relative promise "in two weeks" is a promise of the full report within 14 days."""
+    from datetime import datetime
+
+    from bzmine.parse.reports import Report
+    from bzmine.review import BugContext, review_report
+
+    item = {
+        "action": "Add a lint",
+        "kind": "Prevent",
+        "root_causes": "CF #1",
+        "evaluation_criteria": "lint runs",
+    }
+    rep = Report(kind="v3_full", line=0)
+    rep.action_items = [
+        dict(item, due_raw="Q3 2025", due_date=None, status_raw="Ongoing"),
+        dict(item, due_raw="End of May 2025", due_date=None, status_raw="Complete (2025-05-01)"),
+    ]
+    got = {f.rule_id for f in review_report(rep, "", datetime(2025, 6, 1))}
+    assert "v3.full.action_items.due" not in got and "v3.full.action_items.status.vocabulary" not in got
+    rep.action_items[1].update(due_raw="soon", status_raw="Done (2025-05-01)")
+    got = {f.rule_id for f in review_report(rep, "", datetime(2025, 6, 1))}
+    assert {"v3.full.action_items.due", "v3.full.action_items.status.vocabulary"} <= got
+    [prelim] = parse_text(
+        "Incident Report\n\nThis is a preliminary report.\n\nSummary\n\nA CRL expired. "
+        "We will share the full report in two weeks.\n"
+    ).reports
+    ctx = BugContext(opened_at=datetime(2024, 5, 1))
+    assert [f.rule_id for f in review_report(prelim, "", datetime(2024, 5, 2), ctx)] == []
+    prelim.fields["full_report_promised_raw"] = "in three weeks"
+    assert [f.rule_id for f in review_report(prelim, "", datetime(2024, 5, 2), ctx)] == [
+        "v2.prelim.full_date"
+    ]

@@ -188,7 +188,8 @@ _FACTOR = re.compile(r"^contributing factor\s*#?\s*(\d+)\s*[:.\-\u2013]?\s*(.*)$
 # where a preliminary report promises the full one: "full report by 2024-10-30", "We will provide a full report by
 # October 30th", "full incident report will be posted on ...", "Full report expected: ...", "... within 14 days"
 _FULL_BY = re.compile(
-    r"full (?:incident )?report\b[^.\n]{0,50}?(?:\b(?:by|on|no later than|before|until|around)\b|:|(?=\bwithin\b))"
+    r"full (?:incident )?report\b[^.\n]{0,50}?(?:\b(?:by|on|no later than|before|until|around)\b|:|"
+    r"(?=\b(?:within|in)\s+(?:\d+|one|two|three|four)\s+(?:day|week|business day)s?))"
     r"(.{0,40})",
     re.IGNORECASE,
 )
@@ -407,8 +408,8 @@ def parse_related(lines: list[_Line]) -> list[dict[str, Any]]:
 
 
 _BLANKET = re.compile(
-    r"^\W*(?:all\s+)?(?:the\s+)?(?:times?|timestamps?|dates? and times?|hours)\b(?:\s+\w+){0,4}?\s*"
-    r"(?:are|is|in|:|=|given in|shown in|expressed in|listed in)\b",
+    r"^\W*(?:all\s+)?(?:the\s+)?(?:times?|timestamps?|dates? and times?|hours|time\s*zone)\b(?:\s+\w+){0,4}?\s*"
+    r"(?:(?:are|is|in|given in|shown in|expressed in|listed in|used)\b|[:=])",
     re.IGNORECASE,
 )
 _WEEKDAY = re.compile(r"\b(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\b\.?,?", re.I)
@@ -468,6 +469,10 @@ def parse_timeline(lines: list[_Line]) -> list[dict[str, Any]]:
                 continue
             text = " ".join(cells)
         bz = blanket_zone(text)
+        if bz is None and ln.is_table and re.search(r"\b(?:time|date)", text, re.I):
+            bz = (
+                find_zone(text) if parse_date(text) is None else None
+            )  # a header "| Date | Time (UTC) | Event |"
         if bz is None and ln.is_heading or text.lower().startswith("timeline"):
             bz = find_zone(text) if parse_date(text) is None else None  # "Timeline (all times UTC+9)"
         if bz is not None and parse_date(text) is None:
