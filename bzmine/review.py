@@ -911,7 +911,9 @@ incidents), so only `bzmine review BUG_ID` checks it.
 Present but empty: a field, section, answer, date or table cell counts as missing when it is blank or only "N/A",
 "none", "TBD", "TBA", "TBC", "to be determined" or a dash, without a reason ("N/A - no certificate is
 affected" is an answer). A bare "None" is an answer to the certificate questions when the report says no certificate
-is affected. Date fields (`Non-compliance ... date`) are judged by what was written, not by the parsed date.
+is affected. Date fields (`Non-compliance ... date`) are judged by what was written, not by the parsed date. A due
+date given to the month or quarter ("May 2025", "Q3 2025") is a due date; a v3 status word followed by a detail
+("Complete (2025-05-01)") is that word.
 
 Timelines: times are read in UTC as `docs/parsing.md` says (declared zones and offsets converted; `zone_assumed` and
 `date_only` flags). Time of day is a `should` in every version (the 7 questions ask for a date-and-time-stamped
@@ -940,10 +942,10 @@ _DOC_TAIL = """
 
 Tests: `tests/test_review.py` makes every rule fire on a report written to break it and stay quiet on one that keeps
 it, in every version it belongs to, and reviews the real page excerpts against a golden file checked by reading;
-`tests/test_review_truth.py` reviews 40 reports written for it (every template generation, markdown and rendered
+`tests/test_review_truth.py` reviews 43 reports written for it (every template generation, markdown and rendered
 text, pipe and tab tables, non-UTC zones) against a truth file of planted defects and asserts recall >= 0.9 and
-precision >= 0.95 (today 51 of 51 found, no false finding; 6 of the reports were written after the rules were tuned,
-and their first run had 10 false findings, since fixed). This page is generated from `bzmine/data/review_rules.json`
+precision >= 0.95 (today 51 of 51 found, no false finding; reports 35-43 were written after the rules were tuned, in two
+batches whose first runs had 10 and 12 false findings, since fixed by reading the forms they use). This page is generated from `bzmine/data/review_rules.json`
 (`make docs`); a test keeps the two equal.
 """
 

@@ -96,3 +96,24 @@ def test_review_accepts_coarse_due_dates_and_status_details() -> None:
     assert [f.rule_id for f in review_report(prelim, "", datetime(2024, 5, 2), ctx)] == [
         "v2.prelim.full_date"
     ]
+
+
+def test_labels_with_a_dash_instead_of_a_colon() -> None:
+    text = """Full Incident Report
+Summary
+CA Owner CCADB unique ID – A012055
+Incident description - A cache kept CAA answers too long.
+Was issuance stopped in response to this incident, and why or why not? – Yes, for 4 hours.
+Lessons Learned
+What went well — The cause was found fast.
+What went well was not written down here
+"""
+    [rep] = parse_text(text).reports
+    f = rep.fields
+    assert (
+        f["ccadb_owner_id"] == "A012055" and f["incident_description"] == "A cache kept CAA answers too long."
+    )
+    assert f["issuance_stopped"] == "Yes, for 4 hours." and f["issuance_stopped_bool"] is True
+    assert f["lessons"]["what_went_well"].startswith(
+        "The cause was found fast."
+    )  # prose after it is no label

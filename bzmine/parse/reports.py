@@ -504,7 +504,7 @@ def parse_timeline(lines: list[_Line]) -> list[dict[str, Any]]:
 _LABEL_RE = re.compile(
     r"^("
     + "|".join(re.escape(k) for k in sorted(LABELS, key=len, reverse=True))
-    + r")\s*(?::|\?:|\s-\s|$)\s*(.*)$",
+    + r")\s*(?::|\?:|\??\s[-\u2013\u2014]\s|\??\s[-\u2013\u2014]$|$)\s*(.*)$",
     re.IGNORECASE,
 )
 
@@ -518,7 +518,14 @@ def _label(line: _Line) -> tuple[str, str] | None:
     key = LABELS[m.group(1).lower()]
     value = m.group(2).strip()
     # a bare lessons word without colon is only a label when it stands alone (a v2 sub-heading)
-    if not line.text[len(m.group(1)) :].lstrip().startswith(":") and value:
+    if (
+        not line.text[len(m.group(1)) :]
+        .lstrip()
+        .lstrip("?")
+        .lstrip()
+        .startswith((":", "-", "\u2013", "\u2014"))
+        and value
+    ):
         return None
     return key, value
 
