@@ -153,3 +153,10 @@ def test_fortuitous_circumstances_is_where_we_got_lucky() -> None:
 """
     [rep] = parse_text(text).reports
     assert rep.fields["lessons"]["where_we_got_lucky"] == "The affected profile had only test customers."
+
+
+def test_a_zone_on_the_date_line() -> None:
+    got = [
+        (e["at"], e["zone"]) for e in events("2025-03-04 (CET):\n- 10:00 alert\n2025-03-06 UTC\n- 08:00 fix")
+    ]
+    assert got == [("2025-03-04T09:00:00Z", "CET"), ("2025-03-06T08:00:00Z", "UTC")]

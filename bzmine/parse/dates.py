@@ -92,7 +92,7 @@ ZONES: dict[str, int] = {
     "HST": -600,
 }
 AMBIGUOUS_ZONES = {"CST", "IST"}
-_ZONE_WORD = re.compile(
+ZONE_WORD = re.compile(
     r"(?<![A-Za-z])(?P<z>"
     + "|".join(sorted({*ZONES, *AMBIGUOUS_ZONES}, key=len, reverse=True))
     + r")(?![A-Za-z])"
@@ -177,7 +177,7 @@ def find_zone(text: str) -> Zone | None:
         mins = _offset(off["sign"], off["h"], off["m"])
         if mins is not None:
             return Zone(off.group(0).strip(), mins, True)
-    z = _ZONE_WORD.search(text)
+    z = ZONE_WORD.search(text)
     if z:
         word = z["z"]
         if word in AMBIGUOUS_ZONES:
@@ -203,7 +203,7 @@ def _zone_after_time(text: str, end: int) -> Zone | None:
         mins = _offset(off["sign"], off["h"], off["m"])
         if mins is not None:
             return Zone(off.group(0).strip(), mins, True)
-    z = _ZONE_WORD.match(tail, at)
+    z = ZONE_WORD.match(tail, at)
     if z is None:
         return None
     word = z["z"]

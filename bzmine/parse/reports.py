@@ -22,7 +22,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bzmine.parse.dates import (
+    OFFSET_RE,
     TIME_RE,
+    ZONE_WORD,
     Stamp,
     Zone,
     find_date,
@@ -435,7 +437,8 @@ def _date_line(text: str) -> bool:
         return False
     rest = _WEEKDAY.sub("", text[: m.start()] + " " + text[m.end() :])
     rest = re.sub(r"\b(st|nd|rd|th)\b", "", rest)
-    return not re.search(r"[A-Za-z]{2,}|\d", rest) or bool(re.fullmatch(r"\W*(?:UTC|GMT)?\W*", rest.strip()))
+    rest = ZONE_WORD.sub("", OFFSET_RE.sub("", rest))  # "2025-03-04 (CET):" is a date line with a zone
+    return not re.search(r"[A-Za-z]{2,}|\d", rest)
 
 
 def _event(text: str, at_raw: str, st: Stamp) -> dict[str, Any]:
@@ -482,6 +485,7 @@ def parse_timeline(lines: list[_Line]) -> list[dict[str, Any]]:
         if d is not None:
             if _date_line(text):
                 current = d
+                blanket = find_zone(text) or blanket  # "2025-03-04 (UTC):" declares the zone of its entries
                 continue
             st = parse_stamp(text, default_zone=blanket)
             if st:
