@@ -910,18 +910,26 @@ def related(bug: int, depth: int, db: str, as_of: str | None, fmt: str) -> None:
     "posted",
     help="For a FILE or -: the day it was posted (decides the guideline version). Default: today.",
 )
+@click.option(
+    "--opened",
+    "opened",
+    help="For a FILE or -: when the bug was opened or the CA became aware (YYYY-MM-DD[THH:MM]); runs the 72-hour "
+    "and 14-day rules on the text.",
+)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @_boundary
-def review(source: str, db: str, posted: str | None, fmt: str) -> None:
+def review(source: str, db: str, posted: str | None, opened: str | None, fmt: str) -> None:
     """Check the incident reports in a bug (SOURCE = a bug id in the database), a FILE, or - (stdin) against the
-    CCADB / Mozilla guidelines in force when each was posted: one row per finding (rule, must/should, what the
-    rule asks, evidence). Exits 0 even with findings. Rules: docs/review.md."""
+    CCADB / Mozilla guidelines in force when each was posted: one row per finding (rule, must/should/quality, what
+    the rule asks, evidence), each with the report's kind and the guideline version it was judged by. A report
+    with no finding gets one `clean` row; a text with no recognised report says `not_recognised` (with the parse
+    failure) or `not_a_report`. Exits 0 even with findings. Rules: docs/review.md."""
     import json
     from datetime import datetime, timezone
 
     import pandas as pd
 
-    from bzmine.review import review_bug, review_text
+    from bzmine.review import BugContext, review_bug, review_text
 
     if source.isdigit():
         con = _metrics_con(db)
@@ -946,20 +954,42 @@ def review(source: str, db: str, posted: str | None, fmt: str) -> None:
             )
         except ValueError:
             raise click.ClickException(f"--date {posted!r} is not a date (YYYY-MM-DD)") from None
-        rows = review_text(text, when)
+        try:
+            since = datetime.fromisoformat(opened) if opened else None
+        except ValueError:
+            raise click.ClickException(
+                f"--opened {opened!r} is not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM)"
+            ) from None
+        if since is not None and since.tzinfo is not None:
+            since = since.astimezone(timezone.utc).replace(tzinfo=None)
+        if when.tzinfo is not None:
+            when = when.astimezone(timezone.utc).replace(tzinfo=None)
+        rows = review_text(text, when, BugContext(opened_at=since) if since else None)
     if fmt == "json":
         click.echo(json.dumps(rows, indent=1, default=str))
         return
     df = pd.DataFrame(rows)
-    if df.empty:
-        click.echo("no findings: every rule that applies is met (or no incident report was found)")
-        return
+    for c in ("rule_id", "severity", "evidence", "span_start", "span_end", "kind", "version"):
+        if c not in df.columns:
+            df[c] = None
     df["span"] = [
-        f"{a}-{b}" if a is not None else "" for a, b in zip(df["span_start"], df["span_end"], strict=True)
+        f"{int(a)}-{int(b)}" if pd.notna(a) and pd.notna(b) else ""
+        for a, b in zip(df["span_start"], df["span_end"], strict=True)
     ]
+    df = df.astype(object).where(df.notna(), "")
     cols = [
         c
-        for c in ("comment", "kind", "version", "rule_id", "severity", "span", "requirement", "evidence")
+        for c in (
+            "comment",
+            "kind",
+            "version",
+            "outcome",
+            "rule_id",
+            "severity",
+            "span",
+            "requirement",
+            "evidence",
+        )
         if c in df.columns
     ]
     _emit(df[cols], "table")

@@ -25,6 +25,8 @@ from tests.helpers import build_db, mk_bug
         ("Previously reported in #1886467.", [1886467]),
         ("As in Incident 2029013, the linter missed it.", [2029013]),
         ("Bugzilla incident 2029013 describes the same gap.", [2029013]),
+        ("The same lint gap as Bugzilla 1990801.", [1990801]),  # issue 25 item 7: no "bug" word
+        ("see Bugzilla #1990801 and Bugzilla bug 1990802", [1990801, 1990802]),
         ("incident #2029013", [2029013]),
         ("https://bugzilla.mozilla.org/show_bug.cgi?id=1886467#c5", [1886467]),
         ("bugzil.la/1886467", [1886467]),

@@ -21,7 +21,18 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bzmine.parse.dates import parse_date, parse_timestamp
+from bzmine.parse.dates import (
+    OFFSET_RE,
+    TIME_RE,
+    ZONE_WORD,
+    Stamp,
+    Zone,
+    find_date,
+    find_zone,
+    parse_date,
+    parse_stamp,
+    parse_timestamp,
+)
 
 QUESTIONS: list[tuple[str, tuple[str, ...]]] = [
     ("q1_aware", ("first became aware", "how your ca first became aware")),
@@ -40,6 +51,7 @@ REPORT_HEADINGS = {
     "draft incident report": "v3_full",
     "preliminary incident report": "preliminary",
     "preliminary report": "preliminary",
+    "initial incident report": "preliminary",
     "audit incident report": "audit",
     "incident report": "v2",
     "report closure summary": "closure",
@@ -65,6 +77,7 @@ LESSONS = {
     "what went well": "what_went_well",
     "what didn't go well": "what_didnt_go_well",
     "where we got lucky": "where_we_got_lucky",
+    "fortuitous circumstances": "where_we_got_lucky",  # the v3 heading's pending rename (issue 25)
     "additional": "additional",
     "other": "additional",
 }
@@ -166,15 +179,21 @@ STATUS_RULES: list[tuple[str, re.Pattern[str]]] = [
     ),
 ]
 BUG_REF = re.compile(
-    r"(?:show_bug\.cgi\?id=|bugzilla\.mozilla\.org/|bugzil\.la/|\bbug\s*#?\s*|\bbugs?\s+)(\d{5,8})\b",
+    r"(?:show_bug\.cgi\?id=|bugzilla\.mozilla\.org/|bugzil\.la/|\bbugzilla\s+(?:bug\s*)?#?\s*|\bbug\s*#?\s*|"
+    r"\bbugs?\s+)(\d{5,8})\b",
     re.IGNORECASE,
 )
 _BULLET = re.compile(r"^(?:[-*+]\s+|[\u2022\u25e6\u25aa\u2023\u00b7\u2013]\s*|\d{1,2}[.)](?=\s|[A-Za-z]))\s*")
 _CURLY = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})
 _INT = re.compile(r"^\s*(?:approximately\s+|about\s+|~\s*)?(\d[\d,. ]*\d|\d)\b")
 _FACTOR = re.compile(r"^contributing factor\s*#?\s*(\d+)\s*[:.\-\u2013]?\s*(.*)$", re.IGNORECASE)
+# where a preliminary report promises the full one: "full report by 2024-10-30", "We will provide a full report by
+# October 30th", "full incident report will be posted on ...", "Full report expected: ...", "... within 14 days"
 _FULL_BY = re.compile(
-    r"full (?:incident )?report (?:by|on|no later than|before|within)\b(.{0,40})", re.IGNORECASE
+    r"full (?:incident )?report\b[^.\n]{0,50}?(?:\b(?:by|on|no later than|before|until|around)\b|:|"
+    r"(?=\b(?:within|in)\s+(?:\d+|one|two|three|four)\s+(?:day|week|business day)s?))"
+    r"(.{0,40})",
+    re.IGNORECASE,
 )
 
 
@@ -390,40 +409,106 @@ def parse_related(lines: list[_Line]) -> list[dict[str, Any]]:
     return out
 
 
+_BLANKET = re.compile(
+    r"^\W*(?:all\s+)?(?:the\s+)?(?:times?|timestamps?|dates? and times?|hours|time\s*zone)\b(?:\s+\w+){0,4}?\s*"
+    r"(?:(?:are|is|in|given in|shown in|expressed in|listed in|used)\b|[:=])",
+    re.IGNORECASE,
+)
+_WEEKDAY = re.compile(r"\b(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\b\.?,?", re.I)
+# an entry that says it has not happened yet (METRICS.md §10: future entries must be marked)
+_PLANNED = re.compile(
+    r"\b(expected|planned|plan to|scheduled|estimated|anticipated|target(?:ed)?|forecast|projected|"
+    r"will|intend(?:s|ed)? to|tentative(?:ly)?|upcoming|due)\b",
+    re.IGNORECASE,
+)
+
+
+def blanket_zone(line: str) -> Zone | None:
+    """The zone of a blanket line ("All times are UTC", "All times CEST (UTC+2)", "Timestamps in PST"), else None."""
+    if len(line) > 140 or not _BLANKET.search(line):
+        return None
+    return find_zone(line)
+
+
+def _date_line(text: str) -> bool:
+    """A line that is only a date ("2024-03-05:", "Tuesday, March 5, 2024"), the header of the entries below it."""
+    d, m = find_date(text)
+    if m is None:
+        return False
+    rest = _WEEKDAY.sub("", text[: m.start()] + " " + text[m.end() :])
+    rest = re.sub(r"\b(st|nd|rd|th)\b", "", rest)
+    rest = ZONE_WORD.sub("", OFFSET_RE.sub("", rest))  # "2025-03-04 (CET):" is a date line with a zone
+    return not re.search(r"[A-Za-z]{2,}|\d", rest)
+
+
+def _event(text: str, at_raw: str, st: Stamp) -> dict[str, Any]:
+    return {
+        "at": st.at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "at_raw": at_raw,
+        "text": text,
+        "zone": st.zone.raw if st.zone else None,
+        "utc_offset_minutes": st.zone.offset_minutes if st.zone else None,
+        "zone_numeric": bool(st.zone and st.zone.numeric),
+        "zone_assumed": st.zone_assumed,
+        "date_only": st.date_only,
+        "planned": bool(_PLANNED.search(text)),
+    }
+
+
 def parse_timeline(lines: list[_Line]) -> list[dict[str, Any]]:
-    """Dated events: one-line `2024-03-05 15:19 UTC: text`, or a date line followed by `- HH:MM text`."""
-    events = []
+    """Dated events, times in UTC (METRICS.md §10): one-line `2024-03-05 15:19 UTC: text`, a date line followed by
+    `- 15:19 text` (or by entries with no time: `date_only`), table rows; a blanket "All times are ..." line sets the
+    zone of entries that declare none (`zone_assumed` when there is none at all)."""
+    events: list[dict[str, Any]] = []
     current = None
+    blanket: Zone | None = None
     for ln in lines:
         text = ln.text.strip(" |")
         if not text:
             continue
         if ln.is_table:
-            text = " ".join(c.strip() for c in ln.raw.strip().strip("|").split("|"))
+            cells = [c.strip() for c in ln.raw.translate(_CURLY).strip().strip("|").split("|")]
+            if all(re.fullmatch(r":?-{2,}:?", c) or c == "" for c in cells):
+                continue
+            text = " ".join(cells)
+        bz = blanket_zone(text)
+        if bz is None and ln.is_table and re.search(r"\b(?:time|date)", text, re.I):
+            bz = (
+                find_zone(text) if parse_date(text) is None else None
+            )  # a header "| Date | Time (UTC) | Event |"
+        if bz is None and ln.is_heading or text.lower().startswith("timeline"):
+            bz = find_zone(text) if parse_date(text) is None else None  # "Timeline (all times UTC+9)"
+        if bz is not None and parse_date(text) is None:
+            blanket = bz
+            continue
         d = parse_date(text)
         if d is not None:
-            rest = re.sub(r"^[\s:.\-\u2013]+$", "", text)
-            only_date = len(re.sub(r"[^A-Za-z]", "", rest)) < 3 and len(text) < 24
-            if only_date:
+            if _date_line(text):
                 current = d
+                blanket = find_zone(text) or blanket  # "2025-03-04 (UTC):" declares the zone of its entries
                 continue
-            ts = parse_timestamp(text)
-            if ts:
-                events.append({"at": ts.strftime("%Y-%m-%dT%H:%M:%SZ"), "at_raw": text[:40], "text": text})
+            st = parse_stamp(text, default_zone=blanket)
+            if st:
+                events.append(_event(text, text[:40], st))
             continue
-        if current is not None and re.match(r"^\d{1,2}:\d{2}", text):
-            ts = parse_timestamp(text, default_date=current)
-            if ts:
-                events.append(
-                    {"at": ts.strftime("%Y-%m-%dT%H:%M:%SZ"), "at_raw": f"{current} {text[:8]}", "text": text}
-                )
+        if current is None:
+            continue
+        if TIME_RE.match(text):
+            st = parse_stamp(text, default_date=current, default_zone=blanket)
+            if st:
+                events.append(_event(text, f"{current} {text[:8]}", st))
+        elif not ln.is_heading and len(re.sub(r"[^A-Za-z]", "", text)) >= 8:
+            # an entry under a date line with no time of its own
+            st = parse_stamp("", default_date=current)
+            if st:
+                events.append(_event(text, str(current), st))
     return events
 
 
 _LABEL_RE = re.compile(
     r"^("
     + "|".join(re.escape(k) for k in sorted(LABELS, key=len, reverse=True))
-    + r")\s*(?::|\?:|\s-\s|$)\s*(.*)$",
+    + r")\s*(?::|\?:|\??\s[-\u2013\u2014]\s|\??\s[-\u2013\u2014]$|$)\s*(.*)$",
     re.IGNORECASE,
 )
 
@@ -437,7 +522,14 @@ def _label(line: _Line) -> tuple[str, str] | None:
     key = LABELS[m.group(1).lower()]
     value = m.group(2).strip()
     # a bare lessons word without colon is only a label when it stands alone (a v2 sub-heading)
-    if not line.text[len(m.group(1)) :].lstrip().startswith(":") and value:
+    if (
+        not line.text[len(m.group(1)) :]
+        .lstrip()
+        .lstrip("?")
+        .lstrip()
+        .startswith((":", "-", "\u2013", "\u2014"))
+        and value
+    ):
         return None
     return key, value
 
@@ -455,10 +547,34 @@ def _parse_structured(kind: str, start: int, lines: list[_Line]) -> Report:
     for ln in lines[1:]:
         ln_continues = open_value
         low = _heading_text(ln)
+        paren = re.match(r"^(.*?)\s*[(\[]([^)\]]*)[)\]]$", low)
+        if paren and paren.group(1) in SECTIONS and not ln.is_table:  # "Timeline (all times UTC+9)"
+            low = paren.group(1)
         if not ln.is_table and low in SECTIONS and len(ln.text) < 60:
             section, lesson, cur_field, heading_seen = SECTIONS[low], None, None, True
             buckets.setdefault(section, [])
+            if paren and section == "timeline":
+                buckets[section].append(ln)
             cur_target = rep.fields
+            continue
+        audit_finding = (
+            re.match(r"^(?:finding|issue)\s*#?\s*\d+\b[\s:.\-\u2013]*(.*)$", low) if kind == "audit" else None
+        )
+        if audit_finding and not ln.is_table and len(ln.text) < 200:
+            # an audit report's "Finding #1" / "Issue #1": the text under it (or after it) is the finding
+            section, lesson, cur_field, heading_seen = "findings", None, None, True
+            cur_target = rep.fields
+            buckets.setdefault(section, [])
+            if audit_finding.group(1).strip():
+                buckets[section].append(_clean(ln.text.split(":", 1)[-1] if ":" in ln.text else ln.text))
+            continue
+        inline = re.match(r"^([A-Za-z ]{4,30}?)\s*:\s*(\S.*)$", ln.text) if not ln.is_table else None
+        in_factor = factor is not None and section == "root_cause_analysis"
+        if inline and inline.group(1).lower() in SECTIONS and not in_factor and not _label(ln):
+            # a short form: "Summary: we found ...", "Impact: 12 certificates" (preliminary reports, issue 24)
+            section, lesson, cur_field, heading_seen = SECTIONS[inline.group(1).lower()], None, None, True
+            cur_target = rep.fields
+            buckets.setdefault(section, []).append(_clean(inline.group(2)))
             continue
         fm = _FACTOR.match(ln.text) if not ln.is_table else None
         if fm:
@@ -517,7 +633,9 @@ def _parse_structured(kind: str, start: int, lines: list[_Line]) -> Report:
     if "timeline" in buckets:
         rep.timeline = parse_timeline(buckets["timeline"])
     if "action_items" in buckets:
-        rep.action_items = parse_action_table(buckets["action_items"])
+        rep.action_items = parse_action_table(buckets["action_items"]) or _items_from_list(
+            buckets["action_items"]
+        )
     elif kind in ("closure",) or not heading_seen:
         rep.action_items = parse_action_table([x for x in lines if x.is_table])
     if "related_incidents" in buckets:
@@ -537,6 +655,7 @@ def _parse_structured(kind: str, start: int, lines: list[_Line]) -> Report:
         if m:
             d = parse_date(m.group(1))
             rep.fields["full_report_promised_by"] = d.isoformat() if d else None
+            rep.fields["full_report_promised_raw"] = m.group(1).strip()
     return rep
 
 
@@ -571,7 +690,13 @@ def _parse_seven(start: int, lines: list[_Line]) -> Report:
         if q and (q not in parts):
             current = q
             parts[q] = []
-            # text after the question on the same line ("Q1 ...? Answer") is kept when it follows a '?'
+            # an answer on the question's own line ("2. A timeline of the actions ...: 2018-06-04 ..."), after the
+            # first ':' or '?' that follows the question's words (the questions themselves contain neither)
+            m = _QUESTION_RE.search(ln.text)
+            tail = ln.text[m.end() :] if m else ""
+            cut = re.search(r"[:?]\s+(\S.*)$", tail)
+            if cut and len(cut.group(1).split()) >= 2:
+                parts[q].append(cut.group(1))
             continue
         if current:
             parts[current].append(ln.raw.rstrip())
@@ -636,6 +761,64 @@ def _items_from_steps(lines: list[str]) -> list[dict[str, Any]]:
     return items
 
 
+_ITEM_LABELS = re.compile(
+    r"\b(?P<key>kind|type|(?:corresponding\s+)?root\s+causes?(?:\(s\))?|evaluation(?:\s+criteria)?|"
+    r"due(?:\s+date)?|target\s+date|status)\s*[:=]\s*",
+    re.IGNORECASE,
+)
+
+
+def _items_from_list(lines: list[_Line]) -> list[dict[str, Any]]:
+    """Action items written as a list instead of a table: one bullet per item, its columns as labelled parts
+    ("... Kind: Prevent. Root cause: #1. Evaluation: ... Due: 2025-07-31. Status: Complete."), on its line or on
+    the indented lines under it."""
+    groups: list[list[str]] = []
+    for ln in lines:
+        if ln.is_table or not ln.text:
+            continue
+        top = bool(_BULLET.match(ln.raw.strip())) and not ln.raw[:1].isspace()
+        if top or not groups:
+            groups.append([ln.text])
+        else:
+            groups[-1].append(ln.text)
+    items = []
+    for g in groups:
+        text = " ".join(g)
+        marks = list(_ITEM_LABELS.finditer(text))
+        if not marks:
+            continue
+        cells: dict[str, str] = {}
+        for n, m in enumerate(marks):
+            end = marks[n + 1].start() if n + 1 < len(marks) else len(text)
+            key = m.group("key").lower()
+            col = (
+                "kind"
+                if key in ("kind", "type")
+                else "root_causes"
+                if "root" in key
+                else "evaluation_criteria"
+                if key.startswith("evaluation")
+                else "status_raw"
+                if key == "status"
+                else "due_raw"
+            )
+            cells[col] = text[m.end() : end].strip(" .;,|")
+        due = parse_date(cells.get("due_raw"))
+        items.append(
+            {
+                "action": text[: marks[0].start()].strip(" .;,|")[:300],
+                "kind": cells.get("kind"),
+                "root_causes": cells.get("root_causes"),
+                "evaluation_criteria": cells.get("evaluation_criteria"),
+                "due_raw": cells.get("due_raw"),
+                "status_raw": cells.get("status_raw"),
+                "due_date": due.isoformat() if due else None,
+                "status": normalise_status(cells.get("status_raw")),
+            }
+        )
+    return items
+
+
 # Other ways a comment points at a bug (docs/parsing.md lists every form): "#1886467" (6-7 digits, not an HTML entity,
 # a URL fragment or a colour), "Incident 2029013", "Bugzilla incident 2029013". Not references: numbers after
 # case/ticket/serial/CCADB (case numbers, serials), plain numbers (certificate counts), dates.
@@ -686,8 +869,8 @@ def _parse(text: str, res: ParseResult) -> ParseResult:
         text = text.replace("\x00", "")
     res.bug_ref_spans = find_bug_ref_spans(text[:200_000])
     res.bug_refs = sorted({b for b, _, _ in res.bug_ref_spans})
-    raw_lines = text.splitlines()
-    folded = text.translate(_CURLY).splitlines()
+    raw_lines = [_tabbed(x) for x in text.splitlines()]
+    folded = [x.translate(_CURLY) for x in raw_lines]
     if len(folded) != len(raw_lines):  # cannot happen with the current table; stay safe
         folded = [x.translate(_CURLY) for x in raw_lines]
     lines = [_clean(r, f) for r, f in zip(raw_lines, folded, strict=True)]
@@ -733,6 +916,14 @@ def _parse(text: str, res: ParseResult) -> ParseResult:
     return res
 
 
+def _tabbed(line: str) -> str:
+    """A table copied from a rendered page comes as tab-separated cells: made a pipe row (three cells or more)."""
+    core = line.strip()
+    if core.count("\t") < 2 or core.startswith("|"):
+        return line
+    return "| " + " | ".join(c.strip() for c in core.split("\t")) + " |"
+
+
 def _closure_like(lines: list[_Line]) -> bool:
     labels = {lab[0] for ln in lines if (lab := _label(ln))}
     return len(labels & {"root_causes", "remediation_description", "commitment_summary"}) >= 2
@@ -743,5 +934,9 @@ def _empty(rep: Report) -> bool:
         rep.sections
         or rep.answers
         or rep.action_items
-        or {k for k in rep.fields if k not in ("lessons", "is_draft", "full_report_promised_by")}
+        or {
+            k
+            for k in rep.fields
+            if k not in ("lessons", "is_draft", "full_report_promised_by", "full_report_promised_raw")
+        }
     )

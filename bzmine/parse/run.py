@@ -18,7 +18,7 @@ from bzmine.parse import PARSER_VERSION
 from bzmine.parse.ca import CaTable, owner_status, parse_ca
 from bzmine.parse.reports import parse_text
 from bzmine.parse.whiteboard import parse_whiteboard
-from bzmine.review import BugContext, review_report
+from bzmine.review import BugContext, report_version, review_report
 from bzmine.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,7 @@ ROW_COLUMNS: dict[str, tuple[str, ...]] = {
         "fields",
         "answers",
         "parser_version",
+        "judged_version",
     ),
     "report_sections": ("bug_id", "comment_id", "report_no", "section", "text", "parser_version"),
     "action_items": (
@@ -85,6 +86,11 @@ ROW_COLUMNS: dict[str, tuple[str, ...]] = {
         "at_raw",
         "text",
         "parser_version",
+        "zone",
+        "utc_offset_minutes",
+        "zone_assumed",
+        "date_only",
+        "planned",
     ),
     "related_incidents": (
         "bug_id",
@@ -342,6 +348,7 @@ def parse_bug_rows(
                     json.dumps(f, ensure_ascii=False, default=str),
                     json.dumps(rep.answers, ensure_ascii=False),
                     v,
+                    report_version(rep, posted),
                 )
             )
             for name, body in rep.sections.items():
@@ -369,7 +376,21 @@ def parse_bug_rows(
             for k, ev in enumerate(rep.timeline):
                 at = datetime.fromisoformat(ev["at"].replace("Z", "")) if ev.get("at") else None
                 out["timeline_events"].append(
-                    (bug_id, comment_id, n, k, at, ev.get("at_raw"), ev.get("text"), v)
+                    (
+                        bug_id,
+                        comment_id,
+                        n,
+                        k,
+                        at,
+                        ev.get("at_raw"),
+                        ev.get("text"),
+                        v,
+                        ev.get("zone"),
+                        ev.get("utc_offset_minutes"),
+                        ev.get("zone_assumed"),
+                        ev.get("date_only"),
+                        ev.get("planned"),
+                    )
                 )
             for rel in rep.related_incidents:
                 out["related_incidents"].append(
