@@ -49,7 +49,7 @@ def _account_rows(
     data: dict[str, Any], source: str, where: str
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     accounts: list[tuple[Any, ...]] = []
-    for role in ("root_program", "bot", "placeholders"):
+    for role in ("root_program", "bot", "placeholders", "community"):
         for a in _strs(data.get(role), f"'{role}'", where):
             accounts.append((a, "placeholder" if role == "placeholders" else role, None, source))
     cas = data.get("ca") or {}
@@ -66,6 +66,31 @@ def _account_rows(
         (d, "freemail", source) for d in _strs(data.get("freemail_domains"), "'freemail_domains'", where)
     ]
     return accounts, domains
+
+
+def _operator_rows(data: dict[str, Any], source: str, where: str) -> list[tuple[Any, ...]]:
+    """'root_program_operators': [{program, domains, ca_owners}] -> (domain, program, ca_owner, source) rows."""
+    ops = data.get("root_program_operators") or []
+    if not isinstance(ops, list):
+        raise ConfigError(
+            f"{where}: 'root_program_operators' must be a list of {{program, domains, ca_owners}}"
+        )
+    rows: list[tuple[Any, ...]] = []
+    for n, op in enumerate(ops, 1):
+        if not isinstance(op, dict) or not isinstance(op.get("program"), str) or not op["program"].strip():
+            raise ConfigError(f"{where}: root_program_operators entry {n} needs a 'program' (a string)")
+        domains = _strs(op.get("domains"), f"'domains' of operator {op['program']!r}", where)
+        if not domains:
+            raise ConfigError(f"{where}: root_program_operators entry {n} ({op['program']}) needs 'domains'")
+        owners = op.get("ca_owners") or []
+        if not isinstance(owners, list) or not all(isinstance(o, str) for o in owners):
+            raise ConfigError(
+                f"{where}: 'ca_owners' of operator {op['program']!r} must be a list of CA owner names"
+            )
+        for d in domains:
+            for owner in owners or [None]:
+                rows.append((d, op["program"].strip(), owner, source))
+    return rows
 
 
 def _people_rows(data: dict[str, Any], source: str, where: str) -> list[tuple[Any, ...]]:
@@ -181,7 +206,13 @@ def _store_file(con: duckdb.DuckDBPyConnection, name: str, path: str | Path, tex
 def reset_user(con: duckdb.DuckDBPyConnection) -> None:
     """Forget the user's files and rows (the built-in tables stay)."""
     with transaction(con):
-        for t in ("config_accounts", "config_domains", "config_people", "config_owner_status"):
+        for t in (
+            "config_accounts",
+            "config_domains",
+            "config_people",
+            "config_owner_status",
+            "config_operators",
+        ):
             con.execute(f"DELETE FROM {t} WHERE source = 'user'")  # names from the tuple above only
         con.execute("DELETE FROM config_files")
 
@@ -195,12 +226,16 @@ def _replace(
     where: str,
 ) -> int:
     accounts, domains = _account_rows(accounts_data, source, where)
+    operators = _operator_rows(accounts_data, source, where)
     people = _people_rows(people_data, source, where)
     owners = _owner_rows(owners_data, source, where) if owners_data is not None else None
     with transaction(con):
         con.execute("DELETE FROM config_accounts WHERE source = ?", [source])
         con.execute("DELETE FROM config_domains WHERE source = ?", [source])
         con.execute("DELETE FROM config_people WHERE source = ?", [source])
+        con.execute("DELETE FROM config_operators WHERE source = ?", [source])
+        if operators:
+            con.executemany("INSERT INTO config_operators VALUES (?, ?, ?, ?)", operators)
         if accounts:
             con.executemany("INSERT INTO config_accounts VALUES (?, ?, ?, ?)", accounts)
         if domains:
