@@ -522,7 +522,9 @@ def trends(
     cas: list[str] | None = None,
     group: str = "owner",
 ) -> pd.DataFrame:
-    """Bugs opened per period (year|quarter) by dimension (tag|ca|owner_status|subject|all), as a period x key table.
+    """Bugs opened per period (year|quarter) by dimension (tag|ca|owner_status|subject_status|subject|all), as a
+    period x key table. owner_status: the standing of the owner today; subject_status: of the CA the bug was filed
+    about (Symantec's bugs are distrusted though DigiCert, their owner today, is included).
 
     cas: only bugs of these CAs (every dimension). Bugs whose subject is not a CA are counted under
     '(auditor)', '(program)', '(meta)' or '(unknown)' in the ca dimension, and left out when cas is given.
@@ -538,6 +540,7 @@ def trends(
         "tag": "unnest(tags)",
         "ca": "ca_key",
         "owner_status": "owner_status",
+        "subject_status": "subject_status",
         "subject": "subject_kind",
         "all": "'all'",
     }
@@ -558,7 +561,7 @@ def trends(
     ).sort_index()
 
 
-DIMENSIONS = ("tag", "ca", "owner_status", "subject", "all", "rule")
+DIMENSIONS = ("tag", "ca", "owner_status", "subject_status", "subject", "all", "rule")
 
 
 def _rule_trends(
@@ -643,7 +646,8 @@ def paper_tables(
 ) -> dict[str, pd.DataFrame]:
     """The tables a paper cites, for one as_of (notebooks/04_paper_tables writes each as CSV).
 
-    incidents_by_owner_status, incidents_by_subject: bugs opened per year; per_ca_top: per year for the `top`
+    incidents_by_owner_status, incidents_by_subject_status, incidents_by_subject: bugs opened per year (the owner's
+    standing today; the standing of the CA the bug was filed about, lineage); per_ca_top: per year for the `top`
     owners with most bugs; per_tag: per year and tag (a bug counts once per tag); delayed_revocation_per_quarter:
     bugs tagged *revocation-delay*; self_reported_share: share of bugs whose earliest report says Self, per year
     (bugs with a disclosure source only); days_to_close: median per year; response_breaches: requests and
@@ -652,6 +656,7 @@ def paper_tables(
     at = snapshot(con, as_of, need=("trend_bugs", "response_events", "bug_metrics"), group=group)
     out: dict[str, pd.DataFrame] = {}
     out["incidents_by_owner_status"] = trends(con, at, "year", "owner_status", group=group)
+    out["incidents_by_subject_status"] = trends(con, at, "year", "subject_status", group=group)
     out["incidents_by_subject"] = trends(con, at, "year", "subject", group=group)
     by_ca = trends(con, at, "year", "ca", group=group)
     cas = [c for c in by_ca.sum().sort_values(ascending=False).index if not str(c).startswith("(")][:top]

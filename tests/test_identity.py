@@ -610,3 +610,33 @@ def test_real_bugs_root_program_staff_by_behaviour(tmp_path: Path) -> None:
     assert len(own_filers) >= 10
     wrong = {a for (_, a), (r, _) in role.items() if a in own_filers and r == "root_program"}
     assert not wrong, sorted(h[:3] for h in wrong)
+
+
+def test_subject_status_is_the_lineage_standing_beside_the_owner_today(tmp_path: Path) -> None:
+    """Symantec's bugs count as a distrusted CA's incidents (its roots lost trust from 2017-12-01) though DigiCert,
+    their owner today, is included; a DigiCert bug stays included; trends --by subject_status offers both."""
+    bugs = [
+        mk_bug(41, "Symantec: misissued test certificates", "2017-05-01T00:00:00Z", ACME, ACME),
+        mk_bug(42, "DigiCert: late revocation", "2017-05-02T00:00:00Z", ACME, ACME),
+        mk_bug(43, "KPMG Korea: audit concerns", "2017-05-03T00:00:00Z", ACME, ACME),
+    ]
+    con = build_db(tmp_path / "lin.duckdb", bugs)
+    M.snapshot(con, "2017-11-30")
+    rows = con.execute("SELECT bug_id, owner_status, subject_status FROM metric_bugs ORDER BY 1").fetchall()
+    assert rows == [(41, "included", "included"), (42, "included", "included"), (43, None, None)]
+    M.snapshot(con, "2018-01-01")
+    rows = con.execute("SELECT bug_id, owner_status, subject_status FROM metric_bugs ORDER BY 1").fetchall()
+    assert rows == [(41, "included", "distrusted"), (42, "included", "included"), (43, None, None)]
+    by = M.trends(con, "2018-01-01", "year", "subject_status")
+    assert (
+        by.loc["2017", "distrusted"] == 1
+        and by.loc["2017", "included"] == 1
+        and by.loc["2017", "(auditor)"] == 1
+    )
+    con.execute("CHECKPOINT")
+    con.close()
+    res = CliRunner().invoke(
+        cli,
+        ["trends", "--db", str(tmp_path / "lin.duckdb"), "--by", "subject_status", "--as-of", "2018-01-01"],
+    )
+    assert res.exit_code == 0 and "distrusted" in res.output, res.output

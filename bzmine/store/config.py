@@ -129,19 +129,24 @@ def _owner_rows(data: dict[str, Any], source: str, where: str) -> list[tuple[Any
     for e in data.get("owners") or []:
         if not isinstance(e, dict) or "owner" not in e:
             continue  # shape errors are reported by the parser's loader, which reads the same file
-        rows.append((e["owner"], None, str(e.get("status") or "unknown"), None, None, source))
-        for ev in e.get("events") or []:
-            if isinstance(ev, dict):
-                rows.append(
-                    (
-                        e["owner"],
-                        _date(ev.get("date"), "event date", where),
-                        str(ev.get("status") or "unknown"),
-                        ev.get("by"),
-                        ev.get("source"),
-                        source,
+        # the owner's standing, then each lineage name's own (keyed by the filed name: view subject_status_at)
+        standings = [(e["owner"], e)] + [
+            (name, v) for name, v in (e.get("lineage") or {}).items() if isinstance(v, dict)
+        ]
+        for key, st in standings:
+            rows.append((key, None, str(st.get("status") or "unknown"), None, None, source))
+            for ev in st.get("events") or []:
+                if isinstance(ev, dict):
+                    rows.append(
+                        (
+                            key,
+                            _date(ev.get("date"), "event date", where),
+                            str(ev.get("status") or "unknown"),
+                            ev.get("by"),
+                            ev.get("source"),
+                            source,
+                        )
                     )
-                )
     return rows
 
 
