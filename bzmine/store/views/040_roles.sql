@@ -228,14 +228,18 @@ FROM decided;
 
 -- root_program_inferred: every account that is root_program by behaviour (a root-store operator's domain, never
 -- speaking for the company's own CA), with its program and the number of bugs it acts on as root program, and the
--- operator accounts that speak for their company's CA (so stay community on other CAs' bugs). `bzmine status` and
+-- operator accounts that speak for their company's CA (so stay community on other CAs' bugs); 'registry' and
+-- 'roles file: community' mark the accounts a people entry or the roles file decides instead. `bzmine status` and
 -- docs/ca-identity.md list them so a user can check and correct them (roles file: 'community', 'ca', 'people').
 CREATE OR REPLACE VIEW root_program_inferred AS
 SELECT o.account, o.program,
-       CASE WHEN o.speaks_for_own_ca THEN 'speaks for its company''s CA' ELSE 'root_program' END AS classified,
+       CASE WHEN bool_or(r.why LIKE 'root program staff then (%' OR r.why LIKE 'not root program staff then (%'
+                         OR r.why = 'listed root program account') THEN 'registry'
+            WHEN bool_or(r.why = 'listed as community (roles file)') THEN 'roles file: community'
+            WHEN o.speaks_for_own_ca THEN 'speaks for its company''s CA' ELSE 'root_program' END AS classified,
        count(DISTINCT r.bug_id) FILTER (WHERE r.why LIKE 'root-store operator staff (%') AS root_program_bugs,
        count(DISTINCT r.bug_id) AS bugs
 FROM metric_operator_accounts o
 JOIN roles r ON r.account = o.account
 WHERE o.program <> 'Mozilla'
-GROUP BY ALL;
+GROUP BY o.account, o.program, o.speaks_for_own_ca;
