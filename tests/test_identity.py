@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -693,3 +694,73 @@ def test_real_bugs_every_listed_owner_has_a_standing_or_says_what_was_searched()
         assert all(ev.get("date") and ev.get("source") for ev in events), owner
         if e.get("status") == "unknown":
             assert events or "searched" in str(e.get("no_event_found", "")), owner
+
+
+def _records(bugs: list[dict[str, Any]]) -> dict[int, Any]:
+    from bzmine.corpus import Record
+
+    out = {}
+    for b in bugs:
+        b = copy.deepcopy(b)
+        comments, history = b.pop("comments"), b.pop("history")
+        out[b["id"]] = Record(bug=b, comments=comments, history=history)
+    return out
+
+
+def test_hidden_emails_resolve_an_account_by_id_across_bugs_and_role_accounts_by_local_part(
+    make_server: Any, tmp_path: Path
+) -> None:
+    """With e-mails hidden: 'pki' is a local part at two CAs (ambiguous harvest-wide); on bug 53 only the account id
+    in cc_detail says which one commented, known from bug 51 where that id's address is in a CC history value. The
+    Chrome role account speaks on two bugs without ever appearing in a history value: root program on both."""
+    acme, other, crp = "pki@acme.example", "pki@other.example", "chrome-root-program@google.com"
+    bugs = [
+        mk_bug(
+            51,
+            "Acme Trust: first",
+            "2022-01-01T00:00:00Z",
+            acme,
+            acme,
+            comments=[
+                (acme, "2022-01-01T00:00:00Z", "Filed."),
+                (crp, "2022-01-02T00:00:00Z", "Please report."),
+            ],
+            history=[("2022-01-01T00:00:00Z", acme, [("cc", "", acme)])],
+        ),
+        mk_bug(
+            52,
+            "Other CA: second",
+            "2022-01-01T00:00:00Z",
+            other,
+            other,
+            comments=[(other, "2022-01-01T00:00:00Z", "Filed.")],
+            history=[("2022-01-01T00:00:00Z", other, [("cc", "", other)])],
+        ),
+        mk_bug(
+            53,
+            "Acme Trust: third",
+            "2022-02-01T00:00:00Z",
+            crp,
+            "nobody@mozilla.org",
+            comments=[
+                (crp, "2022-02-01T00:00:00Z", "Found this."),
+                (acme, "2022-02-02T00:00:00Z", "Looking."),
+            ],
+        ),
+    ]
+    bugs[2]["cc_detail"] = [user(acme), user(crp)]  # BMO added the commenters to CC; no history on this bug
+    srv = make_server(_records(bugs), hide_emails=True)
+    db = tmp_path / "ids.duckdb"
+    res = CliRunner().invoke(cli, ["sync", "--url", srv.url, "--db", str(db), "--no-cache", "-q"])
+    assert res.exit_code == 0, res.output
+    con = duckdb.connect(str(db))
+    authors = con.execute("SELECT bug_id, author FROM comment_meta ORDER BY bug_id, count").fetchall()
+    assert (53, acme) in authors and (52, other) in authors  # by id on bug 53; by the bug's own history on 52
+    assert (53, crp) in authors and (51, crp) in authors  # the role account by its local part
+    M.snapshot(con, "2023-01-01")
+    roles = {
+        (b, a): (r, p)
+        for b, a, r, p in con.execute("SELECT bug_id, account, role, program FROM roles").fetchall()
+    }
+    assert roles[(51, crp)] == roles[(53, crp)] == ("root_program", "Chrome")
+    con.close()
