@@ -92,18 +92,18 @@ def _inferred_lines(con) -> list[str]:  # type: ignore[no-untyped-def]
     except duckdb.Error:  # a database made by an older bzmine without the view: nothing to list
         return []
     rp = [r for r in rows if r[2] == "root_program" and r[3]]
-    own = [r for r in rows if r[2] != "root_program"]
-    if not rp and not own:
-        return []
+    own = [r for r in rows if r[2] == "speaks for its company's CA"]
 
     def n(k: int) -> str:
         return f"{k} bug" if k == 1 else f"{k} bugs"
 
-    out = [
-        f"root program by behaviour ({len(rp)} accounts of root-store operators' domains that never speak for "
-        "their company's CA; correct with a roles file, docs/ca-identity.md):"
-    ]
-    out += [f"  {a} ({p}, {n(k)})" for a, p, _, k, _ in rp]
+    out = []
+    if rp:
+        out.append(
+            f"root program by behaviour ({len(rp)} accounts of root-store operators' domains that never speak for "
+            "their company's CA; correct with a roles file, docs/ca-identity.md):"
+        )
+        out += [f"  {a} ({p}, {n(k)})" for a, p, _, k, _ in rp]
     if own:
         out.append(
             f"speak for their company's CA, so community on other CAs' bugs ({len(own)}): "

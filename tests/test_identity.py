@@ -524,6 +524,7 @@ def test_status_lists_accounts_classified_by_behaviour(op_con: duckdb.DuckDBPyCo
     text = "\n".join(status_lines(db))
     assert f"{CRP} (Chrome, 1 bug)" in text, text
     assert GTS_STAFF in text.split("root program by behaviour", 1)[1]
+    assert FORMER not in text  # the registry decides that account: not listed as classified by behaviour
 
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
