@@ -765,3 +765,17 @@ def test_hidden_emails_resolve_an_account_by_id_across_bugs_and_role_accounts_by
     }
     assert roles[(51, crp)] == roles[(53, crp)] == ("root_program", "Chrome")
     con.close()
+
+
+def test_lineage_follows_a_sub_ca_and_never_another_owners_name() -> None:
+    from bzmine.parse.ca import lineage_name, subject_status
+
+    def status(summary: str, on: str) -> str | None:
+        return subject_status(TABLE, parse_ca(summary, TABLE), on)
+
+    assert lineage_name(TABLE, parse_ca("DigiCert / Symantec: legacy roots", TABLE)) == "Symantec"
+    assert status("DigiCert / Symantec: legacy roots", "2018-01-01") == "distrusted"
+    assert status("DigiCert / Thawte: a brand DigiCert kept", "2018-01-01") == "included"
+    assert status("Comodo CA: Mis-issued certificates", "2026-01-01") == "included"  # Sectigo's standing
+    assert status("KPMG Korea: audit concerns", "2026-01-01") is None
+    assert status("Northwind Trust: bad serials", "2026-01-01") == "unknown"

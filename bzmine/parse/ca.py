@@ -255,17 +255,31 @@ def owner_status(entry: dict[str, Any], on: str) -> str:
     return status
 
 
+def lineage_name(table: CaTable, ca: CaName) -> str | None:
+    """The name in its owner's `lineage` that the bug is about: the sub-CA first ("DigiCert / Symantec"), then the
+    filed name ("Symantec"); None when neither has a standing of its own."""
+    if ca.subject_kind != "ca" or not ca.owner:
+        return None
+    entry = next((e for e in table.owners if e.get("owner") == ca.owner), None)
+    lineage = (entry or {}).get("lineage") or {}
+    keys = {ca_key(k): k for k in lineage}
+    for name in (ca.sub_ca, ca.name):
+        if name and ca_key(name) in keys:
+            return keys[ca_key(name)]
+    return None
+
+
 def subject_status(table: CaTable, ca: CaName, on: str) -> str | None:
     """Standing on an ISO date of the CA a bug was filed about (lineage), None for bugs not about a CA.
 
-    A filed name with its own standing in its owner's `lineage` (Symantec, whose roots were distrusted in 2017-18
-    though DigiCert, which bought the business, is included) has that standing; any other name has its owner's
-    (Comodo's bugs: Sectigo's). A CA the table does not know is `unknown`.
+    A filed name or sub-CA with its own standing in its owner's `lineage` (Symantec, whose roots were distrusted in
+    2017-18 though DigiCert, which bought the business, is included) has that standing; any other name has its
+    owner's (Comodo's bugs: Sectigo's). A CA the table does not know is `unknown`.
     """
     if ca.subject_kind != "ca":
         return None
     entry = next((e for e in table.owners if e.get("owner") == ca.owner), None) if ca.owner else None
     if entry is None:
         return "unknown"
-    own = (entry.get("lineage") or {}).get(ca.name) if ca.name else None
-    return owner_status(own if own else entry, on)
+    name = lineage_name(table, ca)
+    return owner_status(entry["lineage"][name] if name else entry, on)

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from bzmine.parse import PARSER_VERSION
-from bzmine.parse.ca import CaTable, owner_status, parse_ca
+from bzmine.parse.ca import CaTable, lineage_name, owner_status, parse_ca
 from bzmine.parse.reports import parse_text
 from bzmine.parse.whiteboard import parse_whiteboard
 from bzmine.review import BugContext, review_report
@@ -144,6 +144,7 @@ ROW_COLUMNS: dict[str, tuple[str, ...]] = {
         "owner_status",
         "resolved_at",
         "is_private",
+        "lineage_name",
     ),
     "history_changes": (
         "bug_id",
@@ -316,6 +317,7 @@ def parse_bug_rows(
             status_today,
             resolved_at,
             bool(bug.get("groups")),
+            lineage_name(table, ca),
         )
     )
     kinds_seen: set[str] = set()

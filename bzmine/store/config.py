@@ -129,7 +129,7 @@ def _owner_rows(data: dict[str, Any], source: str, where: str) -> list[tuple[Any
     for e in data.get("owners") or []:
         if not isinstance(e, dict) or "owner" not in e:
             continue  # shape errors are reported by the parser's loader, which reads the same file
-        # the owner's standing, then each lineage name's own (keyed by the filed name: view subject_status_at)
+        # the owner's standing, then each lineage name's own (keyed by that name: incidents.lineage_name)
         standings = [(e["owner"], e)] + [
             (name, v) for name, v in (e.get("lineage") or {}).items() if isinstance(v, dict)
         ]

@@ -7,3 +7,7 @@ CREATE TABLE config_operators (
     ca_owner  VARCHAR,            -- the CCADB owner of the company's own CA (owner table name), or null
     source    VARCHAR NOT NULL    -- builtin | user
 );
+
+-- Lineage (issue #26): the name whose standing a bug's subject_status follows, when the owner table gives the filed
+-- name or the bug's sub-CA a standing of its own ('lineage', e.g. Symantec under DigiCert); null = the owner's.
+ALTER TABLE incidents ADD COLUMN lineage_name VARCHAR;

@@ -71,10 +71,11 @@ SELECT
     coalesce(s.subject_kind, CASE WHEN s.ca IS NULL THEN 'unknown' ELSE 'ca' END) AS subject_kind,
     CASE WHEN coalesce(s.subject_kind, 'ca') = 'ca' THEN coalesce(o.owner_status, 'unknown') END AS owner_status,
     s.resolution,
-    -- lineage: the standing at as_of of the CA the bug was filed about (a filed name with its own standing in the
-    -- owner table's 'lineage', e.g. Symantec, distrusted though DigiCert owns it; else its owner's)
+    -- lineage: the standing at as_of of the CA the bug was filed about (incidents.lineage_name: the filed name or
+    -- sub-CA with its own standing in the owner table's 'lineage', e.g. Symantec, distrusted though DigiCert owns it;
+    -- else its owner's)
     CASE WHEN coalesce(s.subject_kind, 'ca') = 'ca' THEN coalesce(l.owner_status, o.owner_status, 'unknown') END
         AS subject_status
 FROM s
 LEFT JOIN owner_status_at o ON o.owner = s.ca_owner
-LEFT JOIN owner_status_at l ON l.owner = s.ca AND l.owner <> s.ca_owner;
+LEFT JOIN owner_status_at l ON l.owner = s.lineage_name;
