@@ -779,3 +779,68 @@ def test_lineage_follows_a_sub_ca_and_never_another_owners_name() -> None:
     assert status("Comodo CA: Mis-issued certificates", "2026-01-01") == "included"  # Sectigo's standing
     assert status("KPMG Korea: audit concerns", "2026-01-01") is None
     assert status("Northwind Trust: bad serials", "2026-01-01") == "unknown"
+
+
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        ('{"root_program_operators": [{"domains": ["example.com"]}]}', "needs a 'program'"),
+        ('{"root_program_operators": [{"program": "Opera"}]}', "(Opera) needs 'domains'"),
+        ('{"root_program_operators": {"program": "Opera"}}', "must be a list"),
+        ('{"community": "someone@example.com"}', "'community' must be a list of strings"),
+    ],
+)
+def test_bad_operator_entries_in_a_roles_file_are_one_line(
+    content: str, message: str, tmp_path: Path
+) -> None:
+    from bzmine.errors import ConfigError
+    from bzmine.store.config import load_user_accounts
+    from bzmine.store.db import connect
+    from tests.helpers import migrated
+
+    f = tmp_path / "roles.json"
+    f.write_text(content)
+    con = connect(migrated(tmp_path / "r.duckdb"))
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_user_accounts(con, f)
+    con.close()
+
+
+def test_a_user_operator_makes_its_staff_root_program_by_behaviour(tmp_path: Path) -> None:
+    """A roles file adds a root-store operator (a made-up browser that also runs a CA): its reviewer is root program
+    on another CA's bug, its CA staff are not."""
+    from bzmine.store.config import load_user_accounts
+
+    reviewer, staff = "reviewer@browser.example", "pki@browser.example"
+    bugs = [
+        mk_bug(61, "Browser CA: late CRL", "2022-01-01T00:00:00Z", staff, staff),
+        mk_bug(
+            62,
+            "Acme Trust: misissuance",
+            "2022-01-02T00:00:00Z",
+            reviewer,
+            ACME,
+            comments=[
+                (reviewer, "2022-01-02T00:00:00Z", "Found this."),
+                (staff, "2022-01-03T00:00:00Z", "Same."),
+            ],
+        ),
+    ]
+    con = build_db(tmp_path / "u.duckdb", bugs)
+    roles = tmp_path / "roles.json"
+    roles.write_text(
+        json.dumps(
+            {
+                "root_program_operators": [
+                    {"program": "Browser", "domains": ["browser.example"], "ca_owners": ["Browser CA"]}
+                ]
+            }
+        )
+    )
+    load_user_accounts(con, roles)
+    M.snapshot(con, "2023-01-01")
+    got = _roles(con)
+    assert got[(62, reviewer)] == ("root_program", "Browser")
+    assert got[(62, staff)] == ("community", None)
+    assert got[(61, staff)] == ("ca", None)
+    con.close()

@@ -270,8 +270,11 @@ def show(con: duckdb.DuckDBPyConnection) -> list[str]:
         own = con.execute(
             "SELECT count(DISTINCT owner) FROM config_owner_status WHERE source = ?", [source]
         ).fetchone()
+        ops = con.execute(
+            "SELECT count(DISTINCT program) FROM config_operators WHERE source = ?", [source]
+        ).fetchone()
         lines.append(
             f"{source}: {acc[0] if acc else 0} listed accounts, {ppl[0] if ppl else 0} people with dated roles, "
-            f"{own[0] if own else 0} owners with a standing"
+            f"{own[0] if own else 0} owners with a standing, {ops[0] if ops else 0} root-store operators"
         )
     return lines
