@@ -785,10 +785,11 @@ def due(
 @click.option(
     "--by",
     "dimension",
-    type=click.Choice(["tag", "ca", "owner_status", "subject", "all", "rule"]),
+    type=click.Choice(["tag", "ca", "owner_status", "subject_status", "subject", "all", "rule"]),
     default="tag",
     show_default=True,
-    help="Split counts by whiteboard tag, CA, owner status (included/distrusted), subject kind, "
+    help="Split counts by whiteboard tag, CA, owner status (the owner today: included/distrusted), subject "
+    "status (the CA the bug was filed about: Symantec distrusted though DigiCert owns it), subject kind, "
     "or not; rule: incident reports per period of posting that broke each review rule "
     "(bzmine review), beside the reports reviewed.",
 )

@@ -105,8 +105,8 @@ TABLES: dict[str, PaperTable] = {
             ),
             "subject_status": (
                 "VARCHAR",
-                "The status of the bug's subject (subject-status lineage, issue #26); empty until that lineage "
-                "is available (view paper_subject_status).",
+                "The standing at as_of of the CA the bug was filed about (lineage: Symantec stays distrusted "
+                "though DigiCert owns it; view paper_subject_status); 'not a CA: ...' for bugs not about a CA.",
             ),
         },
     ),

@@ -3,7 +3,8 @@
 `synth(n, seed)` builds bugs the way real CA Certificate Compliance bugs look: summaries
 `"<CA>: <title>"` (with alias spellings and a few without a CA prefix), whiteboards in the real
 irregular forms, incident reports in every template generation (7 questions; v2.0; v3
-preliminary, full, closure; markdown and rendered text), root-program and community questions,
+preliminary, full, closure; markdown and rendered text), root-program and community questions
+(commenters added to CC as BMO's comment form does, with the full address in history),
 CA answers after drawn delays (some late, some never), needinfo flags set and cleared in history,
 "Next update" dates (met and missed), action-item tables re-posted with status changes and slipped
 due dates, closures and reopenings, and a few private bugs.
@@ -77,6 +78,7 @@ TITLES = [
 ROOT_PROGRAM = ["rp.lead@mozilla.com", "ca-reviewer@mozilla.org", "chrome-root-program@google.com"]
 COMMUNITY = ["webpki.watcher@gmail.com", "cert.researcher@outlook.com", "lint.enthusiast@proton.me"]
 BOT = "triage-bot@mozilla.tld"
+CC_ON_COMMENT = 0.85  # share of first-time commenters BMO adds to CC (the form's default, left on)
 PLACEHOLDER = "nobody@mozilla.org"
 SEVEN_Q = [
     "How your CA first became aware of the problem",
@@ -168,6 +170,12 @@ class _Bug:
     open_flags: dict[str, dict[str, Any]] = field(default_factory=dict)
     ca_people: tuple[str, ...] = ()
     pending: list[dict[str, Any]] = field(default_factory=list)
+    cc: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        # BMO's comment form adds the commenter to CC by default (most leave it on); its own generator, so the
+        # CC draws never shift the story's random stream
+        self.cc_rng = random.Random(self.id)
 
     def comment(self, who: str, at: datetime, text: str) -> dict[str, Any]:
         """Add a comment; a CA comment answers every request still waiting (METRICS.md §4)."""
@@ -189,6 +197,11 @@ class _Bug:
             "reactions": {},
         }
         self.comments.append(c)
+        if len(self.comments) == 1:
+            self.cc.add(who)  # the reporter is on CC from the start (no history entry)
+        elif who not in self.cc and self.cc_rng.random() < CC_ON_COMMENT:
+            self.cc.add(who)  # history keeps the full address even when the server hides e-mails
+            self.change(who, at, "cc", "", who)
         if who in self.ca_people:
             for req in self.pending:
                 req.update(answered_at=ts, answered_by=who)
@@ -809,8 +822,8 @@ def _build_bug(bug_id: int, rng: random.Random, start: datetime, end: datetime) 
         "assigned_to": assignee,
         "assigned_to_detail": user(assignee),
         "qa_contact": "",
-        "cc": sorted({reporter, assignee}),
-        "cc_detail": [user(e) for e in sorted({reporter, assignee})],
+        "cc": sorted(bug.cc | {reporter, assignee}),
+        "cc_detail": [user(e) for e in sorted(bug.cc | {reporter, assignee})],
         "groups": groups,
         "flags": flags,
         "keywords": [],

@@ -137,6 +137,14 @@ def _add_table(table: CaTable, data: dict[str, Any], where: str) -> None:
                 )
             for s in [sub, *spellings]:
                 table.subordinates[ca_key(s)] = (sub, owner)
+        lineage = entry.get("lineage") or {}
+        if not isinstance(lineage, dict) or not all(
+            isinstance(v, dict) and isinstance(v.get("events") or [], list) for v in lineage.values()
+        ):
+            raise ConfigError(
+                f"{where}: owners entry {n} ({owner}): 'lineage' must map a filed name to "
+                '{"status": ..., "events": [...]}'
+            )
         table.owners.append(entry)
     # the older alias shape {"aliases": {filed name: [spellings]}} still works: the filed name is its own owner
     aliases = data.get("aliases", {})
@@ -245,3 +253,33 @@ def owner_status(entry: dict[str, Any], on: str) -> str:
         if ev.get("date") and str(ev["date"]) <= on:
             status = str(ev.get("status") or status)
     return status
+
+
+def lineage_name(table: CaTable, ca: CaName) -> str | None:
+    """The name in its owner's `lineage` that the bug is about: the sub-CA first ("DigiCert / Symantec"), then the
+    filed name ("Symantec"); None when neither has a standing of its own."""
+    if ca.subject_kind != "ca" or not ca.owner:
+        return None
+    entry = next((e for e in table.owners if e.get("owner") == ca.owner), None)
+    lineage = (entry or {}).get("lineage") or {}
+    keys = {ca_key(k): k for k in lineage}
+    for name in (ca.sub_ca, ca.name):
+        if name and ca_key(name) in keys:
+            return keys[ca_key(name)]
+    return None
+
+
+def subject_status(table: CaTable, ca: CaName, on: str) -> str | None:
+    """Standing on an ISO date of the CA a bug was filed about (lineage), None for bugs not about a CA.
+
+    A filed name or sub-CA with its own standing in its owner's `lineage` (Symantec, whose roots were distrusted in
+    2017-18 though DigiCert, which bought the business, is included) has that standing; any other name has its
+    owner's (Comodo's bugs: Sectigo's). A CA the table does not know is `unknown`.
+    """
+    if ca.subject_kind != "ca":
+        return None
+    entry = next((e for e in table.owners if e.get("owner") == ca.owner), None) if ca.owner else None
+    if entry is None:
+        return "unknown"
+    name = lineage_name(table, ca)
+    return owner_status(entry["lineage"][name] if name else entry, on)

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from bzmine.parse import PARSER_VERSION
-from bzmine.parse.ca import CaTable, owner_status, parse_ca
+from bzmine.parse.ca import CaTable, lineage_name, owner_status, parse_ca
 from bzmine.parse.reports import parse_text
 from bzmine.parse.whiteboard import parse_whiteboard
 from bzmine.review import BugContext, report_version, review_report
@@ -150,6 +150,7 @@ ROW_COLUMNS: dict[str, tuple[str, ...]] = {
         "owner_status",
         "resolved_at",
         "is_private",
+        "lineage_name",
     ),
     "history_changes": (
         "bug_id",
@@ -204,8 +205,9 @@ def parse_bug_rows(
 ) -> dict[str, list[tuple[Any, ...]]]:
     """Every parsed row of one bug (pure: the caller reads and writes the database).
 
-    accounts: local part -> full address, for servers that hide e-mails (see `account_map`); every account
-    written is lower-cased and, when it has no '@', resolved through it.
+    accounts: local part -> full address and '#<account id>' -> full address, for servers that hide e-mails (see
+    `account_map`); every account written is lower-cased and, when it has no '@', resolved through it (an id given
+    by this bug's `*_detail` first, then this bug's own history values, then the harvest-wide local part).
     """
     v = PARSER_VERSION
     full = dict(accounts or {})
@@ -218,6 +220,12 @@ def parse_bug_rows(
                     for addr in _EMAIL.findall(str(val or "")):
                         per_bug.setdefault(addr.split("@")[0].lower(), set()).add(addr.lower())
         full.update({local: next(iter(a)) for local, a in per_bug.items() if len(a) == 1})
+        # an account id known across the harvest (`account_map`) names the account whatever this bug shows
+        for d in [bug.get(key) for key in _DETAILS] + list(bug.get("cc_detail") or []):
+            if isinstance(d, dict) and isinstance(d.get("id"), int) and f"#{d['id']}" in full:
+                local = str(d.get("email") or d.get("name") or "").lower()
+                if local and "@" not in local:
+                    full[local] = full[f"#{d['id']}"]
 
     def acc(value: Any) -> str:
         a = str(value or "").lower()
@@ -315,6 +323,7 @@ def parse_bug_rows(
             status_today,
             resolved_at,
             bool(bug.get("groups")),
+            lineage_name(table, ca),
         )
     )
     kinds_seen: set[str] = set()

@@ -49,7 +49,7 @@ def _account_rows(
     data: dict[str, Any], source: str, where: str
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     accounts: list[tuple[Any, ...]] = []
-    for role in ("root_program", "bot", "placeholders"):
+    for role in ("root_program", "bot", "placeholders", "community"):
         for a in _strs(data.get(role), f"'{role}'", where):
             accounts.append((a, "placeholder" if role == "placeholders" else role, None, source))
     cas = data.get("ca") or {}
@@ -66,6 +66,31 @@ def _account_rows(
         (d, "freemail", source) for d in _strs(data.get("freemail_domains"), "'freemail_domains'", where)
     ]
     return accounts, domains
+
+
+def _operator_rows(data: dict[str, Any], source: str, where: str) -> list[tuple[Any, ...]]:
+    """'root_program_operators': [{program, domains, ca_owners}] -> (domain, program, ca_owner, source) rows."""
+    ops = data.get("root_program_operators") or []
+    if not isinstance(ops, list):
+        raise ConfigError(
+            f"{where}: 'root_program_operators' must be a list of {{program, domains, ca_owners}}"
+        )
+    rows: list[tuple[Any, ...]] = []
+    for n, op in enumerate(ops, 1):
+        if not isinstance(op, dict) or not isinstance(op.get("program"), str) or not op["program"].strip():
+            raise ConfigError(f"{where}: root_program_operators entry {n} needs a 'program' (a string)")
+        domains = _strs(op.get("domains"), f"'domains' of operator {op['program']!r}", where)
+        if not domains:
+            raise ConfigError(f"{where}: root_program_operators entry {n} ({op['program']}) needs 'domains'")
+        owners = op.get("ca_owners") or []
+        if not isinstance(owners, list) or not all(isinstance(o, str) for o in owners):
+            raise ConfigError(
+                f"{where}: 'ca_owners' of operator {op['program']!r} must be a list of CA owner names"
+            )
+        for d in domains:
+            for owner in owners or [None]:
+                rows.append((d, op["program"].strip(), owner, source))
+    return rows
 
 
 def _people_rows(data: dict[str, Any], source: str, where: str) -> list[tuple[Any, ...]]:
@@ -104,19 +129,24 @@ def _owner_rows(data: dict[str, Any], source: str, where: str) -> list[tuple[Any
     for e in data.get("owners") or []:
         if not isinstance(e, dict) or "owner" not in e:
             continue  # shape errors are reported by the parser's loader, which reads the same file
-        rows.append((e["owner"], None, str(e.get("status") or "unknown"), None, None, source))
-        for ev in e.get("events") or []:
-            if isinstance(ev, dict):
-                rows.append(
-                    (
-                        e["owner"],
-                        _date(ev.get("date"), "event date", where),
-                        str(ev.get("status") or "unknown"),
-                        ev.get("by"),
-                        ev.get("source"),
-                        source,
+        # the owner's standing, then each lineage name's own (keyed by that name: incidents.lineage_name)
+        standings = [(e["owner"], e)] + [
+            (name, v) for name, v in (e.get("lineage") or {}).items() if isinstance(v, dict)
+        ]
+        for key, st in standings:
+            rows.append((key, None, str(st.get("status") or "unknown"), None, None, source))
+            for ev in st.get("events") or []:
+                if isinstance(ev, dict):
+                    rows.append(
+                        (
+                            key,
+                            _date(ev.get("date"), "event date", where),
+                            str(ev.get("status") or "unknown"),
+                            ev.get("by"),
+                            ev.get("source"),
+                            source,
+                        )
                     )
-                )
     return rows
 
 
@@ -223,7 +253,13 @@ def _store_file(con: duckdb.DuckDBPyConnection, name: str, path: str | Path, tex
 def reset_user(con: duckdb.DuckDBPyConnection) -> None:
     """Forget the user's files and rows (the built-in tables stay)."""
     with transaction(con):
-        for t in ("config_accounts", "config_domains", "config_people", "config_owner_status"):
+        for t in (
+            "config_accounts",
+            "config_domains",
+            "config_people",
+            "config_owner_status",
+            "config_operators",
+        ):
             con.execute(f"DELETE FROM {t} WHERE source = 'user'")  # names from the tuple above only
         con.execute("DELETE FROM config_files")
 
@@ -237,12 +273,16 @@ def _replace(
     where: str,
 ) -> int:
     accounts, domains = _account_rows(accounts_data, source, where)
+    operators = _operator_rows(accounts_data, source, where)
     people = _people_rows(people_data, source, where)
     owners = _owner_rows(owners_data, source, where) if owners_data is not None else None
     with transaction(con):
         con.execute("DELETE FROM config_accounts WHERE source = ?", [source])
         con.execute("DELETE FROM config_domains WHERE source = ?", [source])
         con.execute("DELETE FROM config_people WHERE source = ?", [source])
+        con.execute("DELETE FROM config_operators WHERE source = ?", [source])
+        if operators:
+            con.executemany("INSERT INTO config_operators VALUES (?, ?, ?, ?)", operators)
         if accounts:
             con.executemany("INSERT INTO config_accounts VALUES (?, ?, ?, ?)", accounts)
         if domains:
@@ -272,8 +312,11 @@ def show(con: duckdb.DuckDBPyConnection) -> list[str]:
         own = con.execute(
             "SELECT count(DISTINCT owner) FROM config_owner_status WHERE source = ?", [source]
         ).fetchone()
+        ops = con.execute(
+            "SELECT count(DISTINCT program) FROM config_operators WHERE source = ?", [source]
+        ).fetchone()
         lines.append(
             f"{source}: {acc[0] if acc else 0} listed accounts, {ppl[0] if ppl else 0} people with dated roles, "
-            f"{own[0] if own else 0} owners with a standing"
+            f"{own[0] if own else 0} owners with a standing, {ops[0] if ops else 0} root-store operators"
         )
     return lines

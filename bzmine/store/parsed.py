@@ -80,11 +80,15 @@ def _config_digest(con: duckdb.DuckDBPyConnection, accounts: dict[str, str] | No
 
 
 def account_map(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """local part -> full address, when Bugzilla hid e-mails (METRICS.md §1).
+    """local part -> full address, and '#<account id>' -> full address, when Bugzilla hid e-mails (METRICS.md §1).
 
     With `webservice_email_filter` on, BMO gives anonymous callers only the part before the '@' in account fields,
-    but keeps full addresses inside history values (needinfo?(x@y), assignee changes). A local part seen with
-    exactly one full address across the harvested history resolves to it; an ambiguous one stays as it is.
+    but keeps full addresses inside history values (needinfo?(x@y), CC and assignee changes). Three sources, in the
+    order the parser trusts them (run.parse_bug_rows): an account id (from `*_detail`) whose local part has exactly
+    one full address in the history of a bug where that id appears, and no other address on any other bug, is that
+    address on every bug; a local part seen with exactly one full address across the harvested history resolves to
+    it; a listed root-program account (accounts.json, people.json, the roles file) resolves by its local part when
+    no other address has it (chrome-root-program). Ambiguous ones stay as they are.
     Empty (and no scan) when every comment author has an '@'.
     """
     hidden = con.execute(
@@ -92,13 +96,45 @@ def account_map(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     ).fetchall()
     if not hidden:
         return {}
-    rows = con.execute(r"""
-        SELECT DISTINCT lower(unnest(regexp_extract_all(CAST(data AS VARCHAR), '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+')))
-        FROM raw_history""").fetchall()
+    email = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+    rows = con.execute(
+        f"SELECT DISTINCT lower(unnest(regexp_extract_all(CAST(data AS VARCHAR), '{email}'))) FROM raw_history"
+    ).fetchall()
     by_local: dict[str, set[str]] = {}
     for (addr,) in rows:
         by_local.setdefault(addr.split("@")[0], set()).add(addr)
-    return {local: next(iter(a)) for local, a in by_local.items() if len(a) == 1}
+    out = {local: next(iter(a)) for local, a in by_local.items() if len(a) == 1}
+    listed = con.execute(
+        "SELECT DISTINCT lower(account) FROM config_accounts WHERE role = 'root_program' AND account LIKE '%@%' "
+        "UNION SELECT DISTINCT lower(key) FROM config_people WHERE key_kind = 'account' AND key LIKE '%@%'"
+    ).fetchall()
+    role_by_local: dict[str, set[str]] = {}
+    for (addr,) in listed:
+        role_by_local.setdefault(addr.split("@")[0], set()).add(addr)
+    for local, addrs in role_by_local.items():
+        if len(addrs) == 1 and by_local.get(local, addrs) == addrs:
+            out[local] = next(iter(addrs))
+    ids = con.execute(f"""
+        WITH details AS (
+            SELECT b.bug_id, TRY_CAST(d->>'id' AS BIGINT) AS account_id, lower(coalesce(d->>'email', d->>'name')) AS name
+            FROM raw_bugs b, unnest(list_concat(
+                [b.data->'creator_detail', b.data->'assigned_to_detail', b.data->'qa_contact_detail'],
+                coalesce(TRY_CAST(b.data->'cc_detail' AS JSON[]), []))) AS t(d)
+        ), seen AS (
+            SELECT DISTINCT bug_id, lower(unnest(regexp_extract_all(CAST(data AS VARCHAR), '{email}'))) AS address
+            FROM raw_history
+        ), per_bug AS (
+            SELECT d.bug_id, d.account_id, CASE WHEN d.name LIKE '%@%' THEN d.name
+                                                ELSE any_value(s.address) END AS address
+            FROM details d LEFT JOIN seen s ON s.bug_id = d.bug_id AND split_part(s.address, '@', 1) = d.name
+            WHERE d.account_id IS NOT NULL AND d.name IS NOT NULL
+            GROUP BY d.bug_id, d.account_id, d.name
+            HAVING d.name LIKE '%@%' OR count(DISTINCT s.address) = 1
+        )
+        SELECT account_id, any_value(address) FROM per_bug GROUP BY account_id HAVING count(DISTINCT address) = 1
+    """).fetchall()
+    out.update({f"#{i}": a for i, a in ids})
+    return out
 
 
 def _bugs_to_parse(

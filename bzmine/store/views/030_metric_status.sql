@@ -11,6 +11,7 @@ WHERE h.field_name = 'status' AND h.changed_at <= p.as_of;
 
 -- owner_status_at: each owner's standing at as_of (included | distrusted | unknown), from the owner table's dated
 -- events (bzmine/data/ca_owners.json; a user's aliases file replaces the built-in rows of the owners it lists).
+-- Rows keyed by a filed name (an owner's 'lineage', e.g. Symantec) give that name's own standing: subject_status.
 CREATE OR REPLACE VIEW owner_status_at AS
 WITH rows AS (
     SELECT s.* FROM config_owner_status s
@@ -87,6 +88,12 @@ SELECT
     s.ca AS ca_filed, s.ca_owner, s.sub_ca,
     coalesce(s.subject_kind, CASE WHEN s.ca IS NULL THEN 'unknown' ELSE 'ca' END) AS subject_kind,
     CASE WHEN coalesce(s.subject_kind, 'ca') = 'ca' THEN coalesce(o.owner_status, 'unknown') END AS owner_status,
-    s.resolution
+    s.resolution,
+    -- lineage: the standing at as_of of the CA the bug was filed about (incidents.lineage_name: the filed name or
+    -- sub-CA with its own standing in the owner table's 'lineage', e.g. Symantec, distrusted though DigiCert owns it;
+    -- else its owner's)
+    CASE WHEN coalesce(s.subject_kind, 'ca') = 'ca' THEN coalesce(l.owner_status, o.owner_status, 'unknown') END
+        AS subject_status
 FROM s
-LEFT JOIN owner_status_at o ON o.owner = s.ca_owner;
+LEFT JOIN owner_status_at o ON o.owner = s.ca_owner
+LEFT JOIN owner_status_at l ON l.owner = s.lineage_name;

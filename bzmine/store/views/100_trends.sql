@@ -20,7 +20,8 @@ CREATE OR REPLACE VIEW trend_bugs AS
 SELECT b.bug_id, b.ca, CAST(year(b.opened_at) AS VARCHAR) AS y, year(b.opened_at) || '-Q' || quarter(b.opened_at) AS q,
        CASE WHEN len(t.tags) = 0 THEN ['(none)'] ELSE t.tags END AS tags,
        coalesce(b.ca, '(' || b.subject_kind || ')') AS ca_key,
-       coalesce(b.owner_status, '(' || b.subject_kind || ')') AS owner_status, b.subject_kind
+       coalesce(b.owner_status, '(' || b.subject_kind || ')') AS owner_status, b.subject_kind,
+       coalesce(b.subject_status, '(' || b.subject_kind || ')') AS subject_status
 FROM metric_bugs b JOIN metric_tags_at t USING (bug_id);
 
 CREATE OR REPLACE VIEW trend_counts AS

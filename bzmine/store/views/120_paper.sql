@@ -24,11 +24,14 @@ FROM span, range(coalesce(date_trunc('quarter', span.lo), TIMESTAMP '2000-01-01'
                  INTERVAL 3 MONTH) AS g(d)
 WHERE span.lo IS NOT NULL AND span.lo <= span.hi;
 
--- paper_subject_status: HOOK for the subject-status lineage (issue #26). Grain: bug. Until that view exists every
--- bug's subject_status is null; replace the body with a read of it (bug_id, subject_status) and the owner table
--- below splits by it with no other change.
+-- paper_subject_status: the standing at as_of of the CA a bug was filed about (lineage: metric_bugs.subject_status,
+-- e.g. Symantec distrusted though DigiCert owns it), beside owner_status (the owner today). Grain: bug. A bug not
+-- about a CA carries the same 'not a CA: ...' label as owner_status.
 CREATE OR REPLACE VIEW paper_subject_status AS
-SELECT b.bug_id, CAST(NULL AS VARCHAR) AS subject_status FROM metric_bugs b;
+SELECT b.bug_id,
+       coalesce(b.subject_status, CASE b.subject_kind WHEN 'unknown' THEN 'not a CA: none named'
+                                                      ELSE 'not a CA: ' || b.subject_kind END) AS subject_status
+FROM metric_bugs b;
 
 -- paper_bugs: the bugs the paper tables count, with the labels they group by. Grain: bug.
 --   owner: the per-CA key (the CCADB owner today, or the name as filed with group 'filed'); for a bug whose subject
@@ -73,7 +76,7 @@ LEFT JOIN counts c ON c.period = p.period AND c.dimension = v.dimension AND c.va
 WHERE p.period_kind = 'year';
 
 -- paper_incidents_by_owner: bugs opened per year per owner, with the owner's status at as_of and the bug's subject
--- status (hook, null until issue #26). Grain: year x (owner, owner_status, subject_status); every such
+-- status (lineage). Grain: year x (owner, owner_status, subject_status); every such
 -- combination seen in any year has a row in every year. Measure: bugs.
 CREATE OR REPLACE VIEW paper_incidents_by_owner AS
 WITH keys AS (
@@ -256,7 +259,8 @@ FROM grid UNPIVOT INCLUDE NULLS (figure FOR measure IN (items_due, complete_by_d
 
 -- paper_disclosure_delay_bugs: bugs opened by a CA account whose first report (by as_of) with a "Non-compliance
 -- identified" date gives one: disclosure_delay_hours = opened_at - that date (METRICS.md D1). Grain: bug.
--- HOOK (issue #24): when the `duties` view with disclosure_delay_hours exists, read it here instead.
+-- The same formula as the duties view's D1 (083_duties.sql), counted here for every year a report gives the date,
+-- not only where guideline 3.0+ makes it a duty.
 CREATE OR REPLACE VIEW paper_disclosure_delay_bugs AS
 WITH ident AS (
     SELECT r.bug_id,
