@@ -104,7 +104,7 @@ FACTOR_FIELDS = {
     "detection",
     "interaction_with_other_factors",
     "rca_methodology",
-    "timeline_factor",
+    "timeline",
 }
 COLUMNS = {
     "action item": "action",
@@ -173,6 +173,7 @@ _BULLET = re.compile(r"^(?:[-*+]\s+|[\u2022\u25e6\u25aa\u2023\u00b7\u2013]\s*|\d
 _CURLY = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})
 _INT = re.compile(r"^\s*(?:approximately\s+|about\s+|~\s*)?(\d[\d,. ]*\d|\d)\b")
 _FACTOR = re.compile(r"^contributing factor\s*#?\s*(\d+)\s*[:.\-\u2013]?\s*(.*)$", re.IGNORECASE)
+_FACTOR_TIMELINE = re.compile(r"^timeline\s*:\s*(.*)$", re.IGNORECASE)  # a factor's own "Timeline:" line
 _FULL_BY = re.compile(
     r"full (?:incident )?report (?:by|on|no later than|before|within)\b(.{0,40})", re.IGNORECASE
 )
@@ -455,6 +456,13 @@ def _parse_structured(kind: str, start: int, lines: list[_Line]) -> Report:
     for ln in lines[1:]:
         ln_continues = open_value
         low = _heading_text(ln)
+        tm = _FACTOR_TIMELINE.match(ln.text) if section == "root_cause_analysis" and not ln.is_table else None
+        if tm and factor is not None and (tm.group(1).strip() or _BULLET.match(ln.raw.strip())):
+            # a factor's "Timeline:" with a value, or as a bullet; a bare "Timeline" line is the report's section
+            factor["timeline"] = tm.group(1).strip()
+            cur_target, cur_field, open_value = factor, "timeline", not factor["timeline"]
+            buckets.setdefault("root_cause_analysis", []).append(ln)
+            continue
         if not ln.is_table and low in SECTIONS and len(ln.text) < 60:
             section, lesson, cur_field, heading_seen = SECTIONS[low], None, None, True
             buckets.setdefault(section, [])
@@ -483,8 +491,6 @@ def _parse_structured(kind: str, start: int, lines: list[_Line]) -> Report:
                 and key in ("description", "detection", "interaction_with_other_factors", "rca_methodology")
             ):
                 cur_target = factor
-            elif factor is not None and section == "root_cause_analysis" and low.startswith("timeline"):
-                cur_target, key = factor, "timeline"
             else:
                 cur_target = rep.fields
             cur_target[key] = value
