@@ -17,11 +17,12 @@ import pandas as pd
 import pytest
 
 from bzmine import metrics as M
-from bzmine.parse.ca import load_aliases, parse_ca
+from bzmine.parse.ca import ca_key, load_aliases, parse_ca
 from bzmine.parse.dates import parse_date
-from bzmine.parse.reports import parse_text
+from bzmine.parse.reports import normalise_disclosure, parse_text
 from bzmine.parse.whiteboard import parse_whiteboard
 from bzmine.store.config import load_user_accounts
+from bzmine.store.parsed import reparse
 from tests.helpers import build_db, mk_bug
 
 ACME = "compliance@acme.example"
@@ -95,7 +96,10 @@ BUGS = [
         "2025-03-01T00:00:00Z",
         ACME,
         ACME,
-        comments=[(ACME, "2025-03-01T00:00:00Z", "Preliminary report.")],
+        comments=[
+            (ACME, "2025-03-01T00:00:00Z", "Preliminary report."),
+            (ACME, "2025-03-15T23:59:59Z", "Late update."),
+        ],
         history=[("2025-03-02T00:00:00Z", RP, [wb("[ca-compliance]", NU + "2025-03-10")])],
     ),
     # 106: a CA comment and a new date in the same second (P4: met, not superseded)
@@ -199,6 +203,116 @@ BUGS = [
     ),
 ]
 
+FULL = "## Full Incident Report\n\n### Summary\n- **Incident description:** Certificates with a wrong OU.\n"
+BUGS += [
+    # 114: the CA comments in the very second the date is set (P4: met only by a comment in (set_at, end of D])
+    mk_bug(
+        114,
+        "Acme: comment at set_at",
+        "2025-03-01T00:00:00Z",
+        ACME,
+        ACME,
+        comments=[
+            (ACME, "2025-03-01T00:00:00Z", "Report."),
+            (ACME, "2025-03-02T00:00:00Z", "We will update."),
+        ],
+        history=[("2025-03-02T00:00:00Z", RP, [wb("[ca-compliance]", NU + "2025-03-10")])],
+    ),
+    # 115: closed before D ends, the CA comments after the closure but before end of D (P4: closed, not met)
+    mk_bug(
+        115,
+        "Acme: closed then commented",
+        "2025-03-01T00:00:00Z",
+        ACME,
+        ACME,
+        status="RESOLVED",
+        comments=[(ACME, "2025-03-01T00:00:00Z", "Report."), (ACME, "2025-03-06T00:00:00Z", "Thanks.")],
+        history=[
+            ("2025-03-02T00:00:00Z", RP, [wb("[ca-compliance]", NU + "2025-03-10")]),
+            ("2025-03-05T00:00:00Z", RP, [("status", "ASSIGNED", "RESOLVED")]),
+        ],
+    ),
+    # 116: the dated person's first action at exactly valid_from
+    mk_bug(
+        116,
+        "Acme: reviewer at valid_from",
+        "2024-01-01T00:00:00Z",
+        REVIEWER,
+        ACME,
+        comments=[(REVIEWER, "2024-01-01T00:00:00Z", "Please explain.")],
+    ),
+    # 117/118: full report at exactly 336 h and at 336 h + 1 s (P7: late when > 336)
+    mk_bug(
+        117,
+        "Acme: full report at 336 h",
+        "2025-07-01T00:00:00Z",
+        ACME,
+        ACME,
+        comments=[(ACME, "2025-07-01T00:00:00Z", "Preliminary."), (ACME, "2025-07-15T00:00:00Z", FULL)],
+    ),
+    mk_bug(
+        118,
+        "Acme: full report at 336 h + 1 s",
+        "2025-07-01T00:00:00Z",
+        ACME,
+        ACME,
+        comments=[(ACME, "2025-07-01T00:00:00Z", "Preliminary."), (ACME, "2025-07-15T00:00:01Z", FULL)],
+    ),
+    # 119: opened at the first second of 2023-02-15, no full report (P7: evaluated from that day on)
+    mk_bug(
+        119,
+        "Acme: first guideline day",
+        "2023-02-15T00:00:00Z",
+        ACME,
+        ACME,
+        comments=[(ACME, "2023-02-15T00:00:00Z", "Preliminary.")],
+    ),
+    # 120: closed without a full report (P7: not evaluated)
+    mk_bug(
+        120,
+        "Acme: closed without report",
+        "2025-07-01T00:00:00Z",
+        ACME,
+        ACME,
+        status="RESOLVED",
+        comments=[(ACME, "2025-07-01T00:00:00Z", "Preliminary.")],
+        history=[("2025-07-05T00:00:00Z", RP, [("status", "ASSIGNED", "RESOLVED")])],
+    ),
+    # 121: a root-program account quotes a full report before the CA posts its own (§3: full_report_at is the CA's)
+    mk_bug(
+        121,
+        "Acme: quoted report",
+        "2025-07-01T00:00:00Z",
+        ACME,
+        ACME,
+        comments=[
+            (ACME, "2025-07-01T00:00:00Z", "Preliminary."),
+            (RP, "2025-07-02T00:00:00Z", "For reference, the template:\n\n" + FULL),
+            (ACME, "2025-07-03T00:00:00Z", FULL),
+        ],
+    ),
+    # 122: a third party posts a preliminary report (§1 rule 1b: preliminary reports do not make a ca account); a
+    # needinfo set and cleared in the same second (§4, P0: answered at the first *later* event)
+    mk_bug(
+        122,
+        "Acme: third-party preliminary",
+        "2025-08-01T00:00:00Z",
+        ACME,
+        ACME,
+        comments=[
+            (ACME, "2025-08-01T00:00:00Z", "Report."),
+            ("researcher@example.org", "2025-08-02T00:00:00Z", prelim("Third Party Reported")),
+            (ACME, "2025-08-05T01:00:00Z", "Answer."),
+        ],
+        history=[
+            ("2025-08-05T00:00:00Z", RP, [("flagtypes.name", "", f"needinfo?({ACME})")]),
+            ("2025-08-05T00:00:00Z", ACME, [("flagtypes.name", f"needinfo?({ACME})", "")]),
+        ],
+    ),
+    # 199: a bug no longer visible (private now, or out of the searched set): in no figure
+    mk_bug(199, "Acme: no longer visible", "2025-01-01T00:00:00Z", COMMUNITY, ACME),
+]
+
 
 @pytest.fixture(scope="module")
 def con(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
@@ -226,6 +340,8 @@ def con(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
         )
     )
     load_user_accounts(c, roles)
+    c.execute("UPDATE raw_bugs SET is_visible = false WHERE bug_id = 199")
+    reparse(c, quiet=True)  # visibility flows into the parsed layer
     return c
 
 
@@ -284,6 +400,29 @@ def test_obligation_pending_only_while_end_of_d_is_after_as_of(con: duckdb.DuckD
     assert obligation(con, 105, "2025-03-10T23:59:58") == [("2025-03-10", "pending", None, None)]
     assert obligation(con, 105, "2025-03-10T23:59:59") == [("2025-03-10", "missed", None, 0.0)]
     assert obligation(con, 105, "2025-03-11T23:59:59") == [("2025-03-10", "missed", None, 1.0)]
+    assert obligation(con, 105, "2025-04-01") == [
+        ("2025-03-10", "missed", None, 5.0)
+    ]  # answered late on 03-15
+
+
+def test_overdue_only_while_the_missed_date_is_unanswered(con: duckdb.DuckDBPyConnection) -> None:
+    """§5: next_update_overdue = the current obligation is missed and still unanswered at as_of."""
+    M.snapshot(con, "2025-03-12")
+    assert 105 in {r[0] for r in con.execute("SELECT bug_id FROM next_update_overdue").fetchall()}
+    M.snapshot(con, "2025-03-20")
+    assert 105 not in {r[0] for r in con.execute("SELECT bug_id FROM next_update_overdue").fetchall()}
+
+
+def test_a_comment_in_the_second_the_date_is_set_does_not_meet_it(con: duckdb.DuckDBPyConnection) -> None:
+    """P4: met by the first `ca` comment in (set_at, end of D]: the window is open at set_at (P0: later means
+    strictly after)."""
+    assert obligation(con, 114, "2025-03-12T23:59:59") == [("2025-03-10", "missed", None, 2.0)]
+
+
+def test_closure_before_a_ca_comment_closes_the_obligation(con: duckdb.DuckDBPyConnection) -> None:
+    """P4: closed when the bug closes before end of D with no `ca` comment in between; a comment after the closure
+    does not meet it."""
+    assert obligation(con, 115, "2025-03-20") == [("2025-03-10", "closed", None, None)]
 
 
 def test_met_and_superseded_in_the_same_second_is_met(con: duckdb.DuckDBPyConnection) -> None:
@@ -331,6 +470,58 @@ def test_dated_role_ends_at_valid_to(con: duckdb.DuckDBPyConnection) -> None:
     )
     assert roles[(109, REVIEWER)] == "root_program"
     assert roles[(110, REVIEWER)] == "community"
+
+
+def test_dated_role_starts_at_valid_from(con: duckdb.DuckDBPyConnection) -> None:
+    """people.json: 'from' is inclusive: a first action at exactly valid_from is root_program."""
+    M.snapshot(con, "2025-01-01")
+    got = con.execute(f"SELECT role FROM roles WHERE bug_id = 116 AND account = '{REVIEWER}'").fetchall()
+    assert got == [("root_program",)]
+
+
+def test_third_party_preliminary_author_stays_community(con: duckdb.DuckDBPyConnection) -> None:
+    """§1 rule 1b: a full report or a closure summary makes its author `ca` on the bug; a preliminary report does not
+    (a third party may post one)."""
+    M.snapshot(con, "2025-09-01")
+    got = con.execute(
+        "SELECT role FROM roles WHERE bug_id = 122 AND account = 'researcher@example.org'"
+    ).fetchall()
+    assert got == [("community",)]
+
+
+def test_needinfo_cleared_in_the_second_it_is_set_is_not_its_answer(con: duckdb.DuckDBPyConnection) -> None:
+    """§4/P0: a request is answered at the first *later* event: a clear stamped with the needinfo is not later; the
+    CA's comment an hour later answers it."""
+    df = M.response_events(con, "2025-09-01")
+    got = [(r.kind, r.state, str(r.answered_at), r.response_hours) for r in df[df.bug_id == 122].itertuples()]
+    assert ("needinfo", "answered", "2025-08-05 01:00:00", 1.0) in got
+
+
+def test_a_bug_exists_from_its_creation_second(con: duckdb.DuckDBPyConnection) -> None:
+    """P0: the state at t includes every change stamped at t: a bug created at as_of exists, with its comment 0
+    (a request pending for 0 hours)."""
+    assert one_event(con, 103, "2025-01-01T00:00:00") == ("question", "pending", None, 0.0, False)
+    assert 103 not in set(M.bug_metrics(con, "2024-12-31T23:59:59")["bug_id"])
+
+
+def test_a_bug_no_longer_visible_is_in_no_figure(con: duckdb.DuckDBPyConnection) -> None:
+    """docs/metrics.md: bugs the sync marked no longer visible (private now, or out of the bug set) are left out."""
+    assert 199 not in set(M.bug_metrics(con, "2025-06-01")["bug_id"])
+    assert 101 in set(M.bug_metrics(con, "2025-06-01")["bug_id"])
+
+
+def test_late_full_report_edges(con: duckdb.DuckDBPyConnection) -> None:
+    """P7: late when hours_to_full_report > 336 (exactly 336 is in time); evaluated for bugs opened on or after
+    2023-02-15 (its first second included); closed without a full report: null. §3: full_report_at is the first
+    full report by a `ca` account (a root-program account quoting one does not count)."""
+    bm = M.bug_metrics(con, "2025-08-01").set_index("bug_id")
+    assert (bm.loc[117, "hours_to_full_report"], bool(bm.loc[117, "late_full_report"])) == (336.0, False)
+    assert bool(bm.loc[118, "late_full_report"]) is True
+    assert bool(bm.loc[119, "late_full_report"]) is True  # opened 2023-02-15 00:00:00, never reported
+    assert pd.isna(bm.loc[120, "late_full_report"])  # closed without one
+    assert str(bm.loc[121, "full_report_at"]) == "2025-07-03 00:00:00"
+    early = M.bug_metrics(con, "2023-02-28T23:59:59").set_index("bug_id")
+    assert bool(early.loc[119, "late_full_report"]) is False  # 13 days 23:59:59 open
 
 
 def test_resolved_to_verified_is_not_a_closing(con: duckdb.DuckDBPyConnection) -> None:
@@ -428,3 +619,31 @@ def test_v2_preliminary_that_promises_the_full_report_is_not_a_full_report() -> 
     # the same report with a third section is a full v2.0 report
     full = parse_text(text + "\nTimeline\n\n- 2024-10-21 10:00 UTC: found.\n")
     assert [r.kind for r in full.reports] == ["v2_full"] and full.reports[0].is_full()
+
+
+def test_parse_edges_read_by_hand() -> None:
+    """docs/parsing.md and §2/§3: a full report needs 4 of the 7 answers; ISO dates with one-digit month and day; a
+    two-word name loses its legal suffix; a long sentence before a colon names no CA; "Self" alone is self."""
+    qs = [
+        "1. How your CA first became aware of the problem.\n\nA researcher told us.\n",
+        "2. A timeline of the actions your CA took in response.\n\n2025-03-30 09:12 UTC received.\n",
+        "3. Whether your CA has stopped, or has not yet stopped, certificate issuance.\n\nStopped.\n",
+        "4. In a case involving certificates, a summary of the problematic certificates.\n\n12 certificates.\n",
+    ]
+    four = parse_text("Incident report.\n\n" + "\n".join(qs)).reports
+    assert [r.kind for r in four] == ["seven_questions"] and four[0].is_full()
+    three = parse_text("Incident report.\n\n" + "\n".join(qs[:3])).reports
+    assert [r.kind for r in three] == ["seven_questions"] and not three[0].is_full()
+    assert parse_date("due 2025-3-1") == date(2025, 3, 1)
+    assert ca_key("Acme Ltd") == "acme" and ca_key("Acme Trust Services GmbH") == "acmetrustservices"
+    al = load_aliases()
+    long_head = (
+        "Please note that the following certificates were found to be wrong in several ways by our team"
+    )
+    assert len(long_head) > 80 and parse_ca(long_head + ": details", al).raw is None
+    assert [normalise_disclosure(x) for x in ("Self", "Self-detected", "Audit", "Third party")] == [
+        "self",
+        "self",
+        "audit",
+        "third_party",
+    ]
