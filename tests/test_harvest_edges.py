@@ -152,6 +152,49 @@ def test_a_bug_visible_again_is_fetched_again(
     assert con.execute("SELECT is_visible FROM raw_bugs WHERE bug_id = ?", [x]).fetchone() == (True,)
 
 
+def test_reconcile_fetches_what_a_listing_since_the_watermark_cannot_show(
+    make_server: Any, public: dict[int, Record], tmp_path: Path
+) -> None:
+    """A bug visible again whose last change is older than the watermark (outside the overlap), and private bugs an
+    API key makes visible for the first time, never appear in a listing since the watermark: the reconcile listing
+    (every id, once per reconcile period) finds them and they are fetched."""
+    from tests.conftest import API_KEY
+
+    ids = sorted(public)
+    records = copy.deepcopy(public)
+    for i in ids[:2]:
+        records[i].bug["groups"] = [
+            "ca-confidential"
+        ]  # private from the start: anonymous callers never see them
+    srv = make_server(records)
+    con = connect(tmp_path / "t.duckdb")
+    anon = settings(srv, tmp_path, reconcile_days=0)
+    sync(con, anon, quiet=True)
+    assert con.execute("SELECT count(*) FROM raw_bugs").fetchone() == (len(ids) - 2,)
+    x = ids[5]
+    hidden = copy.deepcopy(records[x])
+    hidden.bug["groups"] = ["ca-confidential"]  # last_change_time unchanged
+    srv.app.put(hidden)
+    sync(con, anon, quiet=True)
+    assert con.execute("SELECT is_visible FROM raw_bugs WHERE bug_id = ?", [x]).fetchone() == (False,)
+    srv.app.put(copy.deepcopy(records[x]))  # public again, its last change long before the watermark
+    wm = datetime.strptime(watermark(con), FMT)
+    assert datetime.strptime(records[x].bug["last_change_time"], FMT) < wm - timedelta(seconds=300)
+    srv.app.requests.clear()
+    rep = sync(con, anon, quiet=True)
+    assert fetched(srv) == [x] and rep.changed == 1
+    assert con.execute("SELECT is_visible FROM raw_bugs WHERE bug_id = ?", [x]).fetchone() == (True,)
+    # with an API key the private bugs are listed by the reconcile listing, and fetched although old
+    srv.app.requests.clear()
+    rep = sync(con, settings(srv, tmp_path, reconcile_days=0, api_key=API_KEY), quiet=True)
+    assert fetched(srv) == ids[:2] and rep.new == 2
+    assert con.execute("SELECT count(*) FROM raw_bugs WHERE is_visible").fetchone() == (len(ids),)
+    # nothing left to find: the next reconcile fetches nothing
+    srv.app.requests.clear()
+    sync(con, settings(srv, tmp_path, reconcile_days=0, api_key=API_KEY), quiet=True)
+    assert fetched(srv) == []
+
+
 # (fault kind, logged status, attempts with retries=2, error): retryable classes get retries + 1 attempts; a 429 page
 # (the address is blocked; every request renews the block) and an answer that is an error stop at the first
 RETRIES = 2
