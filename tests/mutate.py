@@ -504,6 +504,13 @@ CATALOGUE: list[Mutant] = [
         "bugs visible again not re-fetched",
     ),
     Mutant(
+        "reconcile-fetches-nothing",
+        "bzmine/sync.py",
+        "            need = sorted(set(need) | unseen)\n",
+        "",
+        "the reconcile listing only marks bugs gone, never fetches the ones visible again",
+    ),
+    Mutant(
         "retry-off-by-one",
         "bzmine/bugzilla.py",
         "for attempt in range(self.settings.retries + 1):",

@@ -129,10 +129,14 @@ def test_a_bug_visible_again_is_fetched_again(
     make_server: Any, public: dict[int, Record], tmp_path: Path
 ) -> None:
     """A bug marked no longer visible (private, or out of the set) whose listed last_change_time equals the stored one
-    is fetched again when it is listed again: its stored copy says invisible, so it counts as changed."""
+    is fetched again when a listing since the watermark shows it: its stored copy says invisible, so it counts as
+    changed (no reconcile listing is due in that run)."""
     srv = make_server(public)
     con = connect(tmp_path / "t.duckdb")
-    s = settings(srv, tmp_path, overlap_seconds=3600, reconcile_days=0)
+    s = settings(
+        srv, tmp_path, overlap_seconds=3600
+    )  # reconcile every 7 days: not due again during this test
+    reconcile = settings(srv, tmp_path, overlap_seconds=3600, reconcile_days=0)
     sync(con, s, quiet=True)
     x = sorted(public)[2]
     rec = changed(public[x], "recent change", now())  # changed now: inside the next runs' overlap
@@ -143,11 +147,12 @@ def test_a_bug_visible_again_is_fetched_again(
         "ca-confidential"
     ]  # anonymous callers no longer see it; last_change_time unchanged
     srv.app.put(hidden)
-    sync(con, s, quiet=True)
+    sync(con, reconcile, quiet=True)  # the reconcile listing notices it is gone
     assert con.execute("SELECT is_visible FROM raw_bugs WHERE bug_id = ?", [x]).fetchone() == (False,)
     srv.app.put(copy.deepcopy(rec))  # public again, same last_change_time as stored
     srv.app.requests.clear()
     sync(con, s, quiet=True)
+    assert listing_since(srv) != [] and None not in listing_since(srv)  # no reconcile listing in this run
     assert fetched(srv) == [x]
     assert con.execute("SELECT is_visible FROM raw_bugs WHERE bug_id = ?", [x]).fetchone() == (True,)
 
