@@ -104,9 +104,9 @@ def test_incremental_since_is_the_watermark_minus_the_overlap(
 def test_a_change_committed_late_inside_the_overlap_is_caught(
     make_server: Any, public: dict[int, Record], tmp_path: Path
 ) -> None:
-    """A change stamped 2 minutes before it became visible (a late commit, a lagging replica): its last_change_time is
-    earlier than the watermark the previous run read, so only the overlap lists it again. Without an overlap it would
-    be lost for good; with the default 5 minutes it is fetched."""
+    """A change stamped a minute before the previous run's watermark but visible only after that run (a late commit, a
+    lagging replica): only the overlap lists it again. Without an overlap it would be lost for good; with the default
+    5 minutes it is fetched."""
     victim = sorted(public)[4]
     for overlap, caught in ((300, True), (0, False)):
         srv = make_server(copy.deepcopy(public))
@@ -114,8 +114,11 @@ def test_a_change_committed_late_inside_the_overlap_is_caught(
         s = settings(srv, tmp_path, overlap_seconds=overlap)
         sync(con, s, quiet=True)
         wm = datetime.strptime(watermark(con), FMT)
-        rec = changed(public[victim], "committed late", now() - timedelta(seconds=120))
-        srv.app.put(rec, committed_late_by=120)
+        late_by = (
+            now() - wm
+        ).total_seconds() + 60  # stamped 60 s before the watermark, whatever the runs took
+        rec = changed(public[victim], "committed late", wm - timedelta(seconds=60))
+        srv.app.put(rec, committed_late_by=late_by)
         assert datetime.strptime(rec.bug["last_change_time"], FMT) < wm  # stamped before the watermark
         srv.app.requests.clear()
         rep = sync(con, s, quiet=True)
