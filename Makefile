@@ -7,7 +7,7 @@ SAMPLE := data/sample
 DEMO_DB := data/demo.duckdb
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint fmt bench sample report clean notebooks docs
+.PHONY: help venv demo test lint fmt bench sample report clean notebooks docs mutate
 
 help: ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -35,6 +35,9 @@ docs: $(STAMP) ## Regenerate docs/review.md, docs/data-dictionary.md and the REA
 	$(BIN)/python -m bzmine.dictionary --write docs/data-dictionary.md
 	@test -f $(DEMO_DB) || $(MAKE) demo
 	$(BIN)/python -m tests.docs_examples --db $(DEMO_DB)
+
+mutate: $(STAMP) ## Mutation testing: operator mutations one at a time against each file's tests (docs/testing.md)
+	$(BIN)/python -m tests.mutate -j 2
 
 lint: $(STAMP) ## ruff (lint and format check) + mypy
 	$(BIN)/ruff check bzmine tests benchmarks

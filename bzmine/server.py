@@ -21,7 +21,7 @@ import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -82,6 +82,10 @@ class ServerOptions:
     block_seconds: float = 3600.0
     fault_rate: float = 0.0
     seed: int = 0
+    # faults drawn from these kinds only (0 dropped connection, 1 truncated body, 2 non-JSON body, else an HTTP status
+    # with an HTML page), and only on these paths (e.g. "/rest/time"); empty: every kind above, every path
+    fault_kinds: tuple[int, ...] = ()
+    fault_paths: tuple[str, ...] = ()
     api_keys: tuple[str, ...] = ()
     request_log: str | None = None
     poison_ids: frozenset[int] = frozenset()
@@ -181,8 +185,14 @@ class FakeBugzilla:
         self._closed = threading.Event()
 
     # -- corpus changes (tests and benchmarks simulate activity on the server) --
-    def put(self, record: Record) -> None:
-        """Add or replace a bug."""
+    def put(self, record: Record, committed_late_by: float = 0.0) -> None:
+        """Add or replace a bug. committed_late_by (seconds): a change committed late. BMO stamps last_change_time when
+        the change's transaction starts, and a search sees the change only once it commits (or once a lagging replica
+        has it): the bug's last_change_time becomes now - committed_late_by, earlier than the moment it is visible,
+        and possibly earlier than the db_time a sync read meanwhile (its watermark)."""
+        if committed_late_by:
+            stamp = datetime.now(timezone.utc) - timedelta(seconds=committed_late_by)
+            record.bug["last_change_time"] = format_bmo_time(stamp)
         with self.lock:
             self.records[record.id] = record
 
@@ -249,7 +259,9 @@ class FakeBugzilla:
                 minutes = max(1, round((until - time.time()) / 60))
                 return Response(429, TOO_MANY_HTML.format(minutes=minutes).encode(), "text/html")
             fault = self.rng.random() < self.opts.fault_rate if self.opts.fault_rate else False
-            kind = self.rng.choice([500, 502, 503, 0, 1, 2]) if fault else None
+            if fault and self.opts.fault_paths and urlsplit(target).path not in self.opts.fault_paths:
+                fault = False
+            kind = self.rng.choice(list(self.opts.fault_kinds) or [500, 502, 503, 0, 1, 2]) if fault else None
         if kind == 0:
             return Response(0, b"", drop=True)
         if kind in (1, 2):

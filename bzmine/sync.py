@@ -10,7 +10,8 @@ Full run: 2 + floor(N/P) + 1 + [N mod P > 0] + ceil(N/50) requests (P = 1000 ids
 page is followed by one empty page, because a short page may be a server's silent cap); incremental with no
 change: 3.
 An incremental run also lists every id (L = floor(N/1000) + 1) once per reconcile period to notice
-bugs that left the set or became private.
+bugs that left the set or became private, and to fetch bugs visible again (or for the first time, an API key
+added) whose last change is older than the watermark.
 
 Each detail batch is written in its own transaction (bugs, comments and history replaced by id),
 so a killed run leaves whole bugs only; the watermark moves last, in the transaction that closes
@@ -202,6 +203,10 @@ def sync(
         full_listing: set[int] | None = set(listing) if since_q is None else None
         if full_listing is None and rec_due:
             full_listing = set(client.list_ids(None))
+            # what a listing since the watermark cannot show: bugs visible again, or visible for the first time (an
+            # API key added), whose last change is older than the watermark
+            unseen = {i for i in full_listing if i not in stored or i in invisible_now} - set(need)
+            need = sorted(set(need) | unseen)
         known = set(stored) | retry_skipped  # ids that may have rows; this run's others are only inserted
         chunks = [need[i : i + settings.batch_size * 4] for i in range(0, len(need), settings.batch_size * 4)]
         with (

@@ -8,16 +8,21 @@ output, in order (`...` marks lines left out). `--write` replaces the output of 
 
 from __future__ import annotations
 
+import atexit
 import re
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 NOT_RUN = {"sync", "status", "report", "snapshot", "cite", "export", "serve-corpus", "paper-tables"}
 DEMO_DB = "data/demo.duckdb"
+SNAPSHOT = "/tmp/snap"  # the README's snapshot: examples reading it run on a snapshot of the demo database
+_SNAPSHOTS: dict[Path, Path] = {}
 
 
 @dataclass
@@ -56,10 +61,40 @@ def _norm(line: str) -> str:
     return " ".join(re.sub(r"http://127\.0\.0\.1:\d+", "http://127.0.0.1:PORT", line).split())
 
 
+def snapshot_of(db: Path) -> Path:
+    """A snapshot of `db` cut as the README's snapshot example cuts it (once per database, in a temporary folder)."""
+    if db not in _SNAPSHOTS:
+        out = Path(tempfile.mkdtemp(prefix="bzmine-docs-")) / "snap"
+        atexit.register(shutil.rmtree, out.parent, True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bzmine",
+                "snapshot",
+                "--db",
+                str(db),
+                "--out",
+                str(out),
+                "--as-of",
+                "2026-11-01",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+            timeout=300,
+        )
+        _SNAPSHOTS[db] = out
+    return _SNAPSHOTS[db]
+
+
 def run(example: Example, db: Path) -> list[str]:
-    """The real output lines (stdout, then stderr) of an example, on database `db`."""
+    """The real output lines (stdout, then stderr) of an example, on database `db` (or a snapshot of it)."""
     cmd, _, pipe = example.command.partition(" | ")
-    args = [str(db) if a == DEMO_DB else a for a in shlex.split(cmd)[1:]]
+    args = [
+        str(db) if a == DEMO_DB else str(snapshot_of(db)) if a == SNAPSHOT else a
+        for a in shlex.split(cmd)[1:]
+    ]
     res = subprocess.run(
         [sys.executable, "-m", "bzmine", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
     )

@@ -37,6 +37,14 @@ def test_the_readme_has_examples_to_check() -> None:
     }
 
 
+def test_every_example_that_runs_shows_output() -> None:
+    """An example without output lines cannot fail its check: every example that runs shows at least one line."""
+    empty = [
+        f"README.md:{e.line + 1}: $ {e.command}" for e in EXAMPLES if not any(s.strip() for s in e.shown)
+    ]
+    assert empty == []
+
+
 @pytest.mark.parametrize("example", EXAMPLES, ids=[f"README:{e.line + 1}" for e in EXAMPLES])
 def test_readme_example_matches_the_cli(example, demo_db: Path) -> None:  # type: ignore[no-untyped-def]
     actual = run(example, demo_db)

@@ -4,7 +4,7 @@ import hashlib
 from functools import cache
 from importlib import resources
 
-PARSER_VERSION = 9
+PARSER_VERSION = 10
 
 
 @cache

@@ -117,7 +117,7 @@ FACTOR_FIELDS = {
     "detection",
     "interaction_with_other_factors",
     "rca_methodology",
-    "timeline_factor",
+    "timeline",
 }
 COLUMNS = {
     "action item": "action",
@@ -187,6 +187,7 @@ _BULLET = re.compile(r"^(?:[-*+]\s+|[\u2022\u25e6\u25aa\u2023\u00b7\u2013]\s*|\d
 _CURLY = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})
 _INT = re.compile(r"^\s*(?:approximately\s+|about\s+|~\s*)?(\d[\d,. ]*\d|\d)\b")
 _FACTOR = re.compile(r"^contributing factor\s*#?\s*(\d+)\s*[:.\-\u2013]?\s*(.*)$", re.IGNORECASE)
+_FACTOR_TIMELINE = re.compile(r"^timeline\s*:\s*(.*)$", re.IGNORECASE)  # a factor's own "Timeline:" line
 # where a preliminary report promises the full one: "full report by 2024-10-30", "We will provide a full report by
 # October 30th", "full incident report will be posted on ...", "Full report expected: ...", "... within 14 days"
 _FULL_BY = re.compile(
@@ -547,6 +548,13 @@ def _parse_structured(kind: str, start: int, lines: list[_Line]) -> Report:
     for ln in lines[1:]:
         ln_continues = open_value
         low = _heading_text(ln)
+        tm = _FACTOR_TIMELINE.match(ln.text) if section == "root_cause_analysis" and not ln.is_table else None
+        if tm and factor is not None and (tm.group(1).strip() or _BULLET.match(ln.raw.strip())):
+            # a factor's "Timeline:" with a value, or as a bullet; a bare "Timeline" line is the report's section
+            factor["timeline"] = tm.group(1).strip()
+            cur_target, cur_field, open_value = factor, "timeline", not factor["timeline"]
+            buckets.setdefault("root_cause_analysis", []).append(ln)
+            continue
         paren = re.match(r"^(.*?)\s*[(\[]([^)\]]*)[)\]]$", low)
         if paren and paren.group(1) in SECTIONS and not ln.is_table:  # "Timeline (all times UTC+9)"
             low = paren.group(1)
@@ -599,8 +607,6 @@ def _parse_structured(kind: str, start: int, lines: list[_Line]) -> Report:
                 and key in ("description", "detection", "interaction_with_other_factors", "rca_methodology")
             ):
                 cur_target = factor
-            elif factor is not None and section == "root_cause_analysis" and low.startswith("timeline"):
-                cur_target, key = factor, "timeline"
             else:
                 cur_target = rep.fields
             cur_target[key] = value

@@ -34,12 +34,14 @@ from bzmine.store.db import transaction
 from bzmine.timeutil import utcnow
 
 log = logging.getLogger(__name__)
-# Test hooks (never set in normal use): smaller chunks, and a pause after the Nth committed chunk so that a
-# test can kill the process in the middle of a rebuild at a known point (tests/test_faults.py).
+# Test hooks (never set in normal use): smaller chunks, a pause after the Nth committed chunk, and a pause inside
+# the Nth chunk's open transaction (its rows written, COMMIT not reached), so that a test can kill the process in the
+# middle of a rebuild at a known point (tests/test_faults.py, tests/test_interrupts.py).
 _CHUNK_ENV = "BZMINE_TEST_PARSE_CHUNK"
 
 
 _PAUSE_ENV = "BZMINE_TEST_PAUSE_AFTER_CHUNK"
+_PAUSE_IN_ENV = "BZMINE_TEST_PAUSE_IN_CHUNK"
 
 
 CHUNK_BUGS = 2000
@@ -206,8 +208,10 @@ def _write_chunk(
     chunk: list[int],
     rows: dict[str, list[tuple[Any, ...]]],
     wipe: bool = False,
+    n: int = 0,
 ) -> None:
-    """Replace the parsed rows of these bugs (wipe: empty every parsed table first, for a full rebuild)."""
+    """Replace the parsed rows of these bugs (wipe: empty every parsed table first, for a full rebuild); n: the
+    chunk's number in this parse (for the test hook)."""
     with transaction(con):
         if wipe:
             for t in COMMENT_TABLES:
@@ -219,6 +223,9 @@ def _write_chunk(
             con.unregister("_todo")
         for t in COMMENT_TABLES:
             _write(con, t, rows[t])
+        if n and os.environ.get(_PAUSE_IN_ENV) == str(n):
+            print(f"bzmine-test: paused inside chunk {n}", file=sys.stderr, flush=True)
+            time.sleep(60)
 
 
 def reparse(
@@ -279,10 +286,12 @@ def _reparse(
     # the next parse finishes it (bugs without an incidents row are always parsed)
     all_bugs = con.execute("SELECT count(*) FROM raw_bugs").fetchall()[0][0] == len(todo)
     first = [True]
+    n_chunk = [0]
     with tqdm(total=len(todo), unit="bug", desc="parse", disable=True if quiet else None, leave=False) as bar:
 
         def done(chunk: list[int], rows: dict[str, list[tuple[Any, ...]]], n_comments: int) -> None:
-            _write_chunk(con, chunk, rows, wipe=all_bugs and first[0])
+            n_chunk[0] += 1
+            _write_chunk(con, chunk, rows, wipe=all_bugs and first[0], n=n_chunk[0])
             first[0] = False
             report.bugs += len(chunk)
             report.comments += n_comments
