@@ -175,6 +175,7 @@ class FakeBugzilla:
         self.lock = threading.RLock()
         self.rng = random.Random(self.opts.seed)
         self.requests: list[dict[str, Any]] = []
+        self.errors: list[str] = []  # unexpected exceptions while serving (a server bug, not a client's)
         self._hits: dict[str, deque[float]] = {}
         self._blocked_until: dict[str, float] = {}
         self._log_fh = open(self.opts.request_log, "a", encoding="utf-8") if self.opts.request_log else None
@@ -378,7 +379,7 @@ class FakeBugzilla:
 
     def _stall(self, ids: list[int]) -> None:
         if self.opts.stall_ids and self.opts.stall_seconds and any(i in self.opts.stall_ids for i in ids):
-            time.sleep(self.opts.stall_seconds)
+            self._closed.wait(self.opts.stall_seconds)  # ends early when the server stops
 
     def _lookup(self, ident: str, user: str | None) -> Record:
         with self.lock:
@@ -729,7 +730,10 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "HEAD" or resp.status == 304:
             return
         if resp.stream is None:
-            self.wfile.write(resp.body)
+            try:
+                self.wfile.write(resp.body)
+            except OSError:  # the client hung up mid-body (a size limit, a timeout): nothing to do
+                self.close_connection = True
             return
         try:
             for piece in resp.stream():
@@ -751,6 +755,19 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 64
     app: FakeBugzilla
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Never print: socketserver's default writes a traceback to sys.stderr, which a test running the CLI
+        in-process captures as bzmine's own output. A client hanging up is normal (size limits, timeouts, a
+        stopped sync) and is dropped; anything else goes to this module's logger."""
+        import sys
+
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError):  # reset, broken pipe, timeout, a socket closed by stop()
+            log.debug("client %s hung up: %s", client_address, exc)
+            return
+        self.app.errors.append(repr(exc))  # tests can assert there were none
+        log.error("error serving %s", client_address, exc_info=True)
 
 
 class LocalBugzilla:

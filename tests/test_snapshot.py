@@ -146,9 +146,8 @@ def test_snapshot_input_errors(args: list[str], sample_db: tuple[Path, Any], tmp
 @pytest.mark.realdata
 def test_real_bug_list_per_year_totals_and_report(make_server: Any, tmp_path: Path) -> None:
     """The 1,688 real bugs (a saved /rest/bug list, served as BMO would): the per-year table adds up to the bugs per
-    creation year, and the report builds quickly and stays small."""
+    creation year, and the report stays small."""
     import collections
-    import time
 
     from bzmine.corpus import load_corpus
     from tests.conftest import realdata
@@ -170,8 +169,6 @@ def test_real_bug_list_per_year_totals_and_report(make_server: Any, tmp_path: Pa
     by_subject = tables["incidents_by_subject"]
     assert {str(y): int(n) for y, n in by_subject.sum(axis=1).items()} == dict(per_year)
     assert int(by_subject.values.sum()) == 1688
-    started = time.monotonic()
     res = CliRunner().invoke(cli, ["report", "--db", str(db), "--out", str(tmp_path / "r"), "-q"])
-    assert res.exit_code == 0, res.output
-    assert time.monotonic() - started < 30
+    assert res.exit_code == 0, res.output  # its speed is measured by `make bench`, not asserted here
     assert (tmp_path / "r" / "index.html").stat().st_size < 1_000_000

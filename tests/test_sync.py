@@ -192,9 +192,7 @@ def test_address_block_stops_at_the_first_429(
     db = tmp_path / "b.duckdb"
     con = connect(db)
     con.close()
-    started = time.monotonic()
     res = CliRunner().invoke(cli, ["sync", "--url", srv.url, "--db", str(db), "--no-cache", "-q"])
-    assert time.monotonic() - started < 10
     assert res.exit_code == 1 and "blocked this address" in res.output and "does not lift" in res.output
     mine = [e["status"] for e in srv.app.requests[before:]]
     assert mine == [429], mine  # the block was recognised on the first 429, and nothing more was sent
@@ -274,10 +272,12 @@ def test_private_bug_in_a_batch_does_not_fail_it(
 def test_interrupted_run_is_resumed(make_server: Any, corpus: dict[int, Record], tmp_path: Path) -> None:
     """A run that fails midway keeps its committed batches and the old watermark; the next completes it."""
     bad = sorted(expected(corpus))[-5]
-    srv = make_server(stall_ids=frozenset({bad}), stall_seconds=3.0)
+    # the stalled batch never answers (until the server stops); the others must answer within the timeout, which
+    # is long enough for a busy machine
+    srv = make_server(stall_ids=frozenset({bad}), stall_seconds=600.0)
     con = connect(tmp_path / "t.duckdb")
     with pytest.raises(Exception, match="failed after"):
-        sync(con, settings(srv, tmp_path, batch_size=5, timeout=0.5, retries=1), quiet=True)
+        sync(con, settings(srv, tmp_path, batch_size=5, timeout=2.0, retries=1), quiet=True)
     stored = con.execute("SELECT count(*) FROM raw_bugs").fetchone()[0]
     assert 0 < stored < len(expected(corpus))
     assert con.execute("SELECT status FROM sync_runs").fetchall() == [("failed",)]
@@ -362,11 +362,11 @@ def test_sigkill_inside_writes_and_between_them_then_rerun_equals_clean_run(
 def test_second_concurrent_sync_fails_fast(bmo_server: Any, tmp_path: Path) -> None:
     db = tmp_path / "t.duckdb"
     with db_held_elsewhere(db):
-        started = time.monotonic()
+        # fails rather than waits: no request reached the server (a timeout only guards against a hang)
         out = subprocess.run(
-            _sync_cmd(bmo_server.url, db), cwd=ROOT, capture_output=True, text=True, timeout=60
+            _sync_cmd(bmo_server.url, db), cwd=ROOT, capture_output=True, text=True, timeout=300
         )
-        assert out.returncode != 0 and time.monotonic() - started < 20
+        assert out.returncode != 0 and bmo_server.app.requests == []
         assert "in use by another process" in out.stderr and "Traceback" not in out.stderr
 
 
