@@ -567,8 +567,7 @@ def _clean(df: Any) -> Any:
 
 
 def _emit(df: Any, fmt: str, floatfmt: str = "{:.1f}", empty: str = "(nothing)") -> None:
-    import pandas as pd
-
+    """csv and json carry every value in full; a table fits the terminal (COLUMNS): bzmine/table.py."""
     if fmt == "csv":
         click.echo(df.to_csv(index=False), nl=False)
     elif fmt == "json":
@@ -576,19 +575,9 @@ def _emit(df: Any, fmt: str, floatfmt: str = "{:.1f}", empty: str = "(nothing)")
     elif df.empty:
         click.echo(empty)
     else:
-        with pd.option_context(
-            "display.max_rows",
-            None,
-            "display.max_columns",
-            None,
-            "display.width",
-            250,
-            "display.max_colwidth",
-            70,
-        ):
-            click.echo(
-                _clean(df).to_string(index=False, float_format=lambda v: floatfmt.format(v), na_rep="-")
-            )
+        from bzmine.table import render
+
+        click.echo(render(_clean(df), floatfmt=floatfmt))
 
 
 def _metrics_con(db: str, as_of: str | None = None) -> Any:

@@ -8,6 +8,7 @@ output, in order (`...` marks lines left out). `--write` replaces the output of 
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import subprocess
@@ -18,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 NOT_RUN = {"sync", "status", "report", "snapshot", "cite", "export", "serve-corpus"}
 DEMO_DB = "data/demo.duckdb"
+COLUMNS = 120  # tables fit the terminal: README examples are shown as on a terminal this wide
 
 
 @dataclass
@@ -61,7 +63,12 @@ def run(example: Example, db: Path) -> list[str]:
     cmd, _, pipe = example.command.partition(" | ")
     args = [str(db) if a == DEMO_DB else a for a in shlex.split(cmd)[1:]]
     res = subprocess.run(
-        [sys.executable, "-m", "bzmine", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "bzmine", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": str(COLUMNS)},
     )
     lines = (res.stdout + res.stderr).splitlines()
     if pipe.startswith("head -"):
