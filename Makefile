@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP) ## Create the virtual environment and install bzmine with dev extras
 
 demo: $(STAMP) ## Run the whole pipeline offline on the bundled sample (local server)
-	$(BIN)/python -m bzmine.demo --corpus $(SAMPLE) --db $(DEMO_DB)
+	$(BIN)/bzmine demo --corpus $(SAMPLE) --db $(DEMO_DB)
 
 test: $(STAMP) ## Run the test suite (and list the 15 slowest tests)
 	$(BIN)/python -m pytest -q --durations=15 $(PYTEST_ARGS)
