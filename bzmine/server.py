@@ -180,6 +180,8 @@ class FakeBugzilla:
         self._blocked_until: dict[str, float] = {}
         self._log_fh = open(self.opts.request_log, "a", encoding="utf-8") if self.opts.request_log else None
         self._closed = threading.Event()
+        self.stalled = threading.Event()  # set when a request touching stall_ids starts to wait (tests wait for it)
+        self._unstall = threading.Event()  # unstall() or close() ends every stall at once
 
     # -- corpus changes (tests and benchmarks simulate activity on the server) --
     def put(self, record: Record) -> None:
@@ -191,8 +193,13 @@ class FakeBugzilla:
         with self.lock:
             self.records.pop(bug_id, None)
 
+    def unstall(self) -> None:
+        """End the stalls now, and let later requests through without one (tests drive order with this)."""
+        self._unstall.set()
+
     def close(self) -> None:
         self._closed.set()
+        self._unstall.set()
         if self._log_fh:
             self._log_fh.close()
             self._log_fh = None
@@ -379,7 +386,8 @@ class FakeBugzilla:
 
     def _stall(self, ids: list[int]) -> None:
         if self.opts.stall_ids and self.opts.stall_seconds and any(i in self.opts.stall_ids for i in ids):
-            self._closed.wait(self.opts.stall_seconds)  # ends early when the server stops
+            self.stalled.set()
+            self._unstall.wait(self.opts.stall_seconds)  # ends early on unstall() or when the server stops
 
     def _lookup(self, ident: str, user: str | None) -> Record:
         with self.lock:

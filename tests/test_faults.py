@@ -144,7 +144,7 @@ def test_database_in_use_is_a_clear_error_for_every_command(bmo_server: Any, tmp
                 cwd=ROOT,
                 capture_output=True,
                 text=True,
-                timeout=60,
+                timeout=300,
                 env={**os.environ, "BZMINE_READ_WAIT": "1"},
             )
             assert out.returncode == 1, args
