@@ -180,7 +180,7 @@ class FakeBugzilla:
         self._blocked_until: dict[str, float] = {}
         self._log_fh = open(self.opts.request_log, "a", encoding="utf-8") if self.opts.request_log else None
         self._closed = threading.Event()
-        self.stalled = threading.Event()  # set when a request touching stall_ids starts to wait (tests wait for it)
+        self.stalled = threading.Event()  # a request touching stall_ids began to wait (tests wait for it)
         self._unstall = threading.Event()  # unstall() or close() ends every stall at once
 
     # -- corpus changes (tests and benchmarks simulate activity on the server) --
