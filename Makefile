@@ -7,7 +7,7 @@ SAMPLE := data/sample
 DEMO_DB := data/demo.duckdb
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint fmt bench sample report clean notebooks docs mutate
+.PHONY: help venv demo test test-load lint fmt bench sample report clean notebooks docs mutate
 
 help: ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -21,10 +21,13 @@ $(STAMP): pyproject.toml
 venv: $(STAMP) ## Create the virtual environment and install bzmine with dev extras
 
 demo: $(STAMP) ## Run the whole pipeline offline on the bundled sample (local server)
-	$(BIN)/python -m bzmine.demo --corpus $(SAMPLE) --db $(DEMO_DB)
+	$(BIN)/bzmine demo --corpus $(SAMPLE) --db $(DEMO_DB)
 
-test: $(STAMP) ## Run the test suite
-	$(BIN)/python -m pytest -q
+test: $(STAMP) ## Run the test suite (and list the 15 slowest tests)
+	$(BIN)/python -m pytest -q --durations=15 $(PYTEST_ARGS)
+
+test-load: $(STAMP) ## Run the test suite beside one CPU-bound process per core (as CI does)
+	$(BIN)/python -m pytest -q --durations=15 --load $(PYTEST_ARGS)
 
 notebooks: $(STAMP) ## Open the notebooks in JupyterLab (on the demo database unless BZMINE_DB is set)
 	@test -f $(DEMO_DB) || $(MAKE) demo

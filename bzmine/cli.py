@@ -568,8 +568,7 @@ def _clean(df: Any) -> Any:
 
 
 def _emit(df: Any, fmt: str, floatfmt: str = "{:.1f}", empty: str = "(nothing)") -> None:
-    import pandas as pd
-
+    """csv and json carry every value in full; a table fits the terminal (COLUMNS): bzmine/table.py."""
     if fmt == "csv":
         click.echo(df.to_csv(index=False), nl=False)
     elif fmt == "json":
@@ -577,19 +576,9 @@ def _emit(df: Any, fmt: str, floatfmt: str = "{:.1f}", empty: str = "(nothing)")
     elif df.empty:
         click.echo(empty)
     else:
-        with pd.option_context(
-            "display.max_rows",
-            None,
-            "display.max_columns",
-            None,
-            "display.width",
-            250,
-            "display.max_colwidth",
-            70,
-        ):
-            click.echo(
-                _clean(df).to_string(index=False, float_format=lambda v: floatfmt.format(v), na_rep="-")
-            )
+        from bzmine.table import render
+
+        click.echo(render(_clean(df), floatfmt=floatfmt))
 
 
 def _metrics_con(db: str, as_of: str | None = None) -> Any:
@@ -1275,3 +1264,68 @@ def export_cmd(db: str, fmt: str, out: str, include_private: bool) -> None:
             click.echo(f"{e.table}: {e.rows} rows -> {e.path}{' (by year)' if e.partitioned else ''}")
     finally:
         con.close()
+
+
+@cli.command("demo")
+@click.option(
+    "--db",
+    default="data/demo.duckdb",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="The demo database (made on the first run; later runs sync incrementally).",
+)
+@click.option(
+    "--report", "report_dir", default="data/report", show_default=True, type=click.Path(file_okay=False)
+)
+@click.option(
+    "--corpus",
+    type=click.Path(exists=True),
+    help="Serve this corpus instead of the bundled sample (a folder of <id>.json, or a .jsonl file).",
+)
+@_boundary
+def demo_cmd(db: str, report_dir: str, corpus: str | None) -> None:
+    """The whole pipeline, offline: a local Bugzilla-compatible server on the sample corpus bzmine carries, then
+    sync, status, scorecard, due, trends, explain and report against it, as you would against
+    bugzilla.mozilla.org."""
+    from bzmine.demo import run_demo
+
+    run_demo(corpus, db, report_dir)
+
+
+@cli.command("notebooks")
+@click.option(
+    "--out",
+    default="notebooks",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder to copy the notebooks into (made if missing).",
+)
+@click.option("--force", is_flag=True, help="Overwrite notebooks already in the folder.")
+@_boundary
+def notebooks_cmd(out: str, force: bool) -> None:
+    """Copy the analysis notebooks (trends, CA benchmark, response delays, paper tables) into a folder.
+
+    They read BZMINE_DB (default ../data/demo.duckdb: the database `bzmine demo` makes when run in the folder above
+    --out). Running them needs the notebooks extra: pip install 'bzmine[notebooks]'.
+    """
+    import shlex
+    import shutil
+
+    from bzmine.bundled import path
+
+    target = Path(out)
+    target.mkdir(parents=True, exist_ok=True)
+    copied, kept = [], []
+    for nb in sorted(path("notebooks").glob("*.ipynb")):
+        dest = target / nb.name
+        if dest.exists() and not force:
+            kept.append(nb.name)
+            continue
+        shutil.copyfile(nb, dest)
+        copied.append(nb.name)
+    click.echo(f"notebooks: {len(copied)} copied to {target.resolve()}")
+    if kept:
+        click.echo(f"kept {len(kept)} already there (--force overwrites): {', '.join(kept)}")
+    click.echo(
+        f"open them: jupyter lab {shlex.quote(out)}  (database: BZMINE_DB, default ../data/demo.duckdb)"
+    )

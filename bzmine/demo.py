@@ -1,7 +1,7 @@
-"""`make demo`: the whole pipeline, offline, on the bundled sample through the local server.
+"""`bzmine demo` (and `make demo`): the whole pipeline, offline, on the bundled sample through the local server.
 
-Starts the local Bugzilla-compatible server on the sample corpus, then runs the same commands a
-user would run against bugzilla.mozilla.org, and says where the results are.
+Starts the local Bugzilla-compatible server on the sample corpus (the one a wheel carries: bzmine/bundled.py), then
+runs the same commands a user would run against bugzilla.mozilla.org, and says where the results are.
 """
 
 from __future__ import annotations
@@ -27,25 +27,34 @@ def _run(args: list[str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--corpus", default="data/sample")
+    ap.add_argument("--corpus", default=None, help="a corpus folder (default: the bundled sample)")
     ap.add_argument("--db", default="data/demo.duckdb")
     ap.add_argument("--report", default="data/report")
     ns = ap.parse_args(argv)
-    srv = serve_corpus(ns.corpus, ServerOptions()).start()
+    run_demo(ns.corpus, ns.db, ns.report)
+    return 0
+
+
+def run_demo(corpus: str | Path | None, db: str, report: str) -> None:
+    """Serve the corpus locally, run the demo's commands against it, say where the database and report are."""
+    from bzmine.bundled import path
+
+    source = Path(corpus) if corpus else path("sample")
+    srv = serve_corpus(source, ServerOptions()).start()
+    shown = corpus or "the bundled sample"
     print(
-        f"local Bugzilla-compatible server: {srv.url}/rest/ serving {len(srv.app.records)} bugs from {ns.corpus}"
+        f"local Bugzilla-compatible server: {srv.url}/rest/ serving {len(srv.app.records)} bugs from {shown}"
     )
     try:
-        for step in steps(srv.url, ns.db, ns.report):
+        for step in steps(srv.url, db, report):
             _run(step)
     finally:
         srv.stop()
     print(f"\nrequests served: {len(srv.app.requests)}")
-    print(f"database: {Path(ns.db).resolve()}")
-    report_index = Path(ns.report) / "index.html"
+    print(f"database: {Path(db).resolve()}")
+    report_index = Path(report) / "index.html"
     if report_index.exists():
         print(f"report: {report_index.resolve()}")
-    return 0
 
 
 def steps(url: str, db: str, report: str) -> list[list[str]]:

@@ -129,16 +129,15 @@ def render_plots(
 
 
 def methods_html() -> str:
-    """docs/metrics.md as HTML (our own text; raw HTML in it is escaped all the same), or a pointer to it when bzmine
-    runs from an installed wheel without its docs."""
+    """docs/metrics.md as HTML (our own text; raw HTML in it is escaped all the same): a wheel carries it
+    (bzmine/bundled.py), so every report holds the definitions of its figures."""
     import html
 
     import markdown
 
-    doc = Path(__file__).resolve().parents[1] / "docs" / "metrics.md"
-    if not doc.is_file():
-        return "<p>The definitions are in docs/metrics.md in bzmine's source tree.</p>"
-    text = html.escape(doc.read_text(encoding="utf-8"), quote=False)
+    from bzmine.bundled import path
+
+    text = html.escape(path("metrics.md").read_text(encoding="utf-8"), quote=False)
     return markdown.markdown(text, extensions=["tables", "fenced_code"], output_format="html")
 
 

@@ -179,10 +179,13 @@ class FakeBugzilla:
         self.lock = threading.RLock()
         self.rng = random.Random(self.opts.seed)
         self.requests: list[dict[str, Any]] = []
+        self.errors: list[str] = []  # unexpected exceptions while serving (a server bug, not a client's)
         self._hits: dict[str, deque[float]] = {}
         self._blocked_until: dict[str, float] = {}
         self._log_fh = open(self.opts.request_log, "a", encoding="utf-8") if self.opts.request_log else None
         self._closed = threading.Event()
+        self.stalled = threading.Event()  # a request touching stall_ids began to wait (tests wait for it)
+        self._unstall = threading.Event()  # unstall() or close() ends every stall at once
 
     # -- corpus changes (tests and benchmarks simulate activity on the server) --
     def put(self, record: Record, committed_late_by: float = 0.0) -> None:
@@ -200,8 +203,13 @@ class FakeBugzilla:
         with self.lock:
             self.records.pop(bug_id, None)
 
+    def unstall(self) -> None:
+        """End the stalls now, and let later requests through without one (tests drive order with this)."""
+        self._unstall.set()
+
     def close(self) -> None:
         self._closed.set()
+        self._unstall.set()
         if self._log_fh:
             self._log_fh.close()
             self._log_fh = None
@@ -390,7 +398,8 @@ class FakeBugzilla:
 
     def _stall(self, ids: list[int]) -> None:
         if self.opts.stall_ids and self.opts.stall_seconds and any(i in self.opts.stall_ids for i in ids):
-            time.sleep(self.opts.stall_seconds)
+            self.stalled.set()
+            self._unstall.wait(self.opts.stall_seconds)  # ends early on unstall() or when the server stops
 
     def _lookup(self, ident: str, user: str | None) -> Record:
         with self.lock:
@@ -741,7 +750,10 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "HEAD" or resp.status == 304:
             return
         if resp.stream is None:
-            self.wfile.write(resp.body)
+            try:
+                self.wfile.write(resp.body)
+            except OSError:  # the client hung up mid-body (a size limit, a timeout): nothing to do
+                self.close_connection = True
             return
         try:
             for piece in resp.stream():
@@ -763,6 +775,19 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 64
     app: FakeBugzilla
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Never print: socketserver's default writes a traceback to sys.stderr, which a test running the CLI
+        in-process captures as bzmine's own output. A client hanging up is normal (size limits, timeouts, a
+        stopped sync) and is dropped; anything else goes to this module's logger."""
+        import sys
+
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError):  # reset, broken pipe, timeout, a socket closed by stop()
+            log.debug("client %s hung up: %s", client_address, exc)
+            return
+        self.app.errors.append(repr(exc))  # tests can assert there were none
+        log.error("error serving %s", client_address, exc_info=True)
 
 
 class LocalBugzilla:

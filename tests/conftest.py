@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import hypothesis
 import pytest
 
 from bzmine.corpus import Record
@@ -45,6 +46,39 @@ API_KEY = "test-key-0123456789abcdef"
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--regenerate", action="store_true", help="Rewrite golden parser expectations.")
+    parser.addoption(
+        "--load",
+        action="store_true",
+        help="Run the suite beside one CPU-bound process per core (a busy machine; CI uses this, `make test-load`).",
+    )
+
+
+# a property test's speed is no assertion: no per-example deadline, on any machine
+hypothesis.settings.register_profile("bzmine", deadline=None)
+hypothesis.settings.load_profile("bzmine")
+
+_LOAD: list[subprocess.Popen[bytes]] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """--load: start the busy neighbours before the first test (they end in pytest_sessionfinish)."""
+    if config.getoption("--load", default=False) and not _LOAD:
+        import os
+
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        for _ in range(cores):
+            _LOAD.append(subprocess.Popen([sys.executable, "-c", "while True: pass"]))
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    return f"load: {len(_LOAD)} CPU-bound processes beside the suite" if _LOAD else None
+
+
+def _stop_load() -> None:
+    while _LOAD:
+        proc = _LOAD.pop()
+        proc.kill()
+        proc.wait()
 
 
 def realdata(sub: str) -> Path:
@@ -112,15 +146,17 @@ def sample_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """The suite leaves no process behind: every child this test process started has ended (5 s grace)."""
+    """The suite leaves no process behind: every child this test process started has ended (up to 60 s grace, for
+    a busy machine; the wait ends as soon as they have)."""
     import os
     import time
 
+    _stop_load()
     if not Path("/proc/self/task").exists():
         return
     from tests.helpers import child_pids
 
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 60
     left = child_pids(os.getpid())
     while left and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -135,3 +171,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 pass
         print("\nprocesses left behind by the test suite:\n  " + "\n  ".join(cmds))
         session.exitstatus = 1
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _stop_load()  # in case the session ended before pytest_sessionfinish (an error while collecting)

@@ -9,6 +9,7 @@ output, in order (`...` marks lines left out). `--write` replaces the output of 
 from __future__ import annotations
 
 import atexit
+import os
 import re
 import shlex
 import shutil
@@ -23,6 +24,7 @@ NOT_RUN = {"sync", "status", "report", "snapshot", "cite", "export", "serve-corp
 DEMO_DB = "data/demo.duckdb"
 SNAPSHOT = "/tmp/snap"  # the README's snapshot: examples reading it run on a snapshot of the demo database
 _SNAPSHOTS: dict[Path, Path] = {}
+COLUMNS = 120  # tables fit the terminal: README examples are shown as on a terminal this wide
 
 
 @dataclass
@@ -96,7 +98,12 @@ def run(example: Example, db: Path) -> list[str]:
         for a in shlex.split(cmd)[1:]
     ]
     res = subprocess.run(
-        [sys.executable, "-m", "bzmine", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "bzmine", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": str(COLUMNS)},
     )
     lines = (res.stdout + res.stderr).splitlines()
     if pipe.startswith("head -"):

@@ -144,7 +144,7 @@ def test_database_in_use_is_a_clear_error_for_every_command(bmo_server: Any, tmp
                 cwd=ROOT,
                 capture_output=True,
                 text=True,
-                timeout=60,
+                timeout=300,
                 env={**os.environ, "BZMINE_READ_WAIT": "1"},
             )
             assert out.returncode == 1, args
@@ -215,7 +215,7 @@ def test_bad_corpus_is_one_line_naming_file_and_field(tmp_path: Path) -> None:
             cwd=ROOT,
             capture_output=True,
             text=True,
-            timeout=30,
+            timeout=120,
         )
         assert out.returncode == 1 and "Traceback" not in out.stderr
         err = out.stderr.strip().splitlines()
@@ -330,7 +330,7 @@ def test_parse_workers_die_with_their_parent(sample_db: tuple[Path, Any], tmp_pa
     assert workers, "the rebuild ran without worker processes, so this test proves nothing"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 120  # a bound against a hang only: the loop ends as soon as they are gone
     while time.monotonic() < deadline and any(alive(w) for w in workers):
         time.sleep(0.1)
     assert not [w for w in workers if alive(w)], "worker processes outlived the killed parse"

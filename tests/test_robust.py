@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +45,9 @@ def test_misbehaving_server_ends_the_sync_cleanly(
     assert first.exit_code == 0, first.output
     before = _state(db)
     bad = make_server(misbehave=frozenset({kind}), page_cap=10)
-    started = time.monotonic()
+    # only hang and trickle are about time; the others get a timeout no busy machine reaches, so that the
+    # answer (inflating 256 MiB, reading 300 MiB) is judged for what it is, not for how fast this machine is
+    timeout = "2" if kind in ("hang", "trickle") else "120"
     res = CliRunner().invoke(
         cli,
         [
@@ -58,17 +59,19 @@ def test_misbehaving_server_ends_the_sync_cleanly(
             "--no-cache",
             "--full",
             "--timeout",
-            "2",
+            timeout,
             "--retries",
             "2",
             "-q",
         ],
     )
-    assert time.monotonic() - started < 60
+    # what bzmine printed: its error on stderr, nothing on stdout (-q); the servers run in this process, so
+    # this also proves that they printed nothing (a client hanging up mid-body is not their error to report)
     assert res.exit_code == 1, res.output
-    assert (
-        message in res.output and "Traceback" not in res.output and len(res.output.strip().splitlines()) == 1
-    )
+    assert res.stdout == "", res.stdout
+    assert message in res.stderr and "Traceback" not in res.stderr, res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert bad.app.errors == [] and good.app.errors == []
     assert _state(db) == before
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT status FROM sync_runs ORDER BY run_id DESC LIMIT 1").fetchone() == ("failed",)
@@ -118,9 +121,7 @@ def test_invalid_utf8_is_replaced_and_counted(make_server: Any, tmp_path: Path) 
 
 def test_nothing_listening_is_said_quickly_and_leaves_no_file(tmp_path: Path) -> None:
     db = tmp_path / "none.duckdb"
-    started = time.monotonic()
     res = CliRunner().invoke(cli, ["sync", "--url", "http://127.0.0.1:9", "--db", str(db), "--no-cache"])
-    assert time.monotonic() - started < 10
     assert res.exit_code == 1 and "connection refused" in res.output.lower(), res.output
     assert not db.exists() and not Path(str(db) + ".wal").exists()
 
@@ -182,3 +183,31 @@ def test_a_corrupted_block_is_one_line_saying_so(tmp_path: Path) -> None:
             cmd,
             err,
         )
+
+
+def test_a_client_hanging_up_mid_body_is_not_printed(
+    make_server: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """socketserver prints a traceback to stderr when a handler's write fails; a test running bzmine in-process
+    would read it as bzmine's output. The server says nothing when a client resets the connection mid-answer."""
+    import socket
+    import struct
+    import threading
+
+    srv = make_server(misbehave=frozenset({"gzip-bomb"}))
+    earlier = set(threading.enumerate())  # other tests' servers may still hold keep-alive connections
+    for _ in range(3):
+        sock = socket.create_connection((srv.host, srv.port))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.sendall(b"GET /rest/bug?product=x HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert sock.recv(64).startswith(b"HTTP/1.1 200")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # hang up with a reset
+        sock.close()
+    # event order, not time: wait until every request thread has finished (a generous bound only against a hang)
+    for t in [t for t in set(threading.enumerate()) - earlier if "process_request" in t.name]:
+        t.join(120)
+        assert not t.is_alive()
+    out, err = capfd.readouterr()
+    assert (out, err) == ("", "")
+    assert srv.app.errors == []
+    assert [e["status"] for e in srv.app.requests] == [200, 200, 200]

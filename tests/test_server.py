@@ -24,7 +24,7 @@ SEARCH = {"product": "CA Program", "component": "CA Certificate Compliance"}
 def get(srv: Any, path: str, params: Any = None, key: str | None = None, **kw: Any) -> requests.Response:
     headers = {"X-BUGZILLA-API-KEY": key} if key else {}
     headers.update(kw.pop("headers", {}))
-    return requests.get(f"{srv.url}/rest/{path}", params=params, headers=headers, timeout=10, **kw)
+    return requests.get(f"{srv.url}/rest/{path}", params=params, headers=headers, timeout=60, **kw)
 
 
 def assert_shape(obj: dict[str, Any], shape: str) -> None:

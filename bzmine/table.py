@@ -1,0 +1,206 @@
+"""Terminal tables that fit the terminal: the CLI's `--format table`.
+
+pandas' `to_string` right-aligns text, prints nullable integers as floats (`2876.0`) and runs past the terminal. Here
+text is left-aligned and numbers right-aligned; whole numbers print without decimals (a column's decimals stay
+aligned); long text is cut with "…" so that every line fits `width` (the terminal's, or `COLUMNS`); a table too wide
+even then is split into blocks of columns, each repeating the first column. The full text is in `--format csv|json`.
+No library: the rules are these few, and the output must not change with a dependency's release.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import shutil
+import unicodedata
+from dataclasses import dataclass
+from numbers import Number
+from typing import Any
+
+import pandas as pd
+
+MIN_TEXT = (
+    10  # a text column is never cut narrower than this (or its header, or its longest value if shorter)
+)
+GAP = "  "
+ELLIPSIS = "…"
+_WHOLE = re.compile(r"^-?\d+(\.0*)?$")
+_NUMERIC_TEXT = re.compile(r"^[-+]?\d[\d,]*(\.\d+)?%?$")
+
+
+def terminal_width() -> int:
+    """The terminal's width (`COLUMNS` first; 80 when output goes to a pipe or file)."""
+    return max(20, shutil.get_terminal_size((80, 24)).columns)
+
+
+def text_width(s: str) -> int:
+    """Columns a string takes on a terminal: wide East Asian characters take two, combining marks none."""
+    if s.isascii():
+        return len(s)
+    return sum(
+        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s
+    )
+
+
+def cut(s: str, width: int) -> str:
+    """s cut to `width` terminal columns, ending in "…" when anything was left out."""
+    if text_width(s) <= width:
+        return s
+    out, used = [], 0
+    for c in s:
+        w = text_width(c)
+        if used + w > width - 1:
+            break
+        out.append(c)
+        used += w
+    return "".join(out) + ELLIPSIS
+
+
+def _pad(s: str, width: int, right: bool) -> str:
+    fill = " " * max(0, width - text_width(s))
+    return fill + s if right else s + fill
+
+
+@dataclass
+class _Column:
+    header: str
+    cells: list[str]
+    numeric: bool
+    width: int  # of the table
+    whole: bool = False  # times: never cut
+
+    @property
+    def natural(self) -> int:
+        return max([text_width(self.header), *(text_width(c) for c in self.cells)])
+
+    @property
+    def minimum(self) -> int:
+        """Numbers are never cut; nor are identifiers (rule ids, statuses, dates: no value has a space) unless longer
+        than half the width; prose is cut down to MIN_TEXT."""
+        if self.numeric:
+            return self.natural
+        if self.whole or not any(" " in c for c in self.cells):
+            return min(self.natural, max(self.width // 2, text_width(self.header)))
+        return min(self.natural, max(MIN_TEXT, text_width(self.header)))
+
+
+def _is_na(v: Any) -> bool:
+    if v is None or v is pd.NaT:
+        return True
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):  # lists and arrays
+        return False
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, Number) and not isinstance(v, bool)
+
+
+def _numbers(values: list[Any], floatfmt: str, na: str) -> list[str]:
+    """Each number with floatfmt, whole ones (2876.0, a nullable integer pandas made a float) without decimals;
+    these are padded so that the column's decimal points line up."""
+    out = []
+    decimals = 0
+    for v in values:
+        if _is_na(v):
+            out.append(na)
+            continue
+        s = floatfmt.format(v) if isinstance(v, float) and math.isfinite(v) else str(v)
+        if _WHOLE.match(s):
+            s = s.split(".")[0]
+            s = "0" if s == "-0" else s
+        elif "." in s:
+            decimals = max(decimals, len(s) - s.index("."))
+        out.append(s)
+    if decimals:
+        out = [x + " " * decimals if x != na and "." not in x else x for x in out]
+    return out
+
+
+def _text(v: Any) -> str:
+    if isinstance(v, pd.Timestamp):
+        return v.strftime("%Y-%m-%d") if v == v.normalize() else v.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(v, (dt.date, dt.datetime)):
+        return v.isoformat(sep=" ") if isinstance(v, dt.datetime) else v.isoformat()
+    if isinstance(v, (list, tuple)) or hasattr(v, "tolist"):
+        v = ", ".join(str(x) for x in (v.tolist() if hasattr(v, "tolist") else v))
+    return " ".join(str(v).split())  # newlines and tabs in bug text would break the rows
+
+
+def _column(name: Any, series: pd.Series, floatfmt: str, na: str, width: int) -> _Column:
+    values = series.tolist()
+    present = [v for v in values if not _is_na(v)]
+    if present and all(_is_number(v) for v in present):
+        return _Column(_text(name), _numbers(values, floatfmt, na), True, width)
+    cells = [na if _is_na(v) else _text(v) for v in values]
+    numeric = bool(present) and all(
+        _NUMERIC_TEXT.match(c) for c, v in zip(cells, values, strict=True) if not _is_na(v)
+    )
+    times = bool(present) and all(isinstance(v, (dt.date, dt.datetime, pd.Timestamp)) for v in present)
+    return _Column(_text(name), cells, numeric, width, times)
+
+
+def _key_width(key: _Column, width: int) -> int:
+    """The first column is the rows' name: whole up to a third of the width, and as wide in every block."""
+    return key.natural if key.numeric else min(key.natural, max(key.minimum, width // 3))
+
+
+def _blocks(cols: list[_Column], width: int) -> list[list[_Column]]:
+    """Columns in blocks that fit `width` at their minimum widths; every block after the first repeats column 0."""
+    key, rest = cols[0], cols[1:]
+    blocks: list[list[_Column]] = [[key]]
+    for c in rest:
+        block = blocks[-1]
+        used = _key_width(key, width) + sum(x.minimum + len(GAP) for x in block[1:]) + len(GAP)
+        if used + c.minimum <= width or len(block) == 1:
+            block.append(c)
+        else:
+            blocks.append([key, c])
+    return blocks
+
+
+def _widths(block: list[_Column], width: int) -> list[int]:
+    """The key as wide as in every block; numbers keep their width; the other text columns share what is left,
+    short ones whole, long ones cut to one cap."""
+    key, rest = block[0], block[1:]
+    first = _key_width(key, width)
+    budget = width - first - len(GAP) * len(rest) - sum(c.natural for c in rest if c.numeric)
+    text = [c for c in rest if not c.numeric]
+
+    def total(cap: int) -> int:
+        return sum(min(c.natural, max(cap, c.minimum)) for c in text)
+
+    lo, hi = 0, max([c.natural for c in text], default=0)
+    while lo < hi:  # the largest cap that fits
+        mid = (lo + hi + 1) // 2
+        if total(mid) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    return [first] + [c.natural if c.numeric else min(c.natural, max(lo, c.minimum)) for c in rest]
+
+
+def render(df: pd.DataFrame, width: int | None = None, floatfmt: str = "{:.1f}", na: str = "-") -> str:
+    """df as a text table no wider than `width` (default: the terminal's), without its index."""
+    width = width or terminal_width()
+    cols = [_column(name, df[name], floatfmt, na, width) for name in df.columns]
+    if not cols:
+        return ""
+    parts = []
+    for block in _blocks(cols, width):
+        widths = _widths(block, width)
+        lines = [
+            GAP.join(
+                _pad(cut(c.header, w), w, c.numeric) for c, w in zip(block, widths, strict=True)
+            ).rstrip()
+        ]
+        for i in range(len(df)):
+            lines.append(
+                GAP.join(
+                    _pad(cut(c.cells[i], w), w, c.numeric) for c, w in zip(block, widths, strict=True)
+                ).rstrip()
+            )
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
