@@ -25,8 +25,8 @@ import requests
 import urllib3
 
 from bzmine.config import Settings
-from bzmine.errors import BlockedError, FetchError, RateLimitedError
-from bzmine.http import USER_AGENT, make_session, protect_key
+from bzmine.errors import BlockedError, ConfigError, FetchError, RateLimitedError
+from bzmine.http import USER_AGENT, check_url, make_session, protect_key
 from bzmine.timeutil import format_bmo_time, parse_bmo_time, utcnow
 
 log = logging.getLogger(__name__)
@@ -160,6 +160,10 @@ class BugzillaClient:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        try:
+            check_url(settings.url)  # the key's origin check relies on a URL every parser reads alike
+        except ValueError as exc:
+            raise ConfigError(f"--url is not a valid URL ({exc}): {settings.url!r}") from None
         self.settings = settings
         self.session = session or make_session(settings.cache_path)
         _default_timeout(self.session, settings.timeouts)  # python-bugzilla's own requests carry no timeout
@@ -173,7 +177,6 @@ class BugzillaClient:
 
     def _connect(self) -> None:
         # api_key=None: python-bugzilla would put the key in every URL; we send the header instead
-        self.session.headers.pop("X-BUGZILLA-API-KEY", None)
         try:
             self.bz = self._new_bz()
         except (requests.RequestException, bugzilla.BugzillaError) as exc:
@@ -183,8 +186,7 @@ class BugzillaClient:
             self._retry_connect(exc)
         self.session.headers["User-Agent"] = USER_AGENT  # python-bugzilla overwrites it
         if self.settings.api_key:
-            protect_key(self.session, self.settings.rest_url)
-            self.session.headers["X-BUGZILLA-API-KEY"] = self.settings.api_key
+            protect_key(self.session, self.settings.rest_url, self.settings.api_key)
         q = self.bz.build_query(
             product=list(self.settings.products), component=list(self.settings.components)
         )
@@ -261,12 +263,35 @@ class BugzillaClient:
         except urllib3.exceptions.HTTPError as exc:
             resp.close()
             raise requests.ConnectionError(f"answer cut short ({type(exc).__name__})") from None
-        resp._content = b"".join(parts)
+        resp._content = self._scrub_bytes(b"".join(parts))
         resp._content_consumed = True  # type: ignore[attr-defined]
         return resp
 
+    def _scrub_bytes(self, body: bytes) -> bytes:
+        """A server may echo the API key anywhere (an error text, a summary, a comment): it is replaced in the raw
+        body, before anything reads, caches or stores it."""
+        key = self.settings.api_key
+        if not key or not body:
+            return body
+        for form in {key.encode(), json.dumps(key)[1:-1].encode()}:
+            body = body.replace(form, b"REDACTED")
+        return body
+
+    def _may_hide_key(self, body: bytes) -> bool:
+        """Whether JSON escapes in the body could still spell the key (\\u0073... or \\/): then the parsed strings
+        are scrubbed one by one too."""
+        key = self.settings.api_key or ""
+        return bool(key) and (b"\\u" in body or (b"\\/" in body and "/" in key))
+
     def _json(self, resp: requests.Response) -> Any:
-        """The body as JSON; invalid UTF-8 is replaced (U+FFFD) and counted, never a reason to fail."""
+        """The body as JSON, the API key scrubbed from every string in it; invalid UTF-8 is replaced (U+FFFD) and
+        counted, never a reason to fail."""
+        body = self._parse(resp)
+        if body is not None and self._may_hide_key(resp.content):
+            body = _scrub_tree(body, self.settings.api_key or "")
+        return body
+
+    def _parse(self, resp: requests.Response) -> Any:
         if resp.status_code == 304 or not resp.content:
             return None
         try:
@@ -324,7 +349,7 @@ class BugzillaClient:
                     break  # nothing listens there: retrying will not help
                 continue
             except requests.RequestException as exc:  # a body that does not decode, a bad redirect, ...
-                last_problem = self._scrub(f"{type(exc).__name__}: {str(exc)[:120]}")
+                last_problem = f"{type(exc).__name__}: {self._scrub(str(exc))[:120]}"
                 continue
             if resp.status_code == 429:
                 raise BlockedError(BLOCKED)  # every further request renews the block: stop at once
@@ -348,9 +373,9 @@ class BugzillaClient:
                     resp.status_code, code if isinstance(code, int) else None, self._scrub(message)
                 )
             if resp.status_code != 200 and resp.status_code != 304:
-                raise ApiError(resp.status_code, None, self._scrub(f"unexpected answer: {resp.text[:200]!r}"))
+                raise ApiError(resp.status_code, None, f"unexpected answer: {self._scrub(resp.text)[:200]!r}")
             if not isinstance(body, dict) or expect not in body:
-                last_problem = self._scrub(f"answer without '{expect}': {resp.text[:120]!r}")
+                last_problem = f"answer without '{expect}': {self._scrub(resp.text)[:120]!r}"
                 continue  # truncated or wrong body: retry, it is usually a proxy hiccup
             return body
         raise FetchError(
@@ -510,3 +535,23 @@ def _path(url: str | None) -> str:
 
 def _scrub(text: str, key: str | None) -> str:
     return text.replace(key, "REDACTED") if key else text
+
+
+def _scrub_tree(obj: Any, key: str) -> Any:
+    """Every string (and object key) in parsed JSON with the API key replaced; iterative, so depth cannot matter."""
+    root: list[Any] = [obj]
+    stack: list[tuple[Any, Any]] = [(root, 0)]
+    while stack:
+        parent, at = stack.pop()
+        value = parent[at]
+        if isinstance(value, str):
+            if key in value:
+                parent[at] = value.replace(key, "REDACTED")
+        elif isinstance(value, list):
+            stack.extend((value, i) for i in range(len(value)))
+        elif isinstance(value, dict):
+            if any(isinstance(k, str) and key in k for k in value):
+                value = {_scrub(k, key): v for k, v in value.items()}
+                parent[at] = value
+            stack.extend((value, k) for k in value)
+    return root[0]

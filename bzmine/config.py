@@ -67,16 +67,12 @@ def api_key_from_env() -> str | None:
 def check(settings: Settings) -> Settings:
     if not settings.url.startswith(("http://", "https://")):
         raise ConfigError(f"--url must start with http:// or https://, got {settings.url!r}")
-    from urllib.parse import urlsplit
-
-    from bzmine.http import is_loopback
+    from bzmine.http import check_url, is_loopback
 
     try:
-        host = urlsplit(settings.url).hostname
+        host = check_url(settings.url)
     except ValueError as exc:
         raise ConfigError(f"--url is not a valid URL ({exc}): {settings.url!r}") from None
-    if not host:
-        raise ConfigError(f"--url has no host name: {settings.url!r}")
     if settings.api_key and settings.url.startswith("http://") and not is_loopback(settings.url):
         raise ConfigError(
             f"refusing to send the API key in clear text to {host}: use an https:// --url "

@@ -1,0 +1,274 @@
+"""Hostile input, second pass (issue 31): a URL two parsers read differently, a server that echoes the key into bug
+data or runs its clock ahead, data that would freeze the harvest, writes through symlinks, crashing user input and
+terminal escapes. Every case goes through the CLI against a local hostile server or hostile files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.server
+import json
+import socket
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from bzmine.cli import cli
+from tests.helpers import mk_bug
+
+KEY = "Hk3yZ0123456789abcdefghijklmnopqrstuvwxyz"  # 41 characters
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Hostile:
+    """A Bugzilla that answers with exactly the bug objects (or bodies) a test gives it, whatever their shape.
+
+    bugs: id -> bug object (comments and history inline), served by listing and detail requests; detail: an optional
+    function (asked ids) -> raw body bytes, to send shapes no well-behaved server would; db_time: its clock."""
+
+    def __init__(self, bugs: dict[int, dict[str, Any]] | None = None) -> None:
+        self.bugs = bugs or {}
+        self.detail: Callable[[list[int]], bytes] | None = None
+        self.listing: Callable[[], bytes] | None = None
+        self.db_time: Callable[[], str] = _now
+        self.seen: list[dict[str, str]] = []
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                owner.seen.append({"path": self.path, **{k.lower(): v for k, v in self.headers.items()}})
+                status, body = owner.answer(self.path)
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def answer(self, target: str) -> tuple[int, bytes]:
+        u = urlsplit(target)
+        q = parse_qs(u.query)
+        if u.path.startswith("/rest/version"):
+            return 200, b'{"version": "20260820.1"}'
+        if u.path.startswith("/rest/time"):
+            t = self.db_time()
+            return 200, json.dumps({"db_time": t, "web_time": t}).encode()
+        if u.path.startswith("/rest/bug") and "id" in q:
+            ids = [int(i) for i in q["id"][0].split(",")]
+            if self.detail is not None:
+                return 200, self.detail(ids)
+            return 200, json.dumps({"bugs": [self.bugs[i] for i in ids if i in self.bugs]}).encode()
+        if u.path.startswith("/rest/bug"):
+            if self.listing is not None:
+                return 200, self.listing()
+            since = q.get("last_change_time", [""])[0]
+            offset = int(q.get("offset", ["0"])[0])
+            rows = [
+                {"id": i, "last_change_time": b["last_change_time"]}
+                for i, b in sorted(self.bugs.items())
+                if b["last_change_time"] >= since
+            ]
+            return 200, json.dumps({"bugs": rows[offset : offset + 1000]}).encode()
+        return 404, b'{"error": true, "code": 32614, "message": "not here"}'
+
+    def __enter__(self) -> Hostile:
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def _sync(url: str, db: Path, *extra: str) -> Any:
+    return CliRunner().invoke(
+        cli, ["sync", "--url", url, "--db", str(db), "--no-cache", "--retries", "0", *extra]
+    )
+
+
+def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def no_remote_connections(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Connections blocked except to loopback: an attempt elsewhere is recorded and refused, so no packet leaves
+    this machine whatever the code under test does."""
+    attempts: list[Any] = []
+    plain = socket.socket.connect
+
+    def connect(self: socket.socket, address: Any) -> Any:
+        host = address[0] if isinstance(address, tuple) else str(address)
+        if self.family in (socket.AF_INET, socket.AF_INET6) and host not in ("127.0.0.1", "::1", "localhost"):
+            attempts.append(address)
+            raise ConnectionRefusedError(f"test: connection to {host} blocked")
+        return plain(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    return attempts
+
+
+# -- 1. the key goes only where the checked URL says --
+
+
+@pytest.mark.parametrize(
+    "template,why",
+    [
+        ("http://192.0.2.1\\@127.0.0.1:{port}/", "contains '\\\\'"),
+        ("http://192.0.2.1\\@127.0.0.1:{port}", "contains '\\\\'"),
+        ("http://user@127.0.0.1:{port}/", "contains '@'"),
+        ("http://192.0.2.1:80@127.0.0.1:{port}/", "contains '@'"),
+        ("http://127.0.0.1:{port}/?x=@192.0.2.1", "contains '?'"),
+        ("http://127.0.0.1:{port}#@192.0.2.1", "contains '#'"),
+        ("http://127.0.0.1:{port}/\t", "contains '\\t'"),
+        ("http://127.0.0.1:99999/", "port 99999 is out of range"),
+    ],
+)
+def test_a_url_parsers_read_differently_is_refused_before_any_connection(
+    template: str, why: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_remote_connections: list[Any]
+) -> None:
+    with Hostile() as srv:
+        url = template.format(port=srv.url.rsplit(":", 1)[1])
+        monkeypatch.setenv("BUGZILLA_API_KEY", KEY)
+        res = _sync(url, tmp_path / "k.duckdb")
+        assert res.exit_code == 1, res.output
+        assert "--url is not a valid URL" in res.output and why in res.output, res.output
+        assert KEY not in res.output and len(res.output.strip().splitlines()) == 1
+        assert srv.seen == [] and no_remote_connections == []  # refused before any connection, anywhere
+        assert not (tmp_path / "k.duckdb").exists()
+
+
+def test_the_key_header_goes_only_to_the_configured_origin_on_every_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Not only on redirects: any request the session prepares for another origin (another port here) goes out
+    without the key, and the configured origin gets it on each request."""
+    from bzmine.http import make_session, protect_key
+
+    with Hostile() as home, Hostile() as other:
+        session = make_session(None)
+        protect_key(session, home.url + "/rest", KEY)
+        session.get(home.url + "/rest/version", timeout=5)
+        session.get(other.url + "/rest/version", timeout=5)
+        session.get(other.url.replace("127.0.0.1", "localhost") + "/rest/version", timeout=5)
+        session.get(home.url + "/rest/version", headers={"X-Bugzilla-Api-Key": "planted"}, timeout=5)
+    assert [h.get("x-bugzilla-api-key") for h in home.seen] == [KEY, KEY]
+    assert other.seen and all("x-bugzilla-api-key" not in h for h in other.seen)
+
+
+# -- 2. the key is scrubbed from every server-provided string before it is stored --
+
+
+def _escaped(text: str) -> str:
+    """text spelled with JSON \\u escapes only: the same string once parsed, different bytes on the wire."""
+    return "".join(f"\\u{ord(c):04x}" for c in text)
+
+
+def test_a_key_echoed_into_bug_data_is_never_stored_or_published(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = "2025-03-01T10:00:00Z"
+    bug = mk_bug(
+        501,
+        f"Acme: key {KEY} in the summary",
+        at,
+        "ca@acme.example",
+        "ca@acme.example",
+        whiteboard=f"[ca-compliance] {KEY}",
+        comments=[
+            ("ca@acme.example", at, f"echo: X-BUGZILLA-API-KEY: {KEY}"),
+            ("ca@acme.example", at, "ESCAPED"),
+        ],
+        history=[(at, "ca@acme.example", [("status_whiteboard", "", KEY)])],
+    )
+    bug[f"cf_{KEY}"] = "a field named after the key"
+    body = json.dumps({"bugs": [bug]}).replace("ESCAPED", "escaped: " + _escaped(KEY)).encode()
+    assert KEY.encode() in body and _escaped(KEY).encode() in body
+    with Hostile({501: bug}) as srv:
+        srv.detail = lambda ids: body
+        monkeypatch.setenv("BUGZILLA_API_KEY", KEY)
+        db = tmp_path / "k.duckdb"
+        res = _sync(srv.url, db)
+        assert res.exit_code == 0, res.output
+        assert any(h.get("x-bugzilla-api-key") == KEY for h in srv.seen)  # it was sent, and echoed
+    monkeypatch.delenv(
+        "BUGZILLA_API_KEY"
+    )  # the output checks below must not depend on bzmine's own scrubbing
+    stored = json.dumps(
+        [_rows(db, f"SELECT * FROM {t}") for t in ("raw_bugs", "raw_comments", "raw_history")], default=str
+    )
+    assert KEY not in stored and stored.count("REDACTED") >= 5, stored[:500]
+    for q in ("SELECT data FROM raw_bugs", "SELECT * FROM incidents", "SELECT * FROM raw_comments"):
+        sql = CliRunner().invoke(cli, ["sql", q, "--db", str(db), "--format", "csv"])
+        assert sql.exit_code == 0 and "REDACTED" in sql.output and KEY not in sql.output, sql.output
+    out = tmp_path / "export"
+    exp = CliRunner().invoke(cli, ["export", "--db", str(db), "--format", "csv", "--out", str(out)])
+    assert exp.exit_code == 0, exp.output
+    assert all(KEY not in p.read_text(encoding="utf-8") for p in out.rglob("*.csv"))
+
+
+def test_a_key_straddling_the_cut_of_an_error_text_leaves_nothing_of_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scrub first, then cut: cut first, and 39 of the key's characters would survive the scrubbing."""
+    with Hostile() as srv:
+        srv.listing = lambda: json.dumps({"nothing": "x" * 70 + KEY}).encode()  # the cut falls inside the key
+        monkeypatch.setenv("BUGZILLA_API_KEY", KEY)
+        db = tmp_path / "s.duckdb"
+        from bzmine.store.db import connect
+
+        connect(db).close()
+        res = _sync(srv.url, db)
+    assert res.exit_code == 1 and "answer without 'bugs'" in res.output, res.output
+    monkeypatch.delenv("BUGZILLA_API_KEY")
+    recorded = json.dumps(_rows(db, "SELECT error FROM sync_runs"))
+    for text in (res.output, recorded):
+        assert not any(KEY[i : i + 8] in text for i in range(len(KEY) - 7)), text
+
+
+# -- 3. a server clock hours ahead loses nothing --
+
+
+def test_a_server_clock_hours_ahead_does_not_lose_later_changes(make_server: Any, tmp_path: Path) -> None:
+    import copy
+
+    from bzmine.timeutil import format_bmo_time, parse_bmo_time, utcnow
+
+    srv = make_server(clock_offset_s=10 * 3600)
+    db = tmp_path / "c.duckdb"
+    first = CliRunner().invoke(
+        cli, ["sync", "--url", srv.url, "--db", str(db), "--no-cache", "-q", "--no-parse"]
+    )
+    assert first.exit_code == 0, first.output
+    (wm,) = _rows(db, "SELECT value FROM sync_state WHERE key = 'watermark'")[0]
+    newest = max(r.bug["last_change_time"] for r in srv.app.records.values() if not r.bug.get("groups"))
+    ahead = parse_bmo_time(wm) - parse_bmo_time(newest)  # type: ignore[operator]
+    assert ahead == dt.timedelta(minutes=5), (wm, newest)  # not the server's now + 10 h
+    rec = copy.deepcopy(next(r for r in srv.app.records.values() if not r.bug.get("groups")))
+    rec.bug["last_change_time"] = format_bmo_time(
+        utcnow()
+    )  # changed after the first sync, by the right clock
+    rec.bug["summary"] = "changed after the first sync"
+    srv.app.put(rec)
+    second = CliRunner().invoke(cli, ["sync", "--url", srv.url, "--db", str(db), "--no-cache", "--no-parse"])
+    assert second.exit_code == 0 and "1 changed" in second.output, second.output
+    assert _rows(db, f"SELECT data->>'summary' FROM raw_bugs WHERE bug_id = {rec.id}") == [
+        ("changed after the first sync",)
+    ]
