@@ -112,19 +112,35 @@ def _invalid_bug(b: dict[str, Any]) -> str | None:
             return f"field {f!r} should be text, got {type(b.get(f)).__name__}"
     if not isinstance(b["comments"], list) or not isinstance(b["history"], list):
         return "comments and history should be lists"
+    seen: set[int] = set()
     for c in b["comments"]:
-        if not isinstance(c, dict) or not isinstance(c.get("id"), int) or isinstance(c.get("id"), bool):
-            return "a comment without an integer id"
+        if not isinstance(c, dict) or not _is_id(c.get("id")):
+            return f"a comment without an id in Bugzilla's range (1 to {MAX_ID}): {str(c)[:60]!r}"
+        if c["id"] in seen:
+            return f"comment id {c['id']} appears twice"
+        seen.add(c["id"])
+        count = c.get("count", 0)
+        if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= MAX_ID:
+            return f"comment {c['id']} has a count out of range: {str(count)[:40]!r}"
         if not _time_ok(c.get("creation_time") or c.get("time")):
             return f"comment {c.get('id')} has no valid time"
     for h in b["history"]:
         if (
             not isinstance(h, dict)
+            or not isinstance(h.get("who", ""), str)
             or not _time_ok(h.get("when"))
             or not isinstance(h.get("changes", []), list)
         ):
             return f"a history entry with an invalid time or changes: {str(h)[:60]!r}"
     return None
+
+
+MAX_ID = 2**31 - 1  # Bugzilla's bug and comment ids are SQL INTEGERs: anything larger is not a Bugzilla's
+
+
+def _is_id(value: Any) -> bool:
+    """A bug or comment id in Bugzilla's range (a positive 32-bit integer, never a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
 
 
 MAX_LISTED = 5_000_000  # a bug set larger than this is a misbehaving server, not CA compliance bugs
@@ -135,6 +151,8 @@ def _listed(b: Any, pos: int) -> tuple[int, str]:
     if not isinstance(b, dict):
         raise FetchError(f"listing entry {pos} is not an object: {str(b)[:60]!r}. Nothing was written.")
     bug_id, changed = b.get("id"), b.get("last_change_time")
+    if isinstance(bug_id, int) and not isinstance(bug_id, bool) and bug_id > MAX_ID:
+        raise OutOfRange(bug_id)
     if not isinstance(bug_id, int) or isinstance(bug_id, bool) or bug_id <= 0:
         raise FetchError(
             f"listing entry {pos} has an invalid bug id {str(bug_id)[:40]!r} (expected a positive integer). "
@@ -170,6 +188,7 @@ class BugzillaClient:
         self.sleep = sleep
         self.requests = 0
         self.invalid_utf8 = 0  # answers whose invalid UTF-8 bytes were replaced with U+FFFD
+        self.out_of_range: set[int] = set()  # listed ids past Bugzilla's range, ignored
         self.batch_size = settings.batch_size
         self.session.hooks["response"].append(self._read_bounded)
         self._rng = random.Random()
@@ -438,7 +457,18 @@ class BugzillaClient:
                 )
             new = 0
             for n_b, b in enumerate(bugs):
-                bug_id, changed = _listed(b, offset + n_b)
+                try:
+                    bug_id, changed = _listed(b, offset + n_b)
+                except OutOfRange as exc:  # no Bugzilla has such a bug: never asked for, never stored
+                    self.out_of_range.add(exc.bug_id)
+                    log.warning(
+                        "listing entry %s: bug id %s is past Bugzilla's range (%s); ignored",
+                        offset + n_b,
+                        str(exc.bug_id)[:40],
+                        MAX_ID,
+                    )
+                    new += 1
+                    continue
                 new += bug_id not in out
                 out[bug_id] = changed
             n = len(bugs)
@@ -497,32 +527,59 @@ class BugzillaClient:
             self._fetch_chunk(chunk[half:], result)
             return
         asked = set(chunk)
-        got: list[dict[str, Any]] = []
+        if not isinstance(bugs, list):
+            for i in chunk:  # stored nowhere; listed by `bzmine status` and asked for again on the next sync
+                result.skipped[i] = (
+                    f"invalid data from Bugzilla: the answer's 'bugs' is {type(bugs).__name__}, not a list"
+                )
+            return
+        by_id: dict[int, dict[str, Any]] = {}
+        strays = 0
         for b in bugs:
-            if b.get("id") not in asked:
-                raise FetchError(
-                    f"Bugzilla returned bug {b.get('id')} that was not asked for; stopping to stay consistent"
-                )
+            bug_id = b.get("id") if isinstance(b, dict) else None
+            if not _is_id(bug_id) or bug_id not in asked:
+                strays += 1  # not a bug object, or a bug not asked for: ignored
+                continue
+            if bug_id in result.skipped:
+                continue
+            if bug_id in by_id:  # the same bug twice in one answer: once if identical, else neither
+                if by_id[bug_id] != b:
+                    del by_id[bug_id]
+                    result.skipped[bug_id] = "invalid data from Bugzilla: returned twice, with different data"
+                continue
             if "comments" not in b or "history" not in b:
-                raise FetchError(
-                    f"Bugzilla returned bug {b['id']} without comments/history; run `bzmine sync` again"
-                )
+                result.skipped[bug_id] = "invalid data from Bugzilla: a bug without comments or history"
+                continue
             problem = _invalid_bug(b)
             if problem:  # stored nowhere; listed by `bzmine status` and asked for again on the next sync
-                result.skipped[b["id"]] = self._scrub(f"invalid data from Bugzilla: {problem}")
+                result.skipped[bug_id] = self._scrub(f"invalid data from Bugzilla: {problem}")
                 continue
-            got.append(b)
+            by_id[bug_id] = b
+        if strays:
+            log.warning("%s entries of an answer were not bugs asked for; ignored", strays)
+        got = list(by_id.values())
         result.bugs.extend(got)
-        missing = [i for i in chunk if i not in {b["id"] for b in got} and i not in result.skipped]
+        missing = [i for i in chunk if i not in by_id and i not in result.skipped]
         if not missing:
             return
-        if got:
+        if strays and len(chunk) == 1:  # an answer of something else than the bug: not a sign it is private
+            result.skipped[chunk[0]] = "invalid data from Bugzilla: the answer held no bug object for it"
+            return
+        if got or strays:
             # a short answer can be a silent page cap on searches: ask again for the rest, in smaller batches
             self.batch_size = max(1, min(self.batch_size, len(got)))
             for sub in self._chunks(missing):
                 self._fetch_chunk(sub, result)
         else:
             result.invisible.extend(missing)
+
+
+class OutOfRange(Exception):
+    """A listed bug id past Bugzilla's range."""
+
+    def __init__(self, bug_id: int) -> None:
+        super().__init__(bug_id)
+        self.bug_id = bug_id
 
 
 class SlowAnswer(requests.exceptions.ReadTimeout):

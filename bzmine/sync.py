@@ -216,6 +216,10 @@ def sync(
             for n_batch, (chunk, res) in enumerate(batches.results(on_wait=w.release), 1):
                 con = w.con
                 with transaction(con):
+                    clashes = raw.comment_id_clashes(con, res.bugs)
+                    if clashes:  # skipped with the reason, like any invalid bug
+                        res.bugs = [b for b in res.bugs if b["id"] not in clashes]
+                        res.skipped.update(clashes)
                     raw.upsert_bugs(con, res.bugs, run_id, known=known)
                     raw.mark_invisible(con, res.invisible)
                     raw.save_skipped(con, res.skipped, run_id)

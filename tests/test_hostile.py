@@ -272,3 +272,124 @@ def test_a_server_clock_hours_ahead_does_not_lose_later_changes(make_server: Any
     assert _rows(db, f"SELECT data->>'summary' FROM raw_bugs WHERE bug_id = {rec.id}") == [
         ("changed after the first sync",)
     ]
+
+
+# -- 4. server data that would freeze the harvest: skipped with a reason, later syncs proceed --
+
+AT = "2025-03-01T10:00:00Z"
+
+
+def _bugs(*ids: int) -> dict[int, dict[str, Any]]:
+    return {
+        i: mk_bug(
+            i,
+            f"Acme: incident {i}",
+            AT,
+            "ca@acme.example",
+            "ca@acme.example",
+            comments=[("ca@acme.example", AT, "hi")],
+        )
+        for i in ids
+    }
+
+
+def _status(db: Path) -> str:
+    res = CliRunner().invoke(cli, ["status", "--db", str(db)])
+    assert res.exit_code == 0, res.output
+    return res.output
+
+
+@pytest.mark.parametrize(
+    "body,reason",
+    [
+        (b'{"bugs": "no"}', "the answer's 'bugs' is str, not a list"),
+        (b'{"bugs": null}', "the answer's 'bugs' is NoneType, not a list"),
+        (b'{"bugs": [601, 602]}', "the answer held no bug object for it"),
+    ],
+)
+def test_a_detail_answer_of_the_wrong_shape_skips_its_bugs_and_the_next_sync_heals(
+    body: bytes, reason: str, tmp_path: Path
+) -> None:
+    db = tmp_path / "w.duckdb"
+    with Hostile(_bugs(601, 602)) as srv:
+        srv.detail = lambda ids: body
+        res = _sync(srv.url, db, "-q")
+        assert res.exit_code == 0, res.output
+        status = _status(db)
+        assert f"601: invalid data from Bugzilla: {reason}" in status and "602: invalid data" in status, (
+            status
+        )
+        assert _rows(db, "SELECT count(*) FROM raw_bugs") == [(0,)]
+        srv.detail = None  # the server is fixed: the skipped bugs are asked for again
+        res = _sync(srv.url, db, "-q")
+    assert res.exit_code == 0, res.output
+    assert _rows(db, "SELECT bug_id FROM raw_bugs ORDER BY 1") == [(601,), (602,)]
+    assert "skipped bugs" not in _status(db)
+
+
+def test_a_bug_twice_in_one_answer_is_kept_once_or_skipped_when_the_copies_differ(tmp_path: Path) -> None:
+    bugs = _bugs(601, 602)
+    other = dict(bugs[602], summary="Acme: another story")
+    with Hostile(bugs) as srv:
+        srv.detail = lambda ids: json.dumps({"bugs": [bugs[601], bugs[601], bugs[602], other]}).encode()
+        res = _sync(srv.url, tmp_path / "d.duckdb", "-q")
+    assert res.exit_code == 0, res.output
+    assert _rows(tmp_path / "d.duckdb", "SELECT bug_id FROM raw_bugs") == [(601,)]
+    assert "602: invalid data from Bugzilla: returned twice, with different data" in _status(
+        tmp_path / "d.duckdb"
+    )
+
+
+def test_bug_ids_past_bugzillas_range_are_ignored(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    bugs = _bugs(601)
+    listing = {"bugs": [{"id": 601, "last_change_time": AT}, {"id": 2**63, "last_change_time": AT}]}
+    with Hostile(bugs) as srv:
+        srv.listing = lambda: json.dumps(
+            listing if "offset=0" in srv.seen[-1]["path"] else {"bugs": []}
+        ).encode()
+        huge = dict(bugs[601], id=2**63)
+        srv.detail = lambda ids: json.dumps({"bugs": [bugs[601], huge]}).encode()  # and one not asked for
+        res = _sync(srv.url, tmp_path / "h.duckdb", "-q")
+    assert res.exit_code == 0, res.output
+    assert f"bug id {2**63} is past Bugzilla's range" in caplog.text
+    assert all(str(2**63) not in p["path"] for p in srv.seen)  # never asked for
+    assert _rows(tmp_path / "h.duckdb", "SELECT bug_id FROM raw_bugs") == [(601,)]
+
+
+def test_a_comment_id_reused_by_another_bug_skips_that_bug(tmp_path: Path) -> None:
+    db = tmp_path / "c.duckdb"
+    bugs = _bugs(601, 602)
+    with Hostile(bugs) as srv:
+        assert _sync(srv.url, db, "-q").exit_code == 0
+        late = "2025-04-01T10:00:00Z"
+        bugs[603] = dict(_bugs(603)[603], last_change_time=late)
+        bugs[603]["comments"] = [dict(bugs[603]["comments"][0], id=bugs[601]["comments"][0]["id"])]
+        bugs[604] = dict(_bugs(604)[604], last_change_time=late)  # a healthy bug in the same batch
+        bugs[604]["comments"] = [dict(bugs[604]["comments"][0], id=bugs[603]["comments"][0]["id"])]
+        res = _sync(srv.url, db, "-q")
+        assert res.exit_code == 0, res.output
+        status = _status(db)
+        assert (
+            f"603: invalid data from Bugzilla: comment id {bugs[601]['comments'][0]['id']} also belongs to bug 601"
+            in status
+        )
+        assert "604: invalid data" in status  # its comment id is 603's
+        assert _rows(db, "SELECT bug_id FROM raw_bugs ORDER BY 1") == [(601,), (602,)]
+        bugs[603]["comments"] = [dict(bugs[603]["comments"][0], id=60300)]  # the server is fixed
+        bugs[604]["comments"] = [dict(bugs[604]["comments"][0], id=60400)]
+        res = _sync(srv.url, db, "-q")
+    assert res.exit_code == 0, res.output
+    assert _rows(db, "SELECT bug_id FROM raw_bugs ORDER BY 1") == [(601,), (602,), (603,), (604,)]
+
+
+def test_a_comment_count_past_any_range_skips_the_bug(tmp_path: Path) -> None:
+    bugs = _bugs(601, 602)
+    bugs[602]["comments"][0]["count"] = 2**40
+    db = tmp_path / "n.duckdb"
+    with Hostile(bugs) as srv:
+        res = _sync(srv.url, db, "-q")
+    assert res.exit_code == 0, res.output
+    assert f"602: invalid data from Bugzilla: comment 60200 has a count out of range: '{2**40}'" in _status(
+        db
+    )
+    assert _rows(db, "SELECT bug_id FROM raw_bugs") == [(601,)]
