@@ -20,7 +20,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from tqdm import tqdm
 
-from bzmine import __version__, metrics, plots
+from bzmine import __version__, files, metrics, plots
 
 
 @dataclass
@@ -59,7 +59,11 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _save(fig: Any, path: Path) -> str:
-    fig.savefig(path, dpi=100)
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, dpi=100, format="png")
+    files.write_bytes(path, buf.getvalue())
     return path.name
 
 
@@ -91,9 +95,9 @@ def write_report(
     Private (group-restricted) bugs are left out unless include_private (a report is meant to be shared).
     """
     con.execute("SET VARIABLE bzmine_include_private = ?", [include_private])
-    outdir = Path(out)
-    (outdir / "img").mkdir(parents=True, exist_ok=True)
-    (outdir / "ca").mkdir(exist_ok=True)
+    outdir = files.make_dir(Path(out))
+    files.make_dir(outdir / "img")
+    files.make_dir(outdir / "ca")
     at = metrics.snapshot(con, as_of)
     wanted = metrics.resolve_cas(con, cas) if cas else None
     base = metrics.bug_url_base(con)  # links go to the Bugzilla the data came from (ids only: never bug text)
@@ -180,7 +184,7 @@ def write_report(
         n_due=int((due["days_overdue"] > 0).sum()),
         **common,
     )
-    (outdir / "index.html").write_text(page, encoding="utf-8")
+    files.write_text(outdir / "index.html", page)
     figs_meta = metrics.figures(con)
     meta = {r["figure"]: r for r in figs_meta.to_dict("records")}
 
@@ -202,7 +206,8 @@ def write_report(
         ("scorecard.html", compact, "scorecard-all.html"),
         ("scorecard-all.html", all_cols, "scorecard.html"),
     ):
-        (outdir / name).write_text(
+        files.write_text(
+            outdir / name,
             env.get_template("scorecard.html").render(
                 title="Scorecard" if name == "scorecard.html" else "Scorecard: every figure",
                 root="",
@@ -212,17 +217,16 @@ def write_report(
                 full=name != "scorecard.html",
                 **common,
             ),
-            encoding="utf-8",
         )
-    (outdir / "methods.html").write_text(
+    files.write_text(
+        outdir / "methods.html",
         env.get_template("methods.html").render(title="Methods", root="", body=methods_html(), **common),
-        encoding="utf-8",
     )
-    (outdir / "due.html").write_text(
+    files.write_text(
+        outdir / "due.html",
         env.get_template("due.html").render(
             title="Due now", root="", rows=_records(due), days=days, **common
         ),
-        encoding="utf-8",
     )
     items = metrics.action_items(con, at)
     per_year = metrics.yearly_by_ca(con, at)
@@ -262,6 +266,6 @@ def write_report(
             ],
             **common,
         )
-        (outdir / "ca" / f"{s}.html").write_text(html, encoding="utf-8")
+        files.write_text(outdir / "ca" / f"{s}.html", html)
         pages += 1
     return ReportResult(index=outdir / "index.html", pages=pages, plots=n_plots)

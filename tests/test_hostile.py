@@ -393,3 +393,53 @@ def test_a_comment_count_past_any_range_skips_the_bug(tmp_path: Path) -> None:
         db
     )
     assert _rows(db, "SELECT bug_id FROM raw_bugs") == [(601,)]
+
+
+# -- 5. report --out never writes through a symbolic link --
+
+
+@pytest.fixture(scope="module")
+def small_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.helpers import build_db
+
+    path = tmp_path_factory.mktemp("hostile") / "small.duckdb"
+    build_db(path, list(_bugs(701, 702, 703).values())).close()
+    return path
+
+
+@pytest.mark.parametrize("planted", ["index.html", "img/within_7d.png", "ca", "img"])
+def test_report_refuses_a_symlink_planted_in_its_output_folder(
+    planted: str, small_db: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "r"
+    (out / "img").mkdir(parents=True)
+    victim = tmp_path / "victim"
+    if planted in ("ca", "img"):
+        victim.mkdir()
+        if planted == "img":
+            (out / "img").rmdir()
+    else:
+        victim.write_text("precious", encoding="utf-8")
+    (out / planted).symlink_to(victim)
+    res = CliRunner().invoke(
+        cli, ["report", "--db", str(small_db), "--out", str(out), "-q", "--as-of", "2025-06-01"]
+    )
+    assert res.exit_code == 1, res.output
+    assert f"{out / planted} is a symbolic link" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    if victim.is_dir():
+        assert list(victim.iterdir()) == []
+    else:
+        assert victim.read_text(encoding="utf-8") == "precious"
+    assert (out / planted).is_symlink()
+
+
+def test_report_replaces_its_own_files_in_place(small_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    args = ["report", "--db", str(small_db), "--out", str(out), "-q", "--as-of", "2025-06-01"]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    hard = tmp_path / "hard-link-to-index"
+    hard.hardlink_to(out / "index.html")
+    before = hard.read_bytes()
+    assert CliRunner().invoke(cli, args).exit_code == 0  # a new file is renamed over the old entry
+    assert hard.read_bytes() == before and (out / "index.html").stat().st_ino != hard.stat().st_ino
+    assert not [p for p in out.rglob("*.tmp")]
