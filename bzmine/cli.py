@@ -48,11 +48,24 @@ def _stopped(code: int) -> None:
 
 def _boundary(fn: F) -> F:
     """The one error boundary: a known error is one line and exit 1; Ctrl-C exits 130 and SIGTERM 143 with one
-    line; anything else is a bzmine bug, said so in one line (the traceback with -v)."""
+    line; anything else is a bzmine bug, said so in one line (the traceback with -v).
+
+    Also the one place output is sanitised (bzmine/terminal.py): stdout (but csv/json, which keep the data as
+    Bugzilla gave it), stderr, log records and warnings lose control characters and bidi overrides."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import warnings
+
+        from bzmine.terminal import SanitizingStream, guard_logging, install_warning_hook
+
         _SIGTERM["received"] = SIGNALLED["received"] = False
+        out, err = sys.stdout, sys.stderr
+        if kwargs.get("fmt") not in ("csv", "json") and fn.__name__ != "parse_report":
+            sys.stdout = SanitizingStream(out)
+        sys.stderr = SanitizingStream(err, keep_cr=True)  # the progress bar redraws with \r
+        guard_logging()
+        show = install_warning_hook()
         try:
             previous = signal.signal(signal.SIGTERM, _on_sigterm)
             previous_int = signal.signal(signal.SIGINT, _on_sigint)
@@ -76,6 +89,8 @@ def _boundary(fn: F) -> F:
                 _stopped(143 if _SIGTERM["received"] else 130)
             raise _one_error(exc) from None
         finally:
+            sys.stdout, sys.stderr = out, err
+            warnings.showwarning = show
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
             if previous_int is not None:
@@ -113,20 +128,30 @@ def _corrupt(exc: BaseException) -> bool:
     text = str(exc).lower()
     return type(exc).__module__.startswith(("duckdb", "_duckdb")) and any(
         w in text
-        for w in ("corrupt database file", "does not match stored checksum", "database has been invalidated")
+        for w in (
+            "corrupt database file",
+            "does not match stored checksum",
+            "database has been invalidated",
+            "could not read enough bytes",  # a truncated file
+        )
     )
 
 
 def _one_line(text: str) -> str:
-    """One line, no control characters (server or bug text may be inside), and never the API key."""
+    """One line, no control characters or bidi overrides (server or bug text may be inside), and never the API
+    key. Never fails: it runs while an error is reported (an unreadable key file is reported by what read it)."""
     import re
 
     from bzmine.config import api_key_from_env
+    from bzmine.terminal import sanitize
 
-    key = api_key_from_env()
+    try:
+        key = api_key_from_env()
+    except BzmineError:
+        key = os.environ.get("BUGZILLA_API_KEY", "").strip() or None
     if key:
         text = text.replace(key, "REDACTED")
-    return re.sub(r"[\x00-\x1f\x7f-\x9f]+", " ", text).strip()
+    return sanitize(re.sub(r"[\r\n\t]+", " ", text)).strip()
 
 
 def db_option(fn: F) -> F:
@@ -163,7 +188,11 @@ def cli(verbose: int) -> None:
     "--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback only, please)."
 )
 @click.option(
-    "--port", default=0, show_default=True, type=int, help="Port; 0 picks a free one and prints it."
+    "--port",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port; 0 picks a free one and prints it.",
 )
 @click.option(
     "--latency-ms", default=0.0, type=float, show_default=True, help="Delay added to every response."

@@ -58,7 +58,7 @@ def run_select(db: str, query: str, as_of: Any = None, group: str = "owner") -> 
         lock_down(con)
         return con.execute(query).df()
     except duckdb.Error as exc:
-        if "checksum" in str(exc) or "invalidated" in str(exc):
+        if any(w in str(exc) for w in ("checksum", "invalidated", "Could not read enough bytes")):
             raise  # a damaged file, not a bad query: the CLI boundary says so
         raise ConfigError(f"query failed: {str(exc).splitlines()[0]}") from None
     finally:

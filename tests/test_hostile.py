@@ -443,3 +443,244 @@ def test_report_replaces_its_own_files_in_place(small_db: Path, tmp_path: Path) 
     assert CliRunner().invoke(cli, args).exit_code == 0  # a new file is renamed over the old entry
     assert hard.read_bytes() == before and (out / "index.html").stat().st_ino != hard.stat().st_ino
     assert not [p for p in out.rglob("*.tmp")]
+
+
+# -- 6. crashes on user input: each a clear one-line error, exit 1 --
+
+DEEP = "[" * 200_000 + "]" * 200_000
+
+
+def _one_error(res: Any, *words: str) -> None:
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert res.exit_code == 1 and len(lines) == 1 and lines[0].startswith("Error: "), (
+        res.exit_code,
+        res.output,
+    )
+    assert "Traceback" not in res.output and "bzmine bug" not in res.output, res.output
+    assert all(w in lines[0] for w in words), lines[0]
+
+
+@pytest.mark.parametrize("depth_text", [DEEP, '{"aliases": ' + "[" * 150 + "]" * 150 + "}"])
+@pytest.mark.parametrize(
+    "command", [["parse", "--aliases"], ["parse", "--roles"], ["config", "roles"], ["config", "aliases"]]
+)
+def test_deeply_nested_json_in_user_files_is_one_line(
+    command: list[str], depth_text: str, small_db: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    db = tmp_path / "n.duckdb"
+    shutil.copy(small_db, db)
+    deep = tmp_path / "deep.json"
+    deep.write_text(depth_text, encoding="utf-8")
+    res = CliRunner().invoke(cli, [*command, str(deep), "--db", str(db)])
+    _one_error(res, "deep.json", "nested more than 100 levels")
+
+
+@pytest.mark.parametrize("kind", ["directory", "utf-16", "binary"])
+def test_an_unreadable_api_key_file_is_one_line_on_every_command(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bzmine import config
+
+    key_file = tmp_path / "api_key"
+    if kind == "directory":
+        key_file.mkdir()
+    elif kind == "utf-16":
+        key_file.write_text(KEY, encoding="utf-16")
+    else:
+        key_file.write_bytes(b"\xff\xfe\x00\x81" * 8)
+    monkeypatch.setattr(config, "CONFIG_FILE", key_file)
+    monkeypatch.delenv("BUGZILLA_API_KEY", raising=False)
+    res = _sync("http://127.0.0.1:9", tmp_path / "k.duckdb")
+    _one_error(res, str(key_file))
+    assert ("not UTF-8 text" if kind != "directory" else "cannot read the API key file") in res.stderr
+    other = CliRunner().invoke(
+        cli, ["status", "--db", str(tmp_path / "missing.duckdb")]
+    )  # any command that errors
+    _one_error(other)
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "nan", "1e400", ""])
+def test_a_bad_read_wait_is_one_line(value: str, small_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BZMINE_READ_WAIT", value)
+    res = CliRunner().invoke(cli, ["status", "--db", str(small_db)])
+    if value == "":  # unset in effect: the default
+        assert res.exit_code == 0, res.output
+    else:
+        _one_error(res, "$BZMINE_READ_WAIT must be a number")
+
+
+@pytest.mark.parametrize(
+    "name,content,message",
+    [
+        ("corpus.jsonl", b"\xff" + bytes(range(256)) * 4, "not UTF-8 text"),
+        ("corpus.json", b"\xff\xfe{\x00}\x00", "not UTF-8 text"),
+        ("corpus.json", DEEP.encode(), "nested more than 100 levels"),
+        ("corpus.jsonl", DEEP.encode() + b"\n", "nested more than 100 levels"),
+        ("dir/5.json", DEEP.encode(), "nested more than 100 levels"),
+        ("dir/5.json", b"\x00\x9b" * 50, "not UTF-8 text"),
+    ],
+)
+def test_serve_corpus_with_a_hostile_file_is_one_line(
+    name: str, content: bytes, message: str, tmp_path: Path
+) -> None:
+    path = tmp_path / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(content)
+    res = CliRunner().invoke(cli, ["serve-corpus", str(path.parent if name.startswith("dir/") else path)])
+    _one_error(res, message)
+
+
+def test_serve_corpus_refuses_a_port_out_of_range(tmp_path: Path) -> None:
+    res = CliRunner().invoke(cli, ["serve-corpus", str(tmp_path), "--port", "99999"])
+    assert res.exit_code == 2 and "99999 is not in the range 0<=x<=65535" in res.stderr, res.output
+
+
+@pytest.fixture(scope="module")
+def truncated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database cut short where the metadata survives but a table's blocks do not: the damage shows only when a
+    query reads them ("Could not read enough bytes")."""
+    import os
+    import shutil
+
+    from tests.helpers import build_db
+
+    folder = tmp_path_factory.mktemp("trunc")
+    good = folder / "good.duckdb"
+    build_db(good, list(_bugs(801, 802).values())).close()
+    con = duckdb.connect(str(good))
+    con.execute("CREATE TABLE junk AS SELECT range AS i, repeat('x', 100) AS s FROM range(300000)")
+    con.execute("CHECKPOINT")
+    con.execute("DROP TABLE junk")
+    con.execute("CHECKPOINT")  # frees the blocks at the end: the next metadata lands low in the file
+    con.execute("CREATE TABLE tail AS SELECT range AS i, md5(range::VARCHAR) AS s FROM range(200000)")
+    con.execute("CHECKPOINT")
+    con.execute("CREATE TABLE small (a INTEGER)")
+    con.execute("CHECKPOINT")
+    con.close()
+    bad = folder / "bad.duckdb"
+    shutil.copy(good, bad)
+    os.truncate(bad, good.stat().st_size - 262144)
+    return bad
+
+
+def test_a_truncated_database_is_said_to_be_damaged(truncated_db: Path) -> None:
+    res = CliRunner().invoke(cli, ["sql", "SELECT sum(i), max(s) FROM tail", "--db", str(truncated_db)])
+    if res.exit_code == 0:
+        pytest.skip("this DuckDB version laid the file out so that the cut did not matter")
+    _one_error(res, "corrupted", "Could not read enough bytes", "bzmine sync --full")
+
+
+# -- 7. one sanitiser for every line bzmine prints --
+
+EVIL = "\x1b]0;pwned\x07\x1b[31m\x9b32m\u202eevil\x85"
+UNSAFE_CHARS = ("\x1b", "\x07", "\x9b", "\u202e", "\x85")
+
+
+def _clean_text(text: str) -> bool:
+    return not any(c in text for c in UNSAFE_CHARS)
+
+
+def test_server_text_in_sync_warnings_and_status_is_sanitised(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    bugs = _bugs(901, 902)
+    bugs[902]["creation_time"] = f"2025-01-01 {EVIL}"  # an invalid field, quoted in the skip reason
+    db = tmp_path / "e.duckdb"
+    with Hostile(bugs) as srv:
+
+        def detail(ids: list[int]) -> bytes:
+            if 901 in ids:
+                raise_400 = {"error": True, "code": 100, "message": f"bug 901 is broken {EVIL}"}
+                return json.dumps(raise_400).encode()
+            return json.dumps({"bugs": [bugs[i] for i in ids]}).encode()
+
+        srv.detail = detail
+        answer = srv.answer
+
+        def with_400(target: str) -> tuple[int, bytes]:
+            status, body = answer(target)
+            return (400 if b'"error": true' in body else status), body
+
+        srv.answer = with_400  # type: ignore[method-assign]
+        proc = subprocess.run(
+            [sys.executable, "-m", "bzmine", "sync", "--url", srv.url, "--db", str(db), "--no-cache", "-q"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert proc.returncode == 0, proc.stderr
+    assert "bug 901 skipped: bug 901 is broken ?]0;pwned??[31m?32m?evil?" in proc.stderr, proc.stderr
+    assert _clean_text(proc.stderr) and _clean_text(proc.stdout)
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE sync_runs SET error = ?", [f"a failed run said {EVIL}"])  # as a failed run records it
+    con.close()
+    status = CliRunner().invoke(cli, ["status", "--db", str(db)])
+    assert status.exit_code == 0, status.output
+    assert "901: HTTP 400 code 100: bug 901 is broken ?]0;pwned" in status.stdout
+    assert "902: invalid data from Bugzilla: field 'creation_time' is not a timestamp" in status.stdout
+    assert "error: a failed run said ?]0;pwned" in status.stdout and _clean_text(status.output)
+
+
+def test_report_warnings_about_glyphs_are_sanitised(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.helpers import build_db
+
+    bugs = [
+        mk_bug(
+            951 + i,
+            f"Evil{EVIL}{i} CA: bad certificates",
+            AT,
+            "ca@evil.example",
+            "ca@evil.example",
+            comments=[
+                ("rp@mozilla.com", AT, "Why?"),
+                ("ca@evil.example", "2025-03-04T00:00:00Z", "Because."),
+            ],
+        )
+        for i in range(3)
+    ]
+    db = tmp_path / "g.duckdb"
+    build_db(db, bugs).close()
+    proc = subprocess.run(
+        [sys.executable, "-m", "bzmine", "report", "--db", str(db), "--out", str(tmp_path / "r"), "-q"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert _clean_text(proc.stderr) and _clean_text(proc.stdout), proc.stderr
+    assert "Glyph 27 (?) missing" in proc.stderr  # the warning is shown, without the character it quotes
+
+
+def test_tables_keep_machine_formats_as_given(small_db: Path, tmp_path: Path) -> None:
+    """csv and json keep the data as Bugzilla gave it (JSON escapes it); the table form is sanitised."""
+    from tests.helpers import build_db
+
+    db = tmp_path / "m.duckdb"
+    build_db(db, [mk_bug(961, f"Odd{EVIL} CA: x", AT, "a@odd.example", "a@odd.example")]).close()
+    q = "SELECT summary FROM incidents"
+    table = CliRunner().invoke(cli, ["sql", q, "--db", str(db)])
+    csv = CliRunner().invoke(cli, ["sql", q, "--db", str(db), "--format", "csv"])
+    assert table.exit_code == csv.exit_code == 0
+    assert _clean_text(table.stdout) and "Odd?]0;pwned" in table.stdout
+    assert "\u202e" in csv.stdout and "\x9b" in csv.stdout
+
+
+def test_manifest_text_printed_by_cite_and_open_snapshot_is_sanitised(small_db: Path, tmp_path: Path) -> None:
+    snap = tmp_path / "snap"
+    made = CliRunner().invoke(cli, ["snapshot", "--db", str(small_db), "--out", str(snap)])
+    assert made.exit_code == 0, made.output
+    manifest = json.loads((snap / "manifest.json").read_text(encoding="utf-8"))
+    manifest["server"] = f"https://bugzilla.example/{EVIL}"
+    manifest["bzmine_version"] = f"9.9{EVIL}"
+    (snap / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    for command in (["cite", str(snap)], ["open-snapshot", str(snap)]):
+        res = CliRunner().invoke(cli, command)
+        assert _clean_text(res.output), (command, res.output)
+        if res.exit_code == 0:  # the manifest's text is shown, without what could drive the terminal
+            assert "?]0;pwned" in res.stdout, (command, res.output)
