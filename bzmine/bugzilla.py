@@ -10,6 +10,7 @@ key as a header only, and validation of every response.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import random
@@ -52,24 +53,52 @@ class FetchResult:
     skipped: dict[int, str] = field(default_factory=dict)  # bug id -> why (a 400 that bisecting isolated)
 
 
-def _is_refused(exc: BaseException) -> bool:
-    """A refused connection (nothing listens), as opposed to a timeout or a reset."""
+# connection failures that say nothing is there to reach (as opposed to a timeout, a reset or a busy server):
+# retrying them only makes the user wait (a closed port, an address no route leads to, a host name that does not exist)
+_NOTHING_THERE = {
+    errno.ECONNREFUSED: "connection refused: nothing listens there",
+    errno.ENETUNREACH: "network unreachable: no route to that address",
+    errno.EHOSTUNREACH: "host unreachable: no route to that address",
+    errno.EADDRNOTAVAIL: "address not available from this machine",
+}
+_NOTHING_THERE_TEXT = {
+    "refused": _NOTHING_THERE[errno.ECONNREFUSED],
+    "network is unreachable": _NOTHING_THERE[errno.ENETUNREACH],
+    "no route to host": _NOTHING_THERE[errno.EHOSTUNREACH],
+    "cannot assign requested address": _NOTHING_THERE[errno.EADDRNOTAVAIL],
+    "name or service not known": "no such host name",
+    "nodename nor servname": "no such host name",
+}
+
+
+def _nothing_there(exc: BaseException) -> str | None:
+    """Why nothing can be reached at that address (refused, unreachable, no such name), or None for failures a retry
+    may cure (timeouts, resets, a temporary name-service failure)."""
     seen: set[int] = set()
     e: BaseException | None = exc
     while e is not None and id(e) not in seen:
         seen.add(id(e))
-        if isinstance(e, ConnectionRefusedError) or "refused" in str(e).lower():
-            return True
+        if isinstance(e, OSError) and e.errno in _NOTHING_THERE:
+            return _NOTHING_THERE[e.errno]
+        text = str(e).lower()
+        for words, why in _NOTHING_THERE_TEXT.items():
+            if words in text:
+                return why
         e = (
             e.__cause__
             or e.__context__
             or (e.args[0] if e.args and isinstance(e.args[0], BaseException) else None)
         )
-    return False
+    return None
+
+
+def _is_refused(exc: BaseException) -> bool:
+    """Nothing is there to reach (refused, unreachable, no such host): given up after two tries, not six."""
+    return _nothing_there(exc) is not None
 
 
 def _why(exc: BaseException) -> str:
-    return "connection refused: nothing listens there" if _is_refused(exc) else type(exc).__name__
+    return _nothing_there(exc) or type(exc).__name__
 
 
 def _default_timeout(session: requests.Session, timeouts: tuple[float, float]) -> None:
@@ -240,8 +269,9 @@ class BugzillaClient:
                 if _is_blocked(exc):
                     raise BlockedError(BLOCKED) from None
                 last = exc
+        why = _nothing_there(last) or _scrub(str(last), self.settings.api_key)[:300]
         raise FetchError(
-            f"cannot reach Bugzilla at {self.settings.rest_url}: {_scrub(str(last), self.settings.api_key)}. "
+            f"cannot reach Bugzilla at {self.settings.rest_url}: {why}. "
             "Check --url and the network, then run `bzmine sync` again."
         )
 

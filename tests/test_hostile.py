@@ -5,6 +5,7 @@ terminal escapes. Every case goes through the CLI against a local hostile server
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import http.server
 import json
 import socket
@@ -118,7 +119,7 @@ def no_remote_connections(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
         host = address[0] if isinstance(address, tuple) else str(address)
         if self.family in (socket.AF_INET, socket.AF_INET6) and host not in ("127.0.0.1", "::1", "localhost"):
             attempts.append(address)
-            raise ConnectionRefusedError(f"test: connection to {host} blocked")
+            raise OSError(errno.ENETUNREACH, "Network is unreachable")  # as on a machine with no route there
         return plain(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", connect)
@@ -153,6 +154,25 @@ def test_a_url_parsers_read_differently_is_refused_before_any_connection(
         assert KEY not in res.output and len(res.output.strip().splitlines()) == 1
         assert srv.seen == [] and no_remote_connections == []  # refused before any connection, anywhere
         assert not (tmp_path / "k.duckdb").exists()
+
+
+def test_an_unreachable_address_is_said_within_10_seconds(
+    tmp_path: Path, no_remote_connections: list[Any]
+) -> None:
+    """A closed port is refused at once; an address no route leads to fails at once too ("network unreachable"):
+    both are given up after two tries, not retried for a minute."""
+    import time
+
+    for url, why in (
+        ("http://192.0.2.1:9", "network unreachable"),
+        ("http://127.0.0.1:9", "connection refused"),
+    ):
+        started = time.monotonic()
+        res = _sync(url, tmp_path / "u.duckdb", "--retries", "6")
+        assert time.monotonic() - started < 10, url
+        _one_error(res, why, "Check --url")
+        assert not (tmp_path / "u.duckdb").exists()
+    assert len(no_remote_connections) == 2  # two tries at 192.0.2.1, both stopped before leaving this machine
 
 
 def test_the_key_header_goes_only_to_the_configured_origin_on_every_request(
@@ -684,3 +704,28 @@ def test_manifest_text_printed_by_cite_and_open_snapshot_is_sanitised(small_db: 
         assert _clean_text(res.output), (command, res.output)
         if res.exit_code == 0:  # the manifest's text is shown, without what could drive the terminal
             assert "?]0;pwned" in res.stdout, (command, res.output)
+
+
+# -- 8. the sql statement check matches docs/security.md --
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "EXPLAIN/**/ANALYZE SELECT 1",
+        "EXPLAIN (ANALYZE) SELECT 1",
+        "EXPLAIN (FORMAT json, ANALYSE) SELECT 1",
+        "explain -- a comment\n analyze SELECT 1",
+        "/* a */ EXPLAIN /* b */ (analyze) SELECT 1",
+    ],
+)
+def test_every_spelling_of_explain_analyze_is_refused(query: str, small_db: Path) -> None:
+    res = CliRunner().invoke(cli, ["sql", query, "--db", str(small_db)])
+    _one_error(res, "refuses EXPLAIN ANALYZE")
+
+
+def test_plain_explain_still_works(small_db: Path) -> None:
+    res = CliRunner().invoke(
+        cli, ["sql", "EXPLAIN /* plan only */ SELECT count(*) FROM raw_bugs", "--db", str(small_db)]
+    )
+    assert res.exit_code == 0, res.output
