@@ -154,6 +154,16 @@ def _one_line(text: str) -> str:
     return sanitize(re.sub(r"[\r\n\t]+", " ", text)).strip()
 
 
+class _Seconds(click.FloatRange):
+    """A float range that also refuses nan (click's ranges let it through: nan compares false to both ends)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        rv = super().convert(value, param, ctx)
+        if rv != rv:
+            self.fail(f"{value!r} is not a number.", param, ctx)
+        return rv
+
+
 def db_option(fn: F) -> F:
     return click.option(
         "--db",
@@ -195,19 +205,23 @@ def cli(verbose: int) -> None:
     help="Port; 0 picks a free one and prints it.",
 )
 @click.option(
-    "--latency-ms", default=0.0, type=float, show_default=True, help="Delay added to every response."
+    "--latency-ms",
+    default=0.0,
+    type=_Seconds(0, 600_000),
+    show_default=True,
+    help="Delay added to every response.",
 )
 @click.option(
     "--page-cap",
     default=10000,
-    type=int,
+    type=click.IntRange(1, 10_000_000),
     show_default=True,
     help="Silent cap on search page size (BMO: 10000; other Bugzillas cap lower).",
 )
 @click.option(
     "--rate-limit",
     default=0,
-    type=int,
+    type=click.IntRange(0, 10_000_000),
     show_default=True,
     help="Anonymous bug/comment reads allowed per 60 s; the next gets 400/32000, then 429 pages. 0 = off.",
 )
@@ -219,18 +233,20 @@ def cli(verbose: int) -> None:
 @click.option(
     "--block-seconds",
     default=3600.0,
-    type=float,
+    type=_Seconds(0, 86400 * 366),
     show_default=True,
     help="How long a rate-limited address stays blocked.",
 )
 @click.option(
     "--fault-rate",
     default=0.0,
-    type=float,
+    type=_Seconds(0, 1),
     show_default=True,
     help="Share of requests answered with 500/502/503, a dropped connection, or a truncated or non-JSON 200 body (seeded).",
 )
-@click.option("--seed", default=0, type=int, show_default=True, help="Seed for --fault-rate.")
+@click.option(
+    "--seed", default=0, type=click.IntRange(0, 2**63 - 1), show_default=True, help="Seed for --fault-rate."
+)
 @click.option(
     "--api-key",
     "api_keys",
@@ -241,7 +257,7 @@ def cli(verbose: int) -> None:
     "--poison-bug",
     "poison",
     multiple=True,
-    type=int,
+    type=click.IntRange(1, 2**31 - 1),
     help="Bug id whose pages fail with 400 when comments/history are asked.",
 )
 @click.option("--hide-emails", is_flag=True, help="Hide e-mail addresses from anonymous callers.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,6 +101,11 @@ def check(settings: Settings) -> Settings:
         host = check_url(settings.url)
     except ValueError as exc:
         raise ConfigError(f"--url is not a valid URL ({exc}): {settings.url!r}") from None
+    if settings.api_key and not re.fullmatch(r"[\x21-\x7e]{1,512}", settings.api_key):
+        raise ConfigError(
+            "the API key ($BUGZILLA_API_KEY or ~/.config/bzmine/api_key) holds spaces, control or non-ASCII "
+            "characters, which an HTTP header cannot carry: copy the key again from Bugzilla's preferences"
+        )
     if settings.api_key and settings.url.startswith("http://") and not is_loopback(settings.url):
         raise ConfigError(
             f"refusing to send the API key in clear text to {host}: use an https:// --url "
