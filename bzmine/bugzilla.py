@@ -348,7 +348,9 @@ class BugzillaClient:
             text = orjson.dumps(body)
         except (TypeError, orjson.JSONEncodeError):  # integers past 64 bits: walk to be sure
             return True
-        return any(form in text for form in (key.encode(), json.dumps(key, ensure_ascii=False)[1:-1].encode()))
+        return any(
+            form in text for form in (key.encode(), json.dumps(key, ensure_ascii=False)[1:-1].encode())
+        )
 
     def _parse(self, resp: requests.Response) -> Any:
         if resp.status_code == 304 or not resp.content:
