@@ -70,7 +70,11 @@ class SanitizingFilter(logging.Filter):
     message quoted in a warning, a file name, ...)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = sanitize(record.getMessage())
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record: logging reports it when it formats it, not here
+            return True
+        record.msg = sanitize(message)
         record.args = None
         return True
 
