@@ -154,7 +154,7 @@ def _one_line(text: str) -> str:
     return sanitize(re.sub(r"[\r\n\t]+", " ", text)).strip()
 
 
-class _Seconds(click.FloatRange):
+class _Finite(click.FloatRange):
     """A float range that also refuses nan (click's ranges let it through: nan compares false to both ends)."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
@@ -207,7 +207,7 @@ def cli(verbose: int) -> None:
 @click.option(
     "--latency-ms",
     default=0.0,
-    type=_Seconds(0, 600_000),
+    type=_Finite(0, 600_000),
     show_default=True,
     help="Delay added to every response.",
 )
@@ -233,14 +233,14 @@ def cli(verbose: int) -> None:
 @click.option(
     "--block-seconds",
     default=3600.0,
-    type=_Seconds(0, 86400 * 366),
+    type=_Finite(0, 86400 * 366),
     show_default=True,
     help="How long a rate-limited address stays blocked.",
 )
 @click.option(
     "--fault-rate",
     default=0.0,
-    type=_Seconds(0, 1),
+    type=_Finite(0, 1),
     show_default=True,
     help="Share of requests answered with 500/502/503, a dropped connection, or a truncated or non-JSON 200 body (seeded).",
 )

@@ -239,7 +239,7 @@ def sync(
             report.invisible += len(gone)
         report.requests = client.requests
         report.invalid_utf8 = client.invalid_utf8
-        report.watermark = _watermark(server_time, listing.values(), con, settings.overlap_seconds)
+        report.watermark = _watermark(server_time, listing.values(), w.con, settings.overlap_seconds)
         counts = {k: v for k, v in asdict(report).items() if isinstance(v, int)}
         con = w.con
         # the run's final writes: invisibility, watermark, run record, in one transaction
