@@ -279,6 +279,11 @@ class BugzillaClient:
         """Read the body here, before requests or the cache do: refuse answers past the size limit (declared or
         after decompression: a small gzip body can inflate to gigabytes) and bodies still arriving after
         --timeout seconds (a per-read timeout never fires on a server that sends a byte a second)."""
+        key = self.settings.api_key
+        if key:  # a header echoing the key would be stored in the HTTP cache with the answer
+            for name, value in list(resp.headers.items()):
+                if key in value:
+                    resp.headers[name] = value.replace(key, "REDACTED")
         limit = self.settings.max_response_bytes
         mib = f"{limit / 2**20:g} MiB"
         declared = resp.headers.get("Content-Length", "")

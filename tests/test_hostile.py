@@ -50,6 +50,8 @@ class Hostile:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
+                self.send_header("X-Echo", "you sent " + self.headers.get("X-Bugzilla-Api-Key", "no key"))
+                self.send_header("ETag", f'"{hash(body)}"')  # answers with a validator are cached
                 self.end_headers()
                 self.wfile.write(body)
 
@@ -729,3 +731,16 @@ def test_plain_explain_still_works(small_db: Path) -> None:
         cli, ["sql", "EXPLAIN /* plan only */ SELECT count(*) FROM raw_bugs", "--db", str(small_db)]
     )
     assert res.exit_code == 0, res.output
+
+
+def test_a_key_echoed_in_a_response_header_never_reaches_the_http_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BUGZILLA_API_KEY", KEY)
+    db = tmp_path / "h.duckdb"
+    with Hostile(_bugs(601)) as srv:
+        res = CliRunner().invoke(cli, ["sync", "--url", srv.url, "--db", str(db), "-q"])  # with the cache
+    assert res.exit_code == 0, res.output
+    cache = b"".join(p.read_bytes() for p in tmp_path.glob("http_cache*"))
+    assert b"you sent REDACTED" in cache  # the echoing header was stored...
+    assert KEY.encode() not in cache  # ...without the key
