@@ -10,6 +10,7 @@ key as a header only, and validation of every response.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import random
@@ -25,8 +26,8 @@ import requests
 import urllib3
 
 from bzmine.config import Settings
-from bzmine.errors import BlockedError, FetchError, RateLimitedError
-from bzmine.http import USER_AGENT, make_session, protect_key
+from bzmine.errors import BlockedError, ConfigError, FetchError, RateLimitedError
+from bzmine.http import USER_AGENT, check_url, make_session, protect_key
 from bzmine.timeutil import format_bmo_time, parse_bmo_time, utcnow
 
 log = logging.getLogger(__name__)
@@ -52,24 +53,52 @@ class FetchResult:
     skipped: dict[int, str] = field(default_factory=dict)  # bug id -> why (a 400 that bisecting isolated)
 
 
-def _is_refused(exc: BaseException) -> bool:
-    """A refused connection (nothing listens), as opposed to a timeout or a reset."""
+# connection failures that say nothing is there to reach (as opposed to a timeout, a reset or a busy server):
+# retrying them only makes the user wait (a closed port, an address no route leads to, a host name that does not exist)
+_NOTHING_THERE = {
+    errno.ECONNREFUSED: "connection refused: nothing listens there",
+    errno.ENETUNREACH: "network unreachable: no route to that address",
+    errno.EHOSTUNREACH: "host unreachable: no route to that address",
+    errno.EADDRNOTAVAIL: "address not available from this machine",
+}
+_NOTHING_THERE_TEXT = {
+    "refused": _NOTHING_THERE[errno.ECONNREFUSED],
+    "network is unreachable": _NOTHING_THERE[errno.ENETUNREACH],
+    "no route to host": _NOTHING_THERE[errno.EHOSTUNREACH],
+    "cannot assign requested address": _NOTHING_THERE[errno.EADDRNOTAVAIL],
+    "name or service not known": "no such host name",
+    "nodename nor servname": "no such host name",
+}
+
+
+def _nothing_there(exc: BaseException) -> str | None:
+    """Why nothing can be reached at that address (refused, unreachable, no such name), or None for failures a retry
+    may cure (timeouts, resets, a temporary name-service failure)."""
     seen: set[int] = set()
     e: BaseException | None = exc
     while e is not None and id(e) not in seen:
         seen.add(id(e))
-        if isinstance(e, ConnectionRefusedError) or "refused" in str(e).lower():
-            return True
+        if isinstance(e, OSError) and e.errno in _NOTHING_THERE:
+            return _NOTHING_THERE[e.errno]
+        text = str(e).lower()
+        for words, why in _NOTHING_THERE_TEXT.items():
+            if words in text:
+                return why
         e = (
             e.__cause__
             or e.__context__
             or (e.args[0] if e.args and isinstance(e.args[0], BaseException) else None)
         )
-    return False
+    return None
+
+
+def _is_refused(exc: BaseException) -> bool:
+    """Nothing is there to reach (refused, unreachable, no such host): given up after two tries, not six."""
+    return _nothing_there(exc) is not None
 
 
 def _why(exc: BaseException) -> str:
-    return "connection refused: nothing listens there" if _is_refused(exc) else type(exc).__name__
+    return _nothing_there(exc) or type(exc).__name__
 
 
 def _default_timeout(session: requests.Session, timeouts: tuple[float, float]) -> None:
@@ -112,19 +141,35 @@ def _invalid_bug(b: dict[str, Any]) -> str | None:
             return f"field {f!r} should be text, got {type(b.get(f)).__name__}"
     if not isinstance(b["comments"], list) or not isinstance(b["history"], list):
         return "comments and history should be lists"
+    seen: set[int] = set()
     for c in b["comments"]:
-        if not isinstance(c, dict) or not isinstance(c.get("id"), int) or isinstance(c.get("id"), bool):
-            return "a comment without an integer id"
+        if not isinstance(c, dict) or not _is_id(c.get("id")):
+            return f"a comment without an id in Bugzilla's range (1 to {MAX_ID}): {str(c)[:60]!r}"
+        if c["id"] in seen:
+            return f"comment id {c['id']} appears twice"
+        seen.add(c["id"])
+        count = c.get("count", 0)
+        if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= MAX_ID:
+            return f"comment {c['id']} has a count out of range: {str(count)[:40]!r}"
         if not _time_ok(c.get("creation_time") or c.get("time")):
             return f"comment {c.get('id')} has no valid time"
     for h in b["history"]:
         if (
             not isinstance(h, dict)
+            or not isinstance(h.get("who", ""), str)
             or not _time_ok(h.get("when"))
             or not isinstance(h.get("changes", []), list)
         ):
             return f"a history entry with an invalid time or changes: {str(h)[:60]!r}"
     return None
+
+
+MAX_ID = 2**31 - 1  # Bugzilla's bug and comment ids are SQL INTEGERs: anything larger is not a Bugzilla's
+
+
+def _is_id(value: Any) -> bool:
+    """A bug or comment id in Bugzilla's range (a positive 32-bit integer, never a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
 
 
 MAX_LISTED = 5_000_000  # a bug set larger than this is a misbehaving server, not CA compliance bugs
@@ -135,6 +180,8 @@ def _listed(b: Any, pos: int) -> tuple[int, str]:
     if not isinstance(b, dict):
         raise FetchError(f"listing entry {pos} is not an object: {str(b)[:60]!r}. Nothing was written.")
     bug_id, changed = b.get("id"), b.get("last_change_time")
+    if isinstance(bug_id, int) and not isinstance(bug_id, bool) and bug_id > MAX_ID:
+        raise OutOfRange(bug_id)
     if not isinstance(bug_id, int) or isinstance(bug_id, bool) or bug_id <= 0:
         raise FetchError(
             f"listing entry {pos} has an invalid bug id {str(bug_id)[:40]!r} (expected a positive integer). "
@@ -160,12 +207,17 @@ class BugzillaClient:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        try:
+            check_url(settings.url)  # the key's origin check relies on a URL every parser reads alike
+        except ValueError as exc:
+            raise ConfigError(f"--url is not a valid URL ({exc}): {settings.url!r}") from None
         self.settings = settings
         self.session = session or make_session(settings.cache_path)
         _default_timeout(self.session, settings.timeouts)  # python-bugzilla's own requests carry no timeout
         self.sleep = sleep
         self.requests = 0
         self.invalid_utf8 = 0  # answers whose invalid UTF-8 bytes were replaced with U+FFFD
+        self.out_of_range: set[int] = set()  # listed ids past Bugzilla's range, ignored
         self.batch_size = settings.batch_size
         self.session.hooks["response"].append(self._read_bounded)
         self._rng = random.Random()
@@ -173,7 +225,6 @@ class BugzillaClient:
 
     def _connect(self) -> None:
         # api_key=None: python-bugzilla would put the key in every URL; we send the header instead
-        self.session.headers.pop("X-BUGZILLA-API-KEY", None)
         try:
             self.bz = self._new_bz()
         except (requests.RequestException, bugzilla.BugzillaError) as exc:
@@ -183,8 +234,7 @@ class BugzillaClient:
             self._retry_connect(exc)
         self.session.headers["User-Agent"] = USER_AGENT  # python-bugzilla overwrites it
         if self.settings.api_key:
-            protect_key(self.session, self.settings.rest_url)
-            self.session.headers["X-BUGZILLA-API-KEY"] = self.settings.api_key
+            protect_key(self.session, self.settings.rest_url, self.settings.api_key)
         q = self.bz.build_query(
             product=list(self.settings.products), component=list(self.settings.components)
         )
@@ -219,8 +269,9 @@ class BugzillaClient:
                 if _is_blocked(exc):
                     raise BlockedError(BLOCKED) from None
                 last = exc
+        why = _nothing_there(last) or _scrub(str(last), self.settings.api_key)[:300]
         raise FetchError(
-            f"cannot reach Bugzilla at {self.settings.rest_url}: {_scrub(str(last), self.settings.api_key)}. "
+            f"cannot reach Bugzilla at {self.settings.rest_url}: {why}. "
             "Check --url and the network, then run `bzmine sync` again."
         )
 
@@ -228,6 +279,11 @@ class BugzillaClient:
         """Read the body here, before requests or the cache do: refuse answers past the size limit (declared or
         after decompression: a small gzip body can inflate to gigabytes) and bodies still arriving after
         --timeout seconds (a per-read timeout never fires on a server that sends a byte a second)."""
+        key = self.settings.api_key
+        if key:  # a header echoing the key would be stored in the HTTP cache with the answer
+            for name, value in list(resp.headers.items()):
+                if key in value:
+                    resp.headers[name] = value.replace(key, "REDACTED")
         limit = self.settings.max_response_bytes
         mib = f"{limit / 2**20:g} MiB"
         declared = resp.headers.get("Content-Length", "")
@@ -261,12 +317,47 @@ class BugzillaClient:
         except urllib3.exceptions.HTTPError as exc:
             resp.close()
             raise requests.ConnectionError(f"answer cut short ({type(exc).__name__})") from None
-        resp._content = b"".join(parts)
+        resp._content = self._scrub_bytes(b"".join(parts))
         resp._content_consumed = True  # type: ignore[attr-defined]
         return resp
 
+    def _scrub_bytes(self, body: bytes) -> bytes:
+        """A server may echo the API key anywhere (an error text, a summary, a comment): it is replaced in the raw
+        body, before anything reads, caches or stores it."""
+        key = self.settings.api_key
+        if not key or not body:
+            return body
+        for form in {key.encode(), json.dumps(key)[1:-1].encode()}:
+            body = body.replace(form, b"REDACTED")
+        return body
+
+    def _may_hide_key(self, body: bytes) -> bool:
+        """Whether JSON escapes in the body could still spell the key (\\u0073... or \\/): then the parsed strings
+        are scrubbed one by one too."""
+        key = self.settings.api_key or ""
+        return bool(key) and (b"\\u" in body or (b"\\/" in body and "/" in key))
+
     def _json(self, resp: requests.Response) -> Any:
-        """The body as JSON; invalid UTF-8 is replaced (U+FFFD) and counted, never a reason to fail."""
+        """The body as JSON, the API key scrubbed from every string in it; invalid UTF-8 is replaced (U+FFFD) and
+        counted, never a reason to fail."""
+        body = self._parse(resp)
+        if body is not None and self._may_hide_key(resp.content) and self._holds_key(body):
+            body = _scrub_tree(body, self.settings.api_key or "")
+        return body
+
+    def _holds_key(self, body: Any) -> bool:
+        """Whether a parsed body holds the key in some string: orjson writes strings back unescaped (but for quotes,
+        backslashes and control characters), so one search of its output answers it, 10x faster than a walk."""
+        key = self.settings.api_key or ""
+        try:
+            text = orjson.dumps(body)
+        except (TypeError, orjson.JSONEncodeError):  # integers past 64 bits: walk to be sure
+            return True
+        return any(
+            form in text for form in (key.encode(), json.dumps(key, ensure_ascii=False)[1:-1].encode())
+        )
+
+    def _parse(self, resp: requests.Response) -> Any:
         if resp.status_code == 304 or not resp.content:
             return None
         try:
@@ -324,7 +415,7 @@ class BugzillaClient:
                     break  # nothing listens there: retrying will not help
                 continue
             except requests.RequestException as exc:  # a body that does not decode, a bad redirect, ...
-                last_problem = self._scrub(f"{type(exc).__name__}: {str(exc)[:120]}")
+                last_problem = f"{type(exc).__name__}: {self._scrub(str(exc))[:120]}"
                 continue
             if resp.status_code == 429:
                 raise BlockedError(BLOCKED)  # every further request renews the block: stop at once
@@ -348,9 +439,9 @@ class BugzillaClient:
                     resp.status_code, code if isinstance(code, int) else None, self._scrub(message)
                 )
             if resp.status_code != 200 and resp.status_code != 304:
-                raise ApiError(resp.status_code, None, self._scrub(f"unexpected answer: {resp.text[:200]!r}"))
+                raise ApiError(resp.status_code, None, f"unexpected answer: {self._scrub(resp.text)[:200]!r}")
             if not isinstance(body, dict) or expect not in body:
-                last_problem = self._scrub(f"answer without '{expect}': {resp.text[:120]!r}")
+                last_problem = f"answer without '{expect}': {self._scrub(resp.text)[:120]!r}"
                 continue  # truncated or wrong body: retry, it is usually a proxy hiccup
             return body
         raise FetchError(
@@ -413,7 +504,18 @@ class BugzillaClient:
                 )
             new = 0
             for n_b, b in enumerate(bugs):
-                bug_id, changed = _listed(b, offset + n_b)
+                try:
+                    bug_id, changed = _listed(b, offset + n_b)
+                except OutOfRange as exc:  # no Bugzilla has such a bug: never asked for, never stored
+                    self.out_of_range.add(exc.bug_id)
+                    log.warning(
+                        "listing entry %s: bug id %s is past Bugzilla's range (%s); ignored",
+                        offset + n_b,
+                        str(exc.bug_id)[:40],
+                        MAX_ID,
+                    )
+                    new += 1
+                    continue
                 new += bug_id not in out
                 out[bug_id] = changed
             n = len(bugs)
@@ -472,32 +574,59 @@ class BugzillaClient:
             self._fetch_chunk(chunk[half:], result)
             return
         asked = set(chunk)
-        got: list[dict[str, Any]] = []
+        if not isinstance(bugs, list):
+            for i in chunk:  # stored nowhere; listed by `bzmine status` and asked for again on the next sync
+                result.skipped[i] = (
+                    f"invalid data from Bugzilla: the answer's 'bugs' is {type(bugs).__name__}, not a list"
+                )
+            return
+        by_id: dict[int, dict[str, Any]] = {}
+        strays = 0
         for b in bugs:
-            if b.get("id") not in asked:
-                raise FetchError(
-                    f"Bugzilla returned bug {b.get('id')} that was not asked for; stopping to stay consistent"
-                )
+            bug_id = b.get("id") if isinstance(b, dict) else None
+            if not _is_id(bug_id) or bug_id not in asked:
+                strays += 1  # not a bug object, or a bug not asked for: ignored
+                continue
+            if bug_id in result.skipped:
+                continue
+            if bug_id in by_id:  # the same bug twice in one answer: once if identical, else neither
+                if by_id[bug_id] != b:
+                    del by_id[bug_id]
+                    result.skipped[bug_id] = "invalid data from Bugzilla: returned twice, with different data"
+                continue
             if "comments" not in b or "history" not in b:
-                raise FetchError(
-                    f"Bugzilla returned bug {b['id']} without comments/history; run `bzmine sync` again"
-                )
+                result.skipped[bug_id] = "invalid data from Bugzilla: a bug without comments or history"
+                continue
             problem = _invalid_bug(b)
             if problem:  # stored nowhere; listed by `bzmine status` and asked for again on the next sync
-                result.skipped[b["id"]] = self._scrub(f"invalid data from Bugzilla: {problem}")
+                result.skipped[bug_id] = self._scrub(f"invalid data from Bugzilla: {problem}")
                 continue
-            got.append(b)
+            by_id[bug_id] = b
+        if strays:
+            log.warning("%s entries of an answer were not bugs asked for; ignored", strays)
+        got = list(by_id.values())
         result.bugs.extend(got)
-        missing = [i for i in chunk if i not in {b["id"] for b in got} and i not in result.skipped]
+        missing = [i for i in chunk if i not in by_id and i not in result.skipped]
         if not missing:
             return
-        if got:
+        if strays and len(chunk) == 1:  # an answer of something else than the bug: not a sign it is private
+            result.skipped[chunk[0]] = "invalid data from Bugzilla: the answer held no bug object for it"
+            return
+        if got or strays:
             # a short answer can be a silent page cap on searches: ask again for the rest, in smaller batches
             self.batch_size = max(1, min(self.batch_size, len(got)))
             for sub in self._chunks(missing):
                 self._fetch_chunk(sub, result)
         else:
             result.invisible.extend(missing)
+
+
+class OutOfRange(Exception):
+    """A listed bug id past Bugzilla's range."""
+
+    def __init__(self, bug_id: int) -> None:
+        super().__init__(bug_id)
+        self.bug_id = bug_id
 
 
 class SlowAnswer(requests.exceptions.ReadTimeout):
@@ -510,3 +639,23 @@ def _path(url: str | None) -> str:
 
 def _scrub(text: str, key: str | None) -> str:
     return text.replace(key, "REDACTED") if key else text
+
+
+def _scrub_tree(obj: Any, key: str) -> Any:
+    """Every string (and object key) in parsed JSON with the API key replaced; iterative, so depth cannot matter."""
+    root: list[Any] = [obj]
+    stack: list[tuple[Any, Any]] = [(root, 0)]
+    while stack:
+        parent, at = stack.pop()
+        value = parent[at]
+        if isinstance(value, str):
+            if key in value:
+                parent[at] = value.replace(key, "REDACTED")
+        elif isinstance(value, list):
+            stack.extend((value, i) for i in range(len(value)))
+        elif isinstance(value, dict):
+            if any(isinstance(k, str) and key in k for k in value):
+                value = {_scrub(k, key): v for k, v in value.items()}
+                parent[at] = value
+            stack.extend((value, k) for k in value)
+    return root[0]

@@ -48,11 +48,24 @@ def _stopped(code: int) -> None:
 
 def _boundary(fn: F) -> F:
     """The one error boundary: a known error is one line and exit 1; Ctrl-C exits 130 and SIGTERM 143 with one
-    line; anything else is a bzmine bug, said so in one line (the traceback with -v)."""
+    line; anything else is a bzmine bug, said so in one line (the traceback with -v).
+
+    Also the one place output is sanitised (bzmine/terminal.py): stdout (but csv/json, which keep the data as
+    Bugzilla gave it), stderr, log records and warnings lose control characters and bidi overrides."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import warnings
+
+        from bzmine.terminal import SanitizingStream, guard_logging, install_warning_hook
+
         _SIGTERM["received"] = SIGNALLED["received"] = False
+        out, err = sys.stdout, sys.stderr
+        if kwargs.get("fmt") not in ("csv", "json") and fn.__name__ != "parse_report":
+            sys.stdout = SanitizingStream(out)
+        sys.stderr = SanitizingStream(err, keep_cr=True)  # the progress bar redraws with \r
+        guard_logging()
+        show = install_warning_hook()
         try:
             previous = signal.signal(signal.SIGTERM, _on_sigterm)
             previous_int = signal.signal(signal.SIGINT, _on_sigint)
@@ -76,6 +89,8 @@ def _boundary(fn: F) -> F:
                 _stopped(143 if _SIGTERM["received"] else 130)
             raise _one_error(exc) from None
         finally:
+            sys.stdout, sys.stderr = out, err
+            warnings.showwarning = show
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
             if previous_int is not None:
@@ -113,20 +128,40 @@ def _corrupt(exc: BaseException) -> bool:
     text = str(exc).lower()
     return type(exc).__module__.startswith(("duckdb", "_duckdb")) and any(
         w in text
-        for w in ("corrupt database file", "does not match stored checksum", "database has been invalidated")
+        for w in (
+            "corrupt database file",
+            "does not match stored checksum",
+            "database has been invalidated",
+            "could not read enough bytes",  # a truncated file
+        )
     )
 
 
 def _one_line(text: str) -> str:
-    """One line, no control characters (server or bug text may be inside), and never the API key."""
+    """One line, no control characters or bidi overrides (server or bug text may be inside), and never the API
+    key. Never fails: it runs while an error is reported (an unreadable key file is reported by what read it)."""
     import re
 
     from bzmine.config import api_key_from_env
+    from bzmine.terminal import sanitize
 
-    key = api_key_from_env()
+    try:
+        key = api_key_from_env()
+    except BzmineError:
+        key = os.environ.get("BUGZILLA_API_KEY", "").strip() or None
     if key:
         text = text.replace(key, "REDACTED")
-    return re.sub(r"[\x00-\x1f\x7f-\x9f]+", " ", text).strip()
+    return sanitize(re.sub(r"[\r\n\t]+", " ", text)).strip()
+
+
+class _Finite(click.FloatRange):
+    """A float range that also refuses nan (click's ranges let it through: nan compares false to both ends)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        rv = super().convert(value, param, ctx)
+        if rv != rv:
+            self.fail(f"{value!r} is not a number.", param, ctx)
+        return rv
 
 
 def db_option(fn: F) -> F:
@@ -163,22 +198,30 @@ def cli(verbose: int) -> None:
     "--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback only, please)."
 )
 @click.option(
-    "--port", default=0, show_default=True, type=int, help="Port; 0 picks a free one and prints it."
+    "--port",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port; 0 picks a free one and prints it.",
 )
 @click.option(
-    "--latency-ms", default=0.0, type=float, show_default=True, help="Delay added to every response."
+    "--latency-ms",
+    default=0.0,
+    type=_Finite(0, 600_000),
+    show_default=True,
+    help="Delay added to every response.",
 )
 @click.option(
     "--page-cap",
     default=10000,
-    type=int,
+    type=click.IntRange(1, 10_000_000),
     show_default=True,
     help="Silent cap on search page size (BMO: 10000; other Bugzillas cap lower).",
 )
 @click.option(
     "--rate-limit",
     default=0,
-    type=int,
+    type=click.IntRange(0, 10_000_000),
     show_default=True,
     help="Anonymous bug/comment reads allowed per 60 s; the next gets 400/32000, then 429 pages. 0 = off.",
 )
@@ -190,18 +233,20 @@ def cli(verbose: int) -> None:
 @click.option(
     "--block-seconds",
     default=3600.0,
-    type=float,
+    type=_Finite(0, 86400 * 366),
     show_default=True,
     help="How long a rate-limited address stays blocked.",
 )
 @click.option(
     "--fault-rate",
     default=0.0,
-    type=float,
+    type=_Finite(0, 1),
     show_default=True,
     help="Share of requests answered with 500/502/503, a dropped connection, or a truncated or non-JSON 200 body (seeded).",
 )
-@click.option("--seed", default=0, type=int, show_default=True, help="Seed for --fault-rate.")
+@click.option(
+    "--seed", default=0, type=click.IntRange(0, 2**63 - 1), show_default=True, help="Seed for --fault-rate."
+)
 @click.option(
     "--api-key",
     "api_keys",
@@ -212,7 +257,7 @@ def cli(verbose: int) -> None:
     "--poison-bug",
     "poison",
     multiple=True,
-    type=int,
+    type=click.IntRange(1, 2**31 - 1),
     help="Bug id whose pages fail with 400 when comments/history are asked.",
 )
 @click.option("--hide-emails", is_flag=True, help="Hide e-mail addresses from anonymous callers.")

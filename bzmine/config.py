@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,30 +57,58 @@ class Settings:
 
 
 def api_key_from_env() -> str | None:
-    """BUGZILLA_API_KEY, else the first line of ~/.config/bzmine/api_key, else None (anonymous)."""
+    """BUGZILLA_API_KEY, else the first line of ~/.config/bzmine/api_key, else None (anonymous). A key file that
+    cannot be read as UTF-8 text (a folder, UTF-16, binary) is a ConfigError saying so."""
     key = os.environ.get("BUGZILLA_API_KEY", "").strip()
     if key:
         return key
-    if CONFIG_FILE.exists():
-        text = CONFIG_FILE.read_text(encoding="utf-8").strip()
+    if CONFIG_FILE.exists() or CONFIG_FILE.is_symlink():
+        try:
+            text = CONFIG_FILE.read_bytes().decode("utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot read the API key file {CONFIG_FILE} ({exc.strerror or exc}): make it a text file "
+                "holding the key on its first line, or remove it"
+            ) from None
+        except UnicodeDecodeError:
+            raise ConfigError(
+                f"the API key file {CONFIG_FILE} is not UTF-8 text (UTF-16?): save the key as plain UTF-8 text"
+            ) from None
         if text:
             return text.splitlines()[0].strip()
     return None
 
 
+def env_number(name: str, default: float, low: float, high: float) -> float:
+    """A number from an environment variable bzmine reads, checked: a bad value is one line naming the variable."""
+    import math
+
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and low <= value <= high):
+        raise ConfigError(f"${name} must be a number from {low:g} to {high:g}, got {raw[:40]!r}")
+    return value
+
+
 def check(settings: Settings) -> Settings:
     if not settings.url.startswith(("http://", "https://")):
         raise ConfigError(f"--url must start with http:// or https://, got {settings.url!r}")
-    from urllib.parse import urlsplit
-
-    from bzmine.http import is_loopback
+    from bzmine.http import check_url, is_loopback
 
     try:
-        host = urlsplit(settings.url).hostname
+        host = check_url(settings.url)
     except ValueError as exc:
         raise ConfigError(f"--url is not a valid URL ({exc}): {settings.url!r}") from None
-    if not host:
-        raise ConfigError(f"--url has no host name: {settings.url!r}")
+    if settings.api_key and not re.fullmatch(r"[\x21-\x7e]{1,512}", settings.api_key):
+        raise ConfigError(
+            "the API key ($BUGZILLA_API_KEY or ~/.config/bzmine/api_key) holds spaces, control or non-ASCII "
+            "characters, which an HTTP header cannot carry: copy the key again from Bugzilla's preferences"
+        )
     if settings.api_key and settings.url.startswith("http://") and not is_loopback(settings.url):
         raise ConfigError(
             f"refusing to send the API key in clear text to {host}: use an https:// --url "

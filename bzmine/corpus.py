@@ -114,10 +114,17 @@ def validate_record(obj: Any, where: str) -> Record:
 
 
 def _read_json(path: Path, text: str, where: str) -> Any:
+    from bzmine.files import load_json
+
+    return load_json(text, where, CorpusError)
+
+
+def _text(p: Path) -> str:
+    """A corpus file's text; a binary (or UTF-16) file is a CorpusError, not a crash."""
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise CorpusError(f"{where}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        return p.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CorpusError(f"{p}: not UTF-8 text (byte {exc.start}); a corpus is JSON") from None
 
 
 BUG_LIST_DEFAULTS: dict[str, Any] = {
@@ -132,7 +139,7 @@ BUG_LIST_DEFAULTS: dict[str, Any] = {
 
 
 def _from_bug_list(p: Path) -> Iterator[Record]:
-    data = _read_json(p, p.read_text(encoding="utf-8"), str(p))
+    data = _read_json(p, _text(p), str(p))
     bugs = data.get("bugs") if isinstance(data, dict) else data
     if not isinstance(bugs, list):
         raise CorpusError(
@@ -166,15 +173,19 @@ def iter_corpus(path: str | Path) -> Iterator[Record]:
         if not files:
             raise CorpusError(f"{p}: directory holds no <bug id>.json files")
         for f in files:
-            rec = validate_record(_read_json(f, f.read_text(encoding="utf-8"), str(f)), str(f))
+            rec = validate_record(_read_json(f, _text(f), str(f)), str(f))
             if str(rec.id) != f.stem:
                 raise CorpusError(f"{f}: bug: field 'id' is {rec.id}, but the file is named {f.name}")
             yield rec
     else:
-        with p.open(encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
+        with p.open("rb") as fh:
+            for lineno, raw in enumerate(fh, 1):
+                where = f"{p}:{lineno}"
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise CorpusError(f"{where}: not UTF-8 text; a corpus is JSON") from None
                 if line.strip():
-                    where = f"{p}:{lineno}"
                     yield validate_record(_read_json(p, line, where), where)
 
 

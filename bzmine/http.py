@@ -5,14 +5,18 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import re
 import sqlite3
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import requests
 import requests_cache
 from requests_cache import DO_NOT_CACHE, EXPIRE_IMMEDIATELY
 from requests_cache.policy.settings import DEFAULT_IGNORED_PARAMS
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 from bzmine import __version__
 
@@ -39,15 +43,54 @@ def _is_json_success(response: requests.Response) -> bool:
     return isinstance(body, dict) and not body.get("error")
 
 
-def origin(url: str) -> tuple[str, str, int | None]:
-    """(scheme, host, port) with the default port filled in: what "the same origin" compares."""
+KEY_HEADER = "X-BUGZILLA-API-KEY"
+# scheme://host[:port][/path] and nothing else: no userinfo, backslash, query, fragment, space or control character
+# (parsers disagree on those, and the one that checks must see the host the one that connects will)
+_STRICT_URL = re.compile(
+    r"(?P<scheme>https?)://(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])"
+    r"(?::(?P<port>[0-9]{1,5}))?(?P<path>/[A-Za-z0-9._~!$&'()*+,;=:%/-]*)?",
+    re.ASCII,
+)
+
+
+def check_url(url: str) -> str:
+    """The base URL, refused unless it is plainly scheme://host[:port][/path] and urllib3 (the parser that connects)
+    and urllib.parse (the one that checks) agree on its origin; returns the host. Raises ValueError saying why."""
+    m = _STRICT_URL.fullmatch(url)
+    if m is None:
+        bad = next((c for c in url if c in "\\@?#" or ord(c) <= 32 or ord(c) >= 127), None)
+        why = f"it contains {bad!r}" if bad else "it is not scheme://host[:port][/path]"
+        raise ValueError(
+            f"{why}; give only scheme://host[:port][/path], without user name, query or fragment"
+        )
+    port = m["port"]
+    if port is not None and not 0 < int(port) <= 65535:
+        raise ValueError(f"port {port} is out of range (1-65535)")
+    if origin(url) != _checked_origin(url):
+        raise ValueError("its host is read differently by the URL parsers; give a plain host name")
+    return m["host"].strip("[]")
+
+
+def _checked_origin(url: str) -> tuple[str, str, int | None]:
     u = urlsplit(url)
     port = u.port or {"http": 80, "https": 443}.get(u.scheme)
     return (u.scheme.lower(), (u.hostname or "").lower(), port)
 
 
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) as urllib3 reads it (the parser requests connects with), default port filled in: what
+    "the same origin" compares."""
+    try:
+        u = parse_url(url)
+    except LocationParseError:
+        return ("", "", None)
+    scheme = (u.scheme or "").lower()
+    port = u.port or {"http": 80, "https": 443}.get(scheme)
+    return (scheme, (u.host or "").lower().strip("[]"), port)
+
+
 def is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
+    host = origin(url)[1]
     if host == "localhost":
         return True
     try:
@@ -56,22 +99,25 @@ def is_loopback(url: str) -> bool:
         return False
 
 
-def protect_key(session: requests.Session, base_url: str) -> None:
-    """Send the API key only to the configured origin: a redirect to another scheme, host or port loses it.
+def protect_key(session: requests.Session, base_url: str, key: str) -> None:
+    """Send the API key only to the configured origin: every prepared request (the first, each retry, each
+    redirect) gets the header if, and only if, its URL's origin as urllib3 reads it is that of --url.
 
-    requests strips `Authorization` on such redirects but keeps custom headers such as X-BUGZILLA-API-KEY.
+    The key is never a session header: requests strips `Authorization` on cross-origin redirects but keeps custom
+    headers such as X-BUGZILLA-API-KEY, and a URL that two parsers read differently must not carry it anywhere.
     """
     home = origin(base_url)
-    plain = session.rebuild_auth
+    plain = session.send
 
-    def rebuild_auth(prepared: requests.PreparedRequest, response: requests.Response) -> None:
-        plain(prepared, response)
-        if origin(prepared.url or "") != home:
-            for name in list(prepared.headers):
-                if name.lower() in ("x-bugzilla-api-key", "x-bugzilla-token"):
-                    del prepared.headers[name]
+    def send(request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        for name in list(request.headers):
+            if name.lower() in ("x-bugzilla-api-key", "x-bugzilla-token"):
+                del request.headers[name]
+        if home[1] and origin(request.url or "") == home:
+            request.headers[KEY_HEADER] = key
+        return plain(request, **kwargs)
 
-    session.rebuild_auth = rebuild_auth  # type: ignore[method-assign]
+    session.send = send  # type: ignore[method-assign]
 
 
 def _drop_if_corrupt(path: Path) -> None:

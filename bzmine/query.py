@@ -18,7 +18,9 @@ from bzmine.errors import ConfigError
 from bzmine.store.db import open_for_reading
 
 ALLOWED = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
-_ANALYZE = re.compile(r"^\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*explain\s+analy[sz]e\b", re.I | re.S)
+_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
+# EXPLAIN ANALYZE, EXPLAIN/**/ANALYZE, EXPLAIN (ANALYZE), EXPLAIN (FORMAT json, ANALYSE) ... (comments read as space)
+_ANALYZE = re.compile(r"^\s*explain\s*(?:\([^)]*\banaly[sz]e\b|analy[sz]e\b)", re.I)
 
 
 def check_query(query: str) -> None:
@@ -33,7 +35,7 @@ def check_query(query: str) -> None:
         raise ConfigError(
             f"bzmine sql is read-only: {statements[0].type.name} statements are refused (use SELECT)"
         )
-    if statements[0].type == duckdb.StatementType.EXPLAIN and _ANALYZE.match(query):
+    if statements[0].type == duckdb.StatementType.EXPLAIN and _ANALYZE.match(_COMMENT.sub(" ", query)):
         raise ConfigError("bzmine sql refuses EXPLAIN ANALYZE (it runs the statement); use plain EXPLAIN")
 
 
@@ -58,7 +60,7 @@ def run_select(db: str, query: str, as_of: Any = None, group: str = "owner") -> 
         lock_down(con)
         return con.execute(query).df()
     except duckdb.Error as exc:
-        if "checksum" in str(exc) or "invalidated" in str(exc):
+        if any(w in str(exc) for w in ("checksum", "invalidated", "Could not read enough bytes")):
             raise  # a damaged file, not a bad query: the CLI boundary says so
         raise ConfigError(f"query failed: {str(exc).splitlines()[0]}") from None
     finally:

@@ -22,7 +22,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from tqdm import tqdm
 
-from bzmine import __version__, metrics, plots
+from bzmine import __version__, files, metrics, plots
 
 
 @dataclass
@@ -79,17 +79,6 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 PLOT_INDEX = "plots.json"  # in img/: each plot's input digest, so an unchanged plot is not drawn again
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
-    """Write through a temporary name in the same folder, then rename: a symlink planted at `path` is replaced,
-    never followed."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
-
-
 def default_workers(n_plots: int) -> int:
     """Plot workers: one per core, at most 4, and none for a handful of plots (starting a worker costs about as
     much as drawing ten plots)."""
@@ -121,10 +110,10 @@ def render_plots(
         total=len(todo), desc="plots", unit="plot", disable=True if quiet else None, leave=False
     ) as bar:
         for k, png in plots.render_many([(jobs[i][1], jobs[i][2]) for i in todo], n):
-            _write_bytes(img / jobs[todo[k]][0], png)
+            files.write_bytes(img / jobs[todo[k]][0], png)
             bar.update(1)
     index = {f: d for (f, _, _), d in zip(jobs, digests, strict=True)}
-    _write_bytes(index_path, json.dumps(index, indent=0, sort_keys=True).encode())
+    files.write_bytes(index_path, json.dumps(index, indent=0, sort_keys=True).encode())
     return len(todo)
 
 
@@ -158,9 +147,9 @@ def write_report(
     starts no process), and only those whose inputs changed since the last report written to the same folder.
     """
     con.execute("SET VARIABLE bzmine_include_private = ?", [include_private])
-    outdir = Path(out)
-    (outdir / "img").mkdir(parents=True, exist_ok=True)
-    (outdir / "ca").mkdir(exist_ok=True)
+    outdir = files.make_dir(Path(out))
+    files.make_dir(outdir / "img")
+    files.make_dir(outdir / "ca")
     at = metrics.snapshot(con, as_of)
     wanted = metrics.resolve_cas(con, cas) if cas else None
     base = metrics.bug_url_base(con)  # links go to the Bugzilla the data came from (ids only: never bug text)
@@ -247,7 +236,7 @@ def write_report(
         n_due=int((due["days_overdue"] > 0).sum()),
         **common,
     )
-    (outdir / "index.html").write_text(page, encoding="utf-8")
+    files.write_text(outdir / "index.html", page)
     figs_meta = metrics.figures(con)
     meta = {r["figure"]: r for r in figs_meta.to_dict("records")}
 
@@ -269,7 +258,8 @@ def write_report(
         ("scorecard.html", compact, "scorecard-all.html"),
         ("scorecard-all.html", all_cols, "scorecard.html"),
     ):
-        (outdir / name).write_text(
+        files.write_text(
+            outdir / name,
             env.get_template("scorecard.html").render(
                 title="Scorecard" if name == "scorecard.html" else "Scorecard: every figure",
                 root="",
@@ -279,13 +269,13 @@ def write_report(
                 full=name != "scorecard.html",
                 **common,
             ),
-            encoding="utf-8",
         )
-    (outdir / "methods.html").write_text(
+    files.write_text(
+        outdir / "methods.html",
         env.get_template("methods.html").render(title="Methods", root="", body=methods_html(), **common),
-        encoding="utf-8",
     )
-    (outdir / "due.html").write_text(
+    files.write_text(
+        outdir / "due.html",
         env.get_template("due.html").render(
             title="Due now",
             root="",
@@ -294,7 +284,6 @@ def write_report(
             days=days,
             **common,
         ),
-        encoding="utf-8",
     )
     items = metrics.action_items(con, at)
     per_year = metrics.yearly_by_ca(con, at)
@@ -336,6 +325,6 @@ def write_report(
             ],
             **common,
         )
-        (outdir / "ca" / f"{s}.html").write_text(html, encoding="utf-8")
+        files.write_text(outdir / "ca" / f"{s}.html", html)
         pages += 1
     return ReportResult(index=outdir / "index.html", pages=pages, plots=len(jobs), plots_drawn=drawn)

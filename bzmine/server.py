@@ -93,6 +93,7 @@ class ServerOptions:
     stall_seconds: float = 0.0
     hide_emails: bool = False  # anonymous callers see no e-mail addresses
     misbehave: frozenset[str] = frozenset()  # MISBEHAVIOURS: a broken server, for robustness tests
+    clock_offset_s: float = 0.0  # /rest/time answers this many seconds ahead (a server with a wrong clock)
 
 
 # what a broken server does (`--misbehave KIND`), each on /rest/bug: hang - accept and never answer;
@@ -350,7 +351,7 @@ class FakeBugzilla:
         if sub == "/version":
             return {"version": BMO_VERSION}
         if sub == "/time":
-            now = format_bmo_time(datetime.now(timezone.utc))
+            now = format_bmo_time(datetime.now(timezone.utc) + timedelta(seconds=self.opts.clock_offset_s))
             return {
                 "db_time": now,
                 "web_time": now,

@@ -2,13 +2,13 @@
 
 Request plan ("ids, then details inline"), N bugs in the set, M changed since the watermark:
   1  GET /rest/version               (python-bugzilla connects)
-  1  GET /rest/time                  (db_time: the next watermark)
+  1  GET /rest/time                  (db_time: the next watermark, capped at the newest change seen + overlap)
   L  GET /rest/bug?...&include_fields=id,last_change_time&order=bug_id&limit=1000&offset=k
      (L = floor(N/1000) + 1 on a full run; floor(M/1000) + 1 on an incremental one)
   D  GET /rest/bug?id=<50 ids>&include_fields=_default,comments,history   (D = ceil(changed/50))
 Full run: 2 + floor(N/P) + 1 + [N mod P > 0] + ceil(N/50) requests (P = 1000 ids per listing page: a short
 page is followed by one empty page, because a short page may be a server's silent cap); incremental with no
-change: 3.
+change: 4 (the newest bug is listed again, as the watermark never passes its change time plus the overlap).
 An incremental run also lists every id (L = floor(N/1000) + 1) once per reconcile period to notice
 bugs that left the set or became private, and to fetch bugs visible again (or for the first time, an API key
 added) whose last change is older than the watermark.
@@ -28,9 +28,9 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import duckdb
 from tqdm import tqdm
@@ -155,6 +155,20 @@ def _since(prev_watermark: str | None, since: datetime | None, overlap: int) -> 
     return format_bmo_time(wm - timedelta(seconds=overlap))
 
 
+def _watermark(server_time: str, listed: Iterable[str], con: duckdb.DuckDBPyConnection, overlap: int) -> str:
+    """Bugzilla's db_time, but never later than the newest last_change_time seen (listed now or stored) plus the
+    overlap: a server whose clock runs hours ahead would otherwise set a watermark past changes it has not made yet,
+    and the bugs changed meanwhile would never be listed again. With no bug seen at all, never past this machine's
+    clock."""
+    times = [t for t in (parse_bmo_time(v) for v in listed) if t is not None]
+    row = con.execute("SELECT max(last_change_time) FROM raw_bugs").fetchone()
+    if row and row[0] is not None:
+        times.append(row[0].replace(tzinfo=timezone.utc))
+    cap = max(times) + timedelta(seconds=overlap) if times else utcnow()
+    at = parse_bmo_time(server_time)
+    return server_time if at is not None and at <= cap else format_bmo_time(cap)
+
+
 def sync(
     db: duckdb.DuckDBPyConnection | Writer,
     settings: Settings,
@@ -220,6 +234,10 @@ def sync(
                     con = w.con
                     _cap_memory(con, settings.sync_memory_mb)
                 with transaction(con):
+                    clashes = raw.comment_id_clashes(con, res.bugs)
+                    if clashes:  # skipped with the reason, like any invalid bug
+                        res.bugs = [b for b in res.bugs if b["id"] not in clashes]
+                        res.skipped.update(clashes)
                     raw.upsert_bugs(con, res.bugs, run_id, known=known)
                     raw.mark_invisible(con, res.invisible)
                     raw.save_skipped(con, res.skipped, run_id)
@@ -239,16 +257,16 @@ def sync(
             report.invisible += len(gone)
         report.requests = client.requests
         report.invalid_utf8 = client.invalid_utf8
-        report.watermark = server_time
+        report.watermark = _watermark(server_time, listing.values(), w.con, settings.overlap_seconds)
         counts = {k: v for k, v in asdict(report).items() if isinstance(v, int)}
         con = w.con
         # the run's final writes: invisibility, watermark, run record, in one transaction
         with transaction(con):
             raw.mark_invisible(con, gone)
-            raw.set_state(con, "watermark", server_time)
+            raw.set_state(con, "watermark", report.watermark)
             if full_listing is not None:
                 raw.set_state(con, "last_reconcile_at", format_bmo_time(utcnow()))
-            raw.finish_run(con, run_id, "ok", counts, server_time)
+            raw.finish_run(con, run_id, "ok", counts, report.watermark)
     except BaseException as exc:
         report.requests = client.requests if client is not None else 0
         counts = {k: v for k, v in asdict(report).items() if isinstance(v, int)}

@@ -37,6 +37,9 @@ HOSTILE = [
     "/dev/null/x",
     "BINARY",
     "DIR",
+    "CORPUS",
+    "DEEP",
+    "UTF16",
     "owner",
     "filed",
     "json",
@@ -51,7 +54,7 @@ HOSTILE = [
     "Let's Encrypt",
     "Nonexistent CA",
 ]
-SKIP = {"serve-corpus"}  # serves forever by design; its options are checked in test_server
+SKIP: set[str] = set()  # serve-corpus too: its serve_forever is replaced by a no-op below
 
 
 def _leaves(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command]]:
@@ -97,7 +100,28 @@ def _value(draw: Any, where: Path) -> str:
         return str(where / "binary.bin")
     if v == "DIR":
         return str(where)
+    if v in ("CORPUS", "DEEP", "UTF16"):
+        return str(where / FILES[v][0])
     return v
+
+
+# hostile files a command may be given (or find in a config place): a valid corpus, JSON nested 200,000 deep, UTF-16
+FILES = {
+    "CORPUS": ("corpus.jsonl", b""),  # written from a synthetic bug in _files
+    "DEEP": ("deep.json", b"[" * 200_000 + b"]" * 200_000),
+    "UTF16": ("utf16.json", '{"aliases": {}}'.encode("utf-16")),
+}
+
+
+def _files(work: Path) -> None:
+    from bzmine.corpus import write_corpus
+    from bzmine.synth import synth
+
+    (work / "binary.bin").write_bytes(bytes(range(256)) * 4)
+    for name, content in FILES.values():
+        if content:
+            (work / name).write_bytes(content)
+    write_corpus(synth(3, seed=1), work / FILES["CORPUS"][0])
 
 
 @st.composite
@@ -119,11 +143,14 @@ def invocations(draw: Any, cmd: click.Command, where: Path) -> list[str]:
 def test_hostile_options_are_one_line_never_a_traceback(
     path: tuple[str, ...], cmd: click.Command, tiny_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from bzmine.server import LocalBugzilla
+
     work = tmp_path / "a" / "b"
     work.mkdir(parents=True)
-    (work / "binary.bin").write_bytes(bytes(range(256)) * 4)
+    _files(work)
     monkeypatch.chdir(work)
     monkeypatch.delenv("BUGZILLA_API_KEY", raising=False)
+    monkeypatch.setattr(LocalBugzilla, "serve_forever", lambda self: None)  # serve-corpus returns once bound
 
     @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
     @given(invocations(cmd, work))
@@ -142,6 +169,87 @@ def test_hostile_options_are_one_line_never_a_traceback(
             res.exit_code != 2
         ):  # click's usage errors echo what the user typed; bzmine's own lines never carry ESC
             assert "\x1b" not in res.stderr, shown
+        if res.exit_code == 1:
+            lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+            assert len(lines) == 1 and lines[0].startswith("Error: "), shown
+
+    run()
+
+
+ENV_VALUES = [
+    "",
+    "abc",
+    "-1",
+    "0",
+    "nan",
+    "1e309",
+    "99999999999999999999",
+    "\x1b]0;owned\x07",
+    "ünï\u202ecode",
+    "x" * 300,
+]
+KEY_FILES = ["missing", "DIR", "BINARY", "UTF16", "DEEP", "EMPTY", "ESCAPES"]
+ENV_COMMANDS = [
+    ["status"],
+    ["scorecard"],
+    ["parse", "-q"],
+    ["sql", "SELECT count(*) FROM raw_bugs"],
+    ["sync", "--url", "http://127.0.0.1:9", "--no-cache", "--retries", "0", "-q"],
+]
+
+
+@pytest.mark.parametrize("command", ENV_COMMANDS, ids=[c[0] for c in ENV_COMMANDS])
+def test_hostile_environment_and_config_files_are_one_line_never_a_traceback(
+    command: list[str], tiny_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The environment variables bzmine reads ($BZMINE_DB, $BZMINE_READ_WAIT, $BZMINE_PARSE_WORKERS,
+    $BUGZILLA_API_KEY) and its config file (~/.config/bzmine/api_key), each set to hostile values."""
+    from bzmine import config
+
+    work = tmp_path / "w"
+    work.mkdir()
+    _files(work)
+    (work / "empty").write_bytes(b"")
+    (work / "escapes").write_text("\x1b]0;owned\x07\u202e\n", encoding="utf-8")
+    monkeypatch.chdir(work)
+    key_paths = {
+        "missing": work / "nothing-here",
+        "DIR": work,
+        "BINARY": work / "binary.bin",
+        "UTF16": work / FILES["UTF16"][0],
+        "DEEP": work / FILES["DEEP"][0],
+        "EMPTY": work / "empty",
+        "ESCAPES": work / "escapes",
+    }
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @given(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "BZMINE_READ_WAIT": st.sampled_from(ENV_VALUES),
+                "BZMINE_PARSE_WORKERS": st.sampled_from(ENV_VALUES),
+                "BUGZILLA_API_KEY": st.sampled_from(ENV_VALUES),
+                "BZMINE_DB": st.sampled_from([*ENV_VALUES, "DIR", "BINARY"]),
+            },
+        ),
+        st.sampled_from(KEY_FILES),
+    )
+    def run(env: dict[str, str], key_file: str) -> None:
+        db = work / "t.duckdb"
+        shutil.copy(tiny_db, db)
+        for name in ("BZMINE_READ_WAIT", "BZMINE_PARSE_WORKERS", "BUGZILLA_API_KEY", "BZMINE_DB"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in env.items():
+            monkeypatch.setenv(name, str(key_paths.get(value, value)) if name == "BZMINE_DB" else value)
+        monkeypatch.setattr(config, "CONFIG_FILE", key_paths[key_file])
+        tail = [] if "BZMINE_DB" in env else ["--db", str(db)]
+        res = CliRunner().invoke(cli, [*command, *tail])
+        shown = f"{env} key file {key_file}: bzmine {' '.join(command)}: exit {res.exit_code}\n{res.output}"
+        assert res.exit_code in (0, 1, 2), shown
+        assert res.exception is None or isinstance(res.exception, SystemExit), shown
+        assert "Traceback" not in res.output and "bzmine bug" not in res.stderr, shown
+        assert "\x1b" not in res.output and "\u202e" not in res.output, shown
         if res.exit_code == 1:
             lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
             assert len(lines) == 1 and lines[0].startswith("Error: "), shown

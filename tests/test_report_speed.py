@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from bzmine.errors import ConfigError
 from bzmine.report import PLOT_INDEX, write_report
 from bzmine.store.db import connect
 
@@ -63,15 +64,21 @@ def test_an_unchanged_rebuild_keeps_its_plots_and_a_new_as_of_redraws(db: Path, 
         before = {p.name: p.stat().st_mtime_ns for p in (out / "img").glob("*.png")}
         again = write_report(con, out, AS_OF, quiet=True, workers=1)
         after = {p.name: p.stat().st_mtime_ns for p in (out / "img").glob("*.png")}
-        # a plot replaced by a symlink (planted, or deleted by hand) is drawn again; the link is replaced, not followed
+        # a plot deleted by hand is drawn again
+        (out / "img" / "within_7d.png").unlink()
+        mended = write_report(con, out, AS_OF, quiet=True, workers=1)
+        # a plot replaced by a symlink is refused, never written through (bzmine.files)
         (out / "img" / "within_7d.png").unlink()
         (out / "img" / "within_7d.png").symlink_to(victim)
+        with pytest.raises(ConfigError, match="symbolic link"):
+            write_report(con, out, AS_OF, quiet=True, workers=1)
+        (out / "img" / "within_7d.png").unlink()
         later = write_report(con, out, "2026-12-01", quiet=True, workers=1)
     finally:
         con.close()
     assert first.plots_drawn == first.plots and (out / "img" / PLOT_INDEX).is_file()
     assert again.plots_drawn == 0 and before == after
-    assert victim.read_text() == "keep me" and not (out / "img" / "within_7d.png").is_symlink()
+    assert mended.plots_drawn == 1 and victim.read_text() == "keep me"
     assert (out / "img" / "within_7d.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # a later as_of changes the time-to-close curve (and more), but not every CA's percentiles
     assert 2 <= later.plots_drawn <= later.plots

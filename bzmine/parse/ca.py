@@ -176,10 +176,9 @@ def load_table_from_texts(user_texts: list[str], where: list[str] | None = None)
     _add_table(table, json.loads(builtin_table_text()), "bzmine/data/ca_owners.json")
     for i, text in enumerate(user_texts):
         label = where[i] if where else "the stored aliases file"
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{label}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
+        from bzmine.files import load_json
+
+        data = load_json(text, label)
         if not isinstance(data, dict):
             raise ConfigError(
                 f"{label}: must be a JSON object with 'owners' and/or 'aliases' (see docs/ca-identity.md)"

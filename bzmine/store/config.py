@@ -209,10 +209,9 @@ def _read_json(path: str | Path, what: str) -> tuple[str, dict[str, Any]]:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the {what} file ({exc})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
+    from bzmine.files import load_json
+
+    data = load_json(text, str(path))
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the {what} file must be a JSON object (see docs/ca-identity.md)")
     return text, data

@@ -233,7 +233,7 @@ def open_for_reading(path: str | Path) -> duckdb.DuckDBPyConnection:
     if is_snapshot(path):
         return open_snapshot(path)
     try:
-        con: duckdb.DuckDBPyConnection | None = connect(path, read_only=True, wait=READ_WAIT_S)
+        con: duckdb.DuckDBPyConnection | None = connect(path, read_only=True, wait=read_wait())
     except SchemaError as exc:
         if "older schema" not in str(exc):
             raise
@@ -259,11 +259,15 @@ def open_for_reading(path: str | Path) -> duckdb.DuckDBPyConnection:
             reparse(rw, quiet=True)
     finally:
         rw.close()
-    return connect(path, read_only=True, wait=READ_WAIT_S)
+    return connect(path, read_only=True, wait=read_wait())
 
 
-# a reader waits this long (seconds) for a sync's write burst, or a parse, to let go of the file
-READ_WAIT_S = float(os.environ.get("BZMINE_READ_WAIT", "30"))
+def read_wait() -> float:
+    """How long (seconds) a reader waits for a sync's write burst, or a parse, to let go of the file:
+    $BZMINE_READ_WAIT, default 30."""
+    from bzmine.config import env_number
+
+    return env_number("BZMINE_READ_WAIT", 30.0, 0.0, 86400.0)
 
 
 def _parse_stale(con: duckdb.DuckDBPyConnection) -> bool:

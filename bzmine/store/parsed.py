@@ -274,7 +274,9 @@ def _reparse(
     stamp = utcnow().replace(tzinfo=None).isoformat(sep=" ")
     env_workers = os.environ.get("BZMINE_PARSE_WORKERS")
     if workers is None and env_workers:
-        workers = max(1, int(env_workers))
+        from bzmine.config import env_number
+
+        workers = int(env_number("BZMINE_PARSE_WORKERS", 1, 1, 256))
     # one process is faster below a few thousand bugs (pool start-up and pickling cost more than they save)
     n_workers = (
         workers if workers is not None else ((os.cpu_count() or 1) if len(todo) >= POOL_MIN_BUGS else 1)

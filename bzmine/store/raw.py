@@ -89,6 +89,39 @@ def upsert_bugs(
     _insert(con, "raw_history", history_rows, ["bug_id", "seq", "changed_at", "who", "run_id", "data"])
 
 
+def comment_id_clashes(con: duckdb.DuckDBPyConnection, bugs: list[dict[str, Any]]) -> dict[int, str]:
+    """Bugs (id -> why) that claim a comment id another bug holds, stored or earlier in this batch: a server that
+    reuses comment ids must not abort the batch on the primary key (run before upsert_bugs, which would)."""
+    owner: dict[int, int] = {}
+    clashes: dict[int, str] = {}
+    for b in bugs:
+        for c in b["comments"]:
+            other = owner.get(c["id"])
+            if other is not None and other != b["id"]:
+                clashes[b["id"]] = (
+                    f"invalid data from Bugzilla: comment id {c['id']} also belongs to bug {other}"
+                )
+        if b["id"] not in clashes:
+            owner.update((c["id"], b["id"]) for c in b["comments"])
+    mine = {c: b for c, b in owner.items() if b not in clashes}
+    if not mine:
+        return clashes
+    batch = {b["id"] for b in bugs}
+    con.register("_cids", pd.DataFrame({"comment_id": list(mine)}))
+    try:
+        stored = con.execute(
+            "SELECT comment_id, bug_id FROM raw_comments WHERE comment_id IN (SELECT comment_id FROM _cids)"
+        ).fetchall()
+    finally:
+        con.unregister("_cids")
+    for comment_id, bug_id in stored:
+        if bug_id not in batch and mine[comment_id] not in clashes:
+            clashes[mine[comment_id]] = (
+                f"invalid data from Bugzilla: comment id {comment_id} also belongs to bug {bug_id}"
+            )
+    return clashes
+
+
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[Any, ...]], cols: list[str]) -> None:
     if not rows:
         return
