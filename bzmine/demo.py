@@ -14,6 +14,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from bzmine.cli import cli
+from bzmine.errors import BzmineError
 from bzmine.server import ServerOptions, serve_corpus
 
 
@@ -22,7 +23,9 @@ def _run(args: list[str]) -> None:
     result = CliRunner().invoke(cli, args, catch_exceptions=False)
     sys.stdout.write(result.output)
     if result.exit_code != 0:
-        raise SystemExit(f"demo step failed: bzmine {shlex.join(args)} (exit {result.exit_code})")
+        raise BzmineError(
+            f"demo step failed: bzmine {shlex.join(args)} (exit {result.exit_code}; its error is above)"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,7 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db", default="data/demo.duckdb")
     ap.add_argument("--report", default="data/report")
     ns = ap.parse_args(argv)
-    run_demo(ns.corpus, ns.db, ns.report)
+    try:
+        run_demo(ns.corpus, ns.db, ns.report)
+    except BzmineError as exc:
+        raise SystemExit(f"Error: {exc}") from None
     return 0
 
 

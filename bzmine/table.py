@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from numbers import Number
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 MIN_TEXT = (
@@ -124,8 +125,8 @@ def _text(v: Any) -> str:
         return v.strftime("%Y-%m-%d") if v == v.normalize() else v.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(v, (dt.date, dt.datetime)):
         return v.isoformat(sep=" ") if isinstance(v, dt.datetime) else v.isoformat()
-    if isinstance(v, (list, tuple)) or hasattr(v, "tolist"):
-        v = ", ".join(str(x) for x in (v.tolist() if hasattr(v, "tolist") else v))
+    if isinstance(v, (list, tuple, np.ndarray)):
+        v = ", ".join(str(x) for x in (v.tolist() if isinstance(v, np.ndarray) else v))
     return " ".join(str(v).split())  # newlines and tabs in bug text would break the rows
 
 
@@ -185,7 +186,7 @@ def _widths(block: list[_Column], width: int) -> list[int]:
 def render(df: pd.DataFrame, width: int | None = None, floatfmt: str = "{:.1f}", na: str = "-") -> str:
     """df as a text table no wider than `width` (default: the terminal's), without its index."""
     width = width or terminal_width()
-    cols = [_column(name, df[name], floatfmt, na, width) for name in df.columns]
+    cols = [_column(name, df.iloc[:, i], floatfmt, na, width) for i, name in enumerate(df.columns)]
     if not cols:
         return ""
     parts = []

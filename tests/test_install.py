@@ -127,3 +127,22 @@ def test_the_wheel_installed_in_a_fresh_venv_runs_the_demo_and_reports_the_defin
     shutil.copyfile(ROOT / "tests" / "fixtures" / "comments" / "v3_full_md.txt", home / "report.txt")
     review = _run([bzmine, "review", "report.txt", "--date", "2025-06-01"], home, env)
     assert "v3.full.action_items.status" in review.stdout, review.stdout
+
+
+def test_a_failing_demo_step_is_one_line_and_notebooks_refuse_a_file(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from bzmine.cli import cli
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    res = CliRunner().invoke(
+        cli, ["demo", "--db", str(blocker / "demo.duckdb"), "--report", str(tmp_path / "r")]
+    )
+    assert res.exit_code == 1, res.output
+    err = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(err) == 1 and err[0].startswith("Error: demo step failed: bzmine sync"), res.stderr
+    assert "Traceback" not in res.output
+    res = CliRunner().invoke(cli, ["notebooks", "--out", str(blocker / "nb")])
+    assert res.exit_code == 1 and len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert "Traceback" not in res.output
