@@ -11,7 +11,7 @@ from typing import Any
 import click
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bzmine.cli import cli
@@ -237,7 +237,13 @@ def test_hostile_environment_and_config_files_are_one_line_never_a_traceback(
         ),
         st.sampled_from(KEY_FILES),
     )
+    @example({"BZMINE_READ_WAIT": "abc"}, "missing")
+    @example({"BZMINE_PARSE_WORKERS": "abc"}, "missing")
+    @example({"BUGZILLA_API_KEY": "\x1b]0;owned\x07"}, "missing")
     def run(env: dict[str, str], key_file: str) -> None:
+        run_one(env, key_file)
+
+    def run_one(env: dict[str, str], key_file: str) -> None:
         db = work / "t.duckdb"
         shutil.copy(tiny_db, db)
         for name in ("BZMINE_READ_WAIT", "BZMINE_PARSE_WORKERS", "BUGZILLA_API_KEY", "BZMINE_DB"):
@@ -256,4 +262,6 @@ def test_hostile_environment_and_config_files_are_one_line_never_a_traceback(
             lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
             assert len(lines) == 1 and lines[0].startswith("Error: "), shown
 
+    for kind in KEY_FILES:  # each key file, on a command that fails (its error line scrubs the key)
+        run_one({"BZMINE_DB": "DIR"}, kind)
     run()

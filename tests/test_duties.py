@@ -839,3 +839,59 @@ def pd_ts(at: str) -> Any:
     import pandas as pd
 
     return pd.Timestamp(at)
+
+
+def test_a_new_guideline_version_is_a_data_change() -> None:
+    from bzmine.errors import ConfigError
+    from bzmine.store.config import duty_rule_rows
+
+    data = {
+        "document": "CCADB IRG",
+        "versions": [{"version": "3.1", "from": "2025-07-15"}, {"version": "3.3", "from": "2027-01-01"}],
+        "duties": [
+            {
+                "kind": "routine_update",
+                "code": "D3",
+                "from": "3.1",
+                "hours": 168,
+                "strength": "MUST",
+                "section": "Updates",
+                "owed_by": "ca",
+                "waived_by_closure": True,
+            },
+            {
+                "kind": "old_rule",
+                "code": "D9",
+                "from": "3.1",
+                "until": "3.1",
+                "hours": 24,
+                "strength": "SHOULD",
+                "section": "Old",
+                "owed_by": "ca",
+            },
+        ],
+    }
+    rows = {(r[0], r[3]): r for r in duty_rule_rows(data, "test")}
+    assert set(rows) == {("routine_update", "3.1"), ("routine_update", "3.3"), ("old_rule", "3.1")}
+    r = rows[("routine_update", "3.3")]
+    assert (str(r[4]), r[5], r[6], r[7], r[10]) == ("2027-01-01", None, 168, "MUST", "CCADB IRG 3.3 §Updates")
+    assert str(rows[("routine_update", "3.1")][5]) == "2027-01-01"  # 3.1 ends where 3.3 begins
+    bad = {**data, "duties": [{**data["duties"][0], "from": "4.0"}]}
+    with pytest.raises(ConfigError, match="'from' '4.0' is not a listed version"):
+        duty_rule_rows(bad, "test")
+
+
+def test_shipped_rules_are_loaded_for_the_sql(con: duckdb.DuckDBPyConnection) -> None:
+    got = con.execute(
+        "SELECT version, hours, strength, source FROM config_duty_rules WHERE kind = 'action_item_update' ORDER BY valid_from"
+    ).fetchall()
+    assert got == [
+        ("3.1", 72, "MUST", "CCADB IRG 3.1 §Updates"),
+        ("3.2", 72, "MUST", "CCADB IRG 3.2 §Updates"),
+    ]
+    pre = con.execute(
+        "SELECT version, valid_until, source FROM config_duty_rules WHERE kind = 'next_update' AND version IS NULL"
+    ).fetchall()
+    assert [(v, str(u)[:10], s) for v, u, s in pre] == [
+        (None, "2023-02-15", "Mozilla wiki §Responding to an Incident")
+    ]
