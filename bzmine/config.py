@@ -36,7 +36,6 @@ class Settings:
     backoff_base: float = 1.0  # seconds; doubled per attempt, with jitter
     backoff_max: float = 60.0
     overlap_seconds: int = 300  # BMO integration guide: re-search from prev db_time - 5 min
-    reconcile_days: float = 7.0  # full id-list reconciliation at most this often on incremental runs
 
     @property
     def timeouts(self) -> tuple[float, float]:

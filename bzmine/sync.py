@@ -4,13 +4,13 @@ Request plan ("ids, then details inline"), N bugs in the set, M changed since th
   1  GET /rest/version               (python-bugzilla connects)
   1  GET /rest/time                  (db_time: the next watermark)
   L  GET /rest/bug?...&include_fields=id,last_change_time&order=bug_id&limit=1000&offset=k
-     (L = floor(N/1000) + 1 on a full run; floor(M/1000) + 1 on an incremental one)
+     (every id: L = ceil(N/1000) + 1, since a page that is not empty is followed by another: a short page may
+     be a server's silent cap; an incremental run first lists what changed since the watermark, then every id)
   D  GET /rest/bug?id=<50 ids>&include_fields=_default,comments,history   (D = ceil(changed/50))
-Full run: 2 + floor(N/P) + 1 + [N mod P > 0] + ceil(N/50) requests (P = 1000 ids per listing page: a short
-page is followed by one empty page, because a short page may be a server's silent cap); incremental with no
-change: 3.
-An incremental run also lists every id (L = floor(N/1000) + 1) once per reconcile period to notice
-bugs that left the set or became private.
+Full run: 2 + ceil(N/P) + 1 + ceil(N/50) requests (P = 1000 ids per listing page); incremental with no
+change: 2 + 1 + ceil(N/P) + 1 (for N up to 1000 ids: 5).
+Every run lists every id: a bug that became private (absent from searches, 401 on direct reads) or left the
+set is marked no longer visible at the next sync, and leaves every shared figure (store.db.HIDDEN_BUGS).
 
 Each detail batch is written in its own transaction (bugs, comments and history replaced by id),
 so a killed run leaves whole bugs only; the watermark moves last, in the transaction that closes
@@ -38,7 +38,7 @@ from bzmine.config import Settings
 from bzmine.errors import BlockedError, BzmineError, was_interrupted, write_error
 from bzmine.store import raw
 from bzmine.store.db import Writer, transaction
-from bzmine.timeutil import format_bmo_time, parse_bmo_time, utcnow
+from bzmine.timeutil import format_bmo_time, parse_bmo_time
 
 log = logging.getLogger(__name__)
 # Test hook (never set in normal use): hold the Nth batch's transaction open, its rows written but not committed,
@@ -183,14 +183,13 @@ def sync(
         else:
             changed = {i for i, t in listing.items() if stored.get(i) != t or i in invisible_now}
             need = sorted(changed | retry_skipped)
+        # visibility on every run: the full id list (ceil(N/1000) + 1 requests) tells which stored bugs are gone
+        full_listing = set(listing) if since_q is None else set(client.list_ids(None))
+        # a bug visible again (public again, or back in the set) is fetched even if its change time is older
+        back = (full_listing & invisible_now) - set(need)
+        need = sorted(set(need) | back)
         report.listed = len(listing)
         report.unchanged = len(set(listing) - set(need))
-        last_rec = raw.get_state(con, "last_reconcile_at")
-        last_at = parse_bmo_time(last_rec) if last_rec else None
-        rec_due = last_at is None or (utcnow() - last_at).total_seconds() > settings.reconcile_days * 86400
-        full_listing: set[int] | None = set(listing) if since_q is None else None
-        if full_listing is None and rec_due:
-            full_listing = set(client.list_ids(None))
         known = set(stored) | retry_skipped  # ids that may have rows; this run's others are only inserted
         chunks = [need[i : i + settings.batch_size * 4] for i in range(0, len(need), settings.batch_size * 4)]
         with (
@@ -215,10 +214,8 @@ def sync(
                 report.skipped += len(res.skipped)
                 bar.update(len(chunk))
                 bar.set_postfix(requests=client.requests)
-        gone: list[int] = []
-        if full_listing is not None:
-            gone = sorted(raw.visible_ids(con) - full_listing)
-            report.invisible += len(gone)
+        gone = sorted(raw.visible_ids(con) - full_listing)
+        report.invisible += len(gone)
         report.requests = client.requests
         report.invalid_utf8 = client.invalid_utf8
         report.watermark = server_time
@@ -228,11 +225,10 @@ def sync(
         with transaction(con):
             raw.mark_invisible(con, gone)
             raw.set_state(con, "watermark", server_time)
-            if full_listing is not None:
-                raw.set_state(con, "last_reconcile_at", format_bmo_time(utcnow()))
             raw.finish_run(con, run_id, "ok", counts, server_time)
     except BaseException as exc:
-        report.requests = client.requests if client is not None else 0
+        # a client that failed to connect made its requests all the same (the error carries their count)
+        report.requests = client.requests if client is not None else int(getattr(exc, "requests", 0))
         counts = {k: v for k, v in asdict(report).items() if isinstance(v, int)}
         status = (
             "interrupted"

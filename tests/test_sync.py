@@ -116,7 +116,8 @@ def test_request_count_full_and_incremental(make_server: Any, tmp_path: Path, n:
     assert full_requests <= math.ceil(n / 50) + 10
     srv.app.requests.clear()
     rep = sync(con, settings(srv, tmp_path), quiet=True)
-    assert rep.mode == "incremental" and len(srv.app.requests) <= 3
+    # no change: version, time, the empty since-listing, and every id (one page of n, then an empty one)
+    assert rep.mode == "incremental" and len(srv.app.requests) == 5
     assert rep.requests == len(srv.app.requests)
     # K bugs change: only they are fetched again
     changed = sorted(random.Random(1).sample(sorted(records), 7))
@@ -239,7 +240,7 @@ def test_bug_turning_private_or_leaving_is_marked_not_deleted(
     rec2.bug["component"] = "CA Certificate Root Inclusion"
     rec2.bug["last_change_time"] = format_bmo_time(utcnow())
     srv.app.put(rec2)
-    sync(con, settings(srv, tmp_path, reconcile_days=0), quiet=True)
+    sync(con, settings(srv, tmp_path), quiet=True)  # an incremental run lists every id: no wait
     vis = dict(
         con.execute(
             "SELECT bug_id, is_visible FROM raw_bugs WHERE bug_id IN (?, ?)", [priv, moved]
@@ -519,7 +520,8 @@ def test_demo_runs_end_to_end_twice_without_refetching(
 
 @pytest.mark.parametrize("n,page", [(22, 1000), (20, 10), (25, 10), (0, 10)])
 def test_request_count_formula_is_exact(make_server: Any, tmp_path: Path, n: int, page: int) -> None:
-    """docs/harvest.md: full = 2 + floor(N/P) + 1 + [N mod P > 0] + ceil(N/50); no-change incremental = 3."""
+    """docs/harvest.md: full = 2 + ceil(N/P) + 1 + ceil(N/50); no-change incremental = 3 + ceil(N/P) + 1 (every run
+    lists every id: visibility)."""
     from bzmine.synth import synth
 
     records = {r.id: r for r in synth(max(n, 1), seed=5)}
@@ -529,10 +531,10 @@ def test_request_count_formula_is_exact(make_server: Any, tmp_path: Path, n: int
     srv = make_server(records)
     con = connect(tmp_path / "t.duckdb")
     sync(con, settings(srv, tmp_path, list_page_size=page), quiet=True)
-    assert len(srv.app.requests) == 2 + n // page + 1 + (n % page > 0) + math.ceil(n / 50)
+    assert len(srv.app.requests) == 2 + math.ceil(n / page) + 1 + math.ceil(n / 50)
     srv.app.requests.clear()
-    sync(con, settings(srv, tmp_path, list_page_size=page), quiet=True)
-    assert len(srv.app.requests) == 3
+    rep = sync(con, settings(srv, tmp_path, list_page_size=page), quiet=True)
+    assert len(srv.app.requests) == 3 + math.ceil(n / page) + 1 == rep.requests
 
 
 def _is_detail(entry: dict[str, Any]) -> bool:
@@ -619,18 +621,26 @@ def test_ordered_request_plan_for_120_bugs(make_server: Any, tmp_path: Path) -> 
     srv.app.put(changed)
     sync(con, settings(srv, tmp_path), quiet=True)
     got = plan()
-    assert [p for p, _ in got] == ["/rest/version", "/rest/time", "/rest/bug", "/rest/bug", "/rest/bug"]
+    assert [p for p, _ in got] == ["/rest/version", "/rest/time"] + ["/rest/bug"] * 5
     since = got[2][1][-1]
     assert since[0] == "last_change_time"  # the previous watermark minus 5 minutes
     assert got[2] == listing(0, since[1]) and got[3] == listing(
         1, since[1]
     )  # a short page, then the empty one
-    assert got[4] == details([ids[7]])
+    assert got[4:6] == [listing(0), listing(120)]  # every id: which stored bugs are no longer visible
+    assert got[6] == details([ids[7]])
     sync(con, settings(srv, tmp_path), quiet=True)
     got = plan()
     # nothing changed since: the 5-minute overlap lists the bug changed a moment ago again, nothing is fetched
     since = got[2][1][-1][1]
-    assert got == [("/rest/version", []), ("/rest/time", []), listing(0, since), listing(1, since)]
+    assert got == [
+        ("/rest/version", []),
+        ("/rest/time", []),
+        listing(0, since),
+        listing(1, since),
+        listing(0),
+        listing(120),
+    ]
 
 
 def test_readers_work_while_a_slow_sync_runs_and_a_second_writer_is_refused(
@@ -644,6 +654,8 @@ def test_readers_work_while_a_slow_sync_runs_and_a_second_writer_is_refused(
     db = tmp_path / "r.duckdb"
     fast = make_server(records)
     subprocess.run(_sync_cmd(fast.url, db), check=True, cwd=ROOT, timeout=120)
+    # parsed once (readers never parse: on unparsed bugs they say to run `bzmine parse`)
+    subprocess.run([sys.executable, "-m", "bzmine", "parse", "--db", str(db), "-q"], check=True, cwd=ROOT)
     slow = make_server(records, latency_ms=1000)
     proc = subprocess.Popen(
         _sync_cmd(slow.url, db, "--full", "--batch-size", "5"), cwd=ROOT, stderr=subprocess.PIPE, text=True
