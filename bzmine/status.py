@@ -88,4 +88,3 @@ def _has_table(con, name: str) -> bool:  # type: ignore[no-untyped-def]
             0
         ]
     )
-
