@@ -1145,7 +1145,10 @@ def config_reset(db: str) -> None:
     "--out", required=True, type=click.Path(file_okay=False), help="A new directory for the snapshot."
 )
 @click.option(
-    "--as-of", "as_of", help="The as_of the snapshot is cut for (recorded in the manifest and the citation)."
+    "--as-of",
+    "as_of",
+    help="The as_of the snapshot is cut for (default: now), recorded in the manifest and the citation; every "
+    "command reading the snapshot defaults to it.",
 )
 @click.option(
     "--include-private",
@@ -1155,7 +1158,8 @@ def config_reset(db: str) -> None:
 @_boundary
 def snapshot_cmd(db: str, out: str, as_of: str | None, include_private: bool) -> None:
     """Freeze the raw and parsed tables as Parquet with a manifest (versions, server, sync time, as_of, row counts,
-    SHA-256 per file), to cite and to rerun every command on later with --db DIR, offline."""
+    SHA-256 per file), to cite and to rerun every command on later with --db DIR, offline. snapshot_id covers the
+    whole manifest; data_id only the raw and parsed tables (a sync that changes nothing keeps it)."""
     from bzmine.snapshot import write_snapshot
 
     con = _metrics_con(db, as_of)
@@ -1163,7 +1167,10 @@ def snapshot_cmd(db: str, out: str, as_of: str | None, include_private: bool) ->
         m = write_snapshot(con, out, as_of, include_private)
     finally:
         con.close()
-    click.echo(f"snapshot {m['snapshot_id'][:12]}: {m['bugs']} bugs, {len(m['tables'])} tables -> {out}")
+    click.echo(
+        f"snapshot {m['snapshot_id'][:12]} (data {m['data_id'][:12]}): {m['bugs']} bugs, {len(m['tables'])} "
+        f"tables, as_of {m['as_of']} -> {out}"
+    )
     click.echo(f"use it with any command: --db {out}; cite it: bzmine cite {out}")
 
 
@@ -1171,13 +1178,14 @@ def snapshot_cmd(db: str, out: str, as_of: str | None, include_private: bool) ->
 @click.argument("folder", type=click.Path(exists=True, file_okay=False))
 @_boundary
 def open_snapshot_cmd(folder: str) -> None:
-    """Check a snapshot (every file's SHA-256 against its manifest) and say what it holds and how to use it."""
+    """Check a snapshot (both ids recomputed, every file's SHA-256 and rows, no unknown or missing table or file)
+    and say what it holds and how to use it."""
     from bzmine.snapshot import open_snapshot, read_manifest
 
     m = read_manifest(folder)
     open_snapshot(folder).close()  # it loads, and the views apply
     click.echo(
-        f"snapshot {m['snapshot_id'][:12]}: intact; {m['bugs']} bugs from {m.get('server')} synced "
+        f"snapshot {m['snapshot_id'][:12]} (data {m['data_id'][:12]}): intact; {m['bugs']} bugs from {m.get('server')} synced "
         f"{m.get('synced_at')}, as_of {m.get('as_of')}, bzmine {m.get('bzmine_version')}, parser {m.get('parser_version')}"
     )
     click.echo(

@@ -325,8 +325,9 @@ def _parse_stale(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(has_bugs and has_bugs[0]) and (row is None or row[0] != parser_stamp())
 
 
-def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Apply pending migrations, each in one transaction together with its record."""
+def migrate(con: duckdb.DuckDBPyConnection, upto: int | None = None) -> list[str]:
+    """Apply pending migrations (those numbered up to `upto`, default all), each in one transaction together with
+    its record."""
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)"
     )
@@ -340,7 +341,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     applied = []
     for name, sql in files:
         version = int(name.split("_", 1)[0])
-        if version in done:
+        if version in done or (upto is not None and version > upto):
             continue
         with transaction(con):
             con.execute(sql)
