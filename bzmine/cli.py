@@ -729,14 +729,14 @@ def scorecard(
         if by == "year":
             df = metrics.scorecard_by_year(con, cas[0], as_of, group=group)
             if fmt == "table" and not show_all:
-                df = df[[c for c in df.columns if c == "year" or c in compact]]
+                df = df[[c for c in df.columns if c in ("year", "private_bugs") or c in compact]]
             _emit(df, fmt)
             return
         if len(cas) == 1:
             df = metrics.compare(con, cas[0], as_of, since, until, group=group)
             if fmt == "table":
                 if not show_all:
-                    df = df[df["figure"].isin(compact)]
+                    df = df[df["figure"].isin(compact | {"private_bugs"})]
                 df = df.assign(
                     percentile=df["percentile"].map(lambda v: "no data" if pd.isna(v) else f"{v:.0f}")
                 )

@@ -292,13 +292,8 @@ def scorecard(
     if not pct.empty:
         p = pct.pivot(index="ca", columns="figure", values="percentile").add_suffix("_pct")
         wide = wide.merge(p, left_on="ca", right_index=True, how="left")
-    if private_included(con):
-        # marked where included: how many of each CA's bugs are private or no longer visible
-        counts = dict(
-            con.execute(
-                "SELECT ca, count(*) FROM metric_bugs WHERE bug_id IN (SELECT bug_id FROM hidden_bugs) GROUP BY ca"
-            ).fetchall()
-        )
+    if private_included(con):  # marked where included
+        counts = _hidden_per_ca(con)
         wide = wide.assign(private_bugs=[int(counts.get(c, 0)) for c in wide["ca"]])
     if keys:
         wide = wide[wide["ca"].isin(keys)]
@@ -327,7 +322,26 @@ def compare(
         raise ConfigError(
             f"{ca!r} has no bugs opened in this window at this as_of (try without --since/--until or a later --as-of)"
         )
+    if private_included(con):  # marked where included
+        row: dict[str, Any] = {
+            "figure": "private_bugs",
+            "label": "Private or no longer visible bugs (counted: --include-private)",
+            "value": float(_hidden_per_ca(con).get(keys[0], 0)),
+            "direction": "not_ranked",
+            "unit": "bugs",
+        }
+        df = pd.concat([df, pd.DataFrame([row])], ignore_index=True)
     return df
+
+
+def _hidden_per_ca(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """How many of each CA's bugs in the scorecard's scope are private or no longer visible (view hidden_bugs)."""
+    return {
+        str(ca): int(n)
+        for ca, n in con.execute(
+            "SELECT ca, count(*) FROM metric_scope WHERE bug_id IN (SELECT bug_id FROM hidden_bugs) GROUP BY ca"
+        ).fetchall()
+    }
 
 
 def figures(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

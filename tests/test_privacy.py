@@ -202,6 +202,12 @@ def test_cli_tables_leave_hidden_bugs_out_and_mark_them_when_included(keyholder_
     con.close()
     assert {r["ca"]: r["private_bugs"] for r in card_all if r["private_bugs"]} == per_ca
     assert sum(r["bugs_total"] for r in card_all) == sum(r["bugs_total"] for r in card) + sum(per_ca.values())
+    # one CA beside its peers: a private_bugs row, only when included
+    ca, n = sorted(per_ca.items())[0]
+    one = ["scorecard", "--db", str(keyholder_db), "--as-of", AS_OF, "--format", "json", "--ca", ca]
+    rows = {r["figure"]: r["value"] for r in json.loads(_run(*one, "--include-private").output)}
+    assert rows["private_bugs"] == n
+    assert "private_bugs" not in {r["figure"] for r in json.loads(_run(*one).output)}
     # the table form keeps the mark in its compact columns
     assert (
         "private_bugs"
