@@ -4,8 +4,11 @@
 -- definition (store.db.PRIVATE_ROWS, metric_bugs); where such bugs are included they are marked with `hidden`.
 -- Grain: bug.
 CREATE OR REPLACE VIEW hidden_bugs AS
-SELECT
-    bug_id,
-    CASE WHEN json_array_length(data->'groups') > 0 THEN 'private' ELSE 'no longer visible' END AS hidden
-FROM raw_bugs
-WHERE NOT is_visible OR json_array_length(data->'groups') > 0;
+-- is_private is stored with the bug (migration 0014); rows an older snapshot brings without it fall back to the JSON.
+WITH b AS (
+    SELECT bug_id, is_visible, coalesce(is_private, json_array_length(data->'groups') > 0, FALSE) AS private
+    FROM raw_bugs
+)
+SELECT bug_id, CASE WHEN private THEN 'private' ELSE 'no longer visible' END AS hidden
+FROM b
+WHERE NOT is_visible OR private;
