@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bzmine.errors import SchemaError
 from bzmine.store.db import open_for_reading, upgrade_message, upgrade_needed
 
 
@@ -10,6 +11,8 @@ def status_lines(db: str) -> list[str]:
     con = open_for_reading(db, check=False)
     try:
         need = upgrade_needed(con)
+        if need and ("not a bzmine database" in need or "newer bzmine" in need):
+            raise SchemaError(upgrade_message(db, need))
 
         def one(sql: str) -> object:
             row = con.execute(sql).fetchone()

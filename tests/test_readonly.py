@@ -181,3 +181,16 @@ def test_the_command_a_reader_names_makes_the_file_readable(
     assert card.exit_code == 0 and card.output.count("\n") > 3, card.output
     again = CliRunner().invoke(cli, ["upgrade", "--db", str(db)])
     assert again.exit_code == 0 and "nothing to do" in again.output
+
+
+def test_a_foreign_duckdb_file_is_refused_by_readers_and_upgrade_alike(tmp_path: Path) -> None:
+    db = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE t (a INTEGER)")
+    con.close()
+    before = _digest(db)
+    for args in (["status", "--db", str(db)], ["scorecard", "--db", str(db)], ["upgrade", "--db", str(db)]):
+        res = CliRunner().invoke(cli, args)
+        lines = res.output.strip().splitlines()
+        assert res.exit_code == 1 and len(lines) == 1 and "is not a bzmine database" in lines[0], res.output
+        assert _digest(db) == before, args

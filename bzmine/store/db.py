@@ -240,12 +240,7 @@ def open_for_reading(path: str | Path, check: bool = True) -> duckdb.DuckDBPyCon
 
     if is_snapshot(path):
         return open_snapshot(path)
-    try:
-        con = connect(path, read_only=True, wait=READ_WAIT_S, check=check)
-    except SchemaError as exc:
-        if check and "older schema" in str(exc):
-            raise SchemaError(upgrade_message(str(path), "was written by an older bzmine (schema)")) from None
-        raise
+    con = connect(path, read_only=True, wait=READ_WAIT_S, check=False)
     if check:
         try:
             need = upgrade_needed(con)
@@ -262,11 +257,13 @@ def upgrade_needed(con: duckdb.DuckDBPyConnection) -> str | None:
     """Why a reader cannot use this database as it is (None: it can): what only a writer may fix."""
     try:
         have = con.execute("SELECT max(version) FROM schema_migrations").fetchone()
-    except duckdb.Error:
+    except duckdb.CatalogException:  # a damaged file raises otherwise, and is reported as damaged
         return "is not a bzmine database (no schema_migrations table)"
     want = max(int(n.split("_", 1)[0]) for n, _ in _sql_files("migrations"))
     if have is None or have[0] is None or have[0] < want:
-        return "was written by an older bzmine (schema)"
+        return f"was written by an older bzmine (schema {have[0] if have else None}; this one writes {want})"
+    if have[0] > want:
+        return f"was written by a newer bzmine (schema {have[0]}; this one knows {want}): upgrade bzmine"
     if not _current(con):
         return "has views or built-in tables from another bzmine version"
     if _parse_stale(con):
@@ -281,7 +278,7 @@ def upgrade_message(path: str, need: str) -> str:
     """One line: what is wrong with the file for a reader, and the command that fixes it (readers never write)."""
     if "not parsed yet" in need:
         return f"{path} {need}: run `bzmine parse --db {path}` (or finish the sync); reading commands never write"
-    if "not a bzmine database" in need:
+    if "not a bzmine database" in need or "newer bzmine" in need:
         return f"{path} {need}."
     return f"{path} {need}: run `bzmine upgrade --db {path}` once (reading commands never write)"
 
@@ -297,6 +294,8 @@ def upgrade(path: str | Path) -> list[str]:
         probe.close()
     if need is None:
         return [f"{path} is up to date for this bzmine: nothing to do"]
+    if "not a bzmine database" in need or "newer bzmine" in need:
+        raise SchemaError(upgrade_message(str(path), need))
     done = [f"{path} {need}: upgraded"]
     w = Writer(path)  # migrations, views, built-in tables; the write lock refuses a running sync or parse
     try:
