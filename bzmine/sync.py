@@ -10,7 +10,7 @@ Request plan ("ids, then details inline"), N bugs in the set, M changed since th
 Full run: 2 + ceil(N/P) + 1 + ceil(N/50) requests (P = 1000 ids per listing page); incremental with no
 change: 2 + 1 + ceil(N/P) + 1 (for N up to 1000 ids: 5).
 Every run lists every id: a bug that became private (absent from searches, 401 on direct reads) or left the
-set is marked no longer visible at the next sync, and leaves every shared figure (store.db.HIDDEN_BUGS).
+set is marked no longer visible at the next sync, and leaves every shared figure (the view hidden_bugs).
 
 Each detail batch is written in its own transaction (bugs, comments and history replaced by id),
 so a killed run leaves whole bugs only; the watermark moves last, in the transaction that closes

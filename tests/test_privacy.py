@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from bzmine.cli import cli
+from bzmine.corpus import load_corpus
 from bzmine.server import LocalBugzilla, ServerOptions
 from bzmine.store.db import base_tables, migrate
 from bzmine.synth import synth
@@ -312,3 +313,27 @@ def test_turn_private_knob_answers_as_bmo_does() -> None:
             f"{srv.url}/rest/bug/{victim}", headers={"X-BUGZILLA-API-KEY": API_KEY}, timeout=10
         ).json()["bugs"][0]
         assert keyed["groups"] == ["ca-confidential"] and keyed["last_change_time"] > before
+
+
+def test_a_bug_public_again_is_fetched_and_counted_again(tmp_path: Path) -> None:
+    """Private at one sync, public again at the next with its old change time (an administrator undoing the
+    restriction on a server that does not move it): the next sync fetches it again and it is back in every figure."""
+    records = load_corpus(ROOT / "data" / "sample")
+    victim = 1800045
+    original = records[victim]
+    db = tmp_path / "b.duckdb"
+    with LocalBugzilla(records, ServerOptions()) as srv:
+        sync = ("sync", "--url", srv.url, "--db", str(db), "--no-cache")
+        _run(*sync, "-q")
+        srv.app.make_private(victim)
+        assert "1 no longer visible" in _run(*sync).output
+        assert victim not in _due_ids(db)
+        srv.app.put(original)  # public again, last_change_time as before
+        srv.app.requests.clear()
+        out = _run(*sync).output
+        fetched = [
+            v for e in srv.app.requests for k, v in e["query"] if k == "id" and e["path"] == "/rest/bug"
+        ]
+    assert fetched == [str(victim)] and "0 no longer visible" in out
+    assert victim in _due_ids(db)
+    assert "no longer visible (private now" not in _run("status", "--db", str(db)).output
