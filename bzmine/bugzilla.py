@@ -221,7 +221,11 @@ class BugzillaClient:
         self.batch_size = settings.batch_size
         self.session.hooks["response"].append(self._read_bounded)
         self._rng = random.Random()
-        self._connect()
+        try:
+            self._connect()
+        except Exception as exc:
+            exc.requests = self.requests  # type: ignore[attr-defined]  # the run records them (sync)
+            raise
 
     def _connect(self) -> None:
         # api_key=None: python-bugzilla would put the key in every URL; we send the header instead

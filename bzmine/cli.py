@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import signal
 import sys
 from collections.abc import Callable
@@ -262,6 +263,14 @@ def cli(verbose: int) -> None:
 )
 @click.option("--hide-emails", is_flag=True, help="Hide e-mail addresses from anonymous callers.")
 @click.option(
+    "--turn-private",
+    "turn_private",
+    multiple=True,
+    metavar="BUG@N",
+    help="Restrict BUG to a group from the Nth connection on (each sync connects once), as an administrator "
+    "does between two syncs: absent from anonymous searches, 401 on anonymous reads. Repeatable.",
+)
+@click.option(
     "--request-log", type=click.Path(dir_okay=False), help="Append one JSON line per request to this file."
 )
 @click.option(
@@ -288,6 +297,7 @@ def serve_corpus(
     hide_emails: bool,
     request_log: str | None,
     misbehave: tuple[str, ...],
+    turn_private: tuple[str, ...],
 ) -> None:
     """Serve CORPUS (directory of <id>.json, a .jsonl file, or a saved /rest/bug list .json) as a local Bugzilla REST API.
 
@@ -296,6 +306,14 @@ def serve_corpus(
     from bzmine.server import ServerOptions
     from bzmine.server import serve_corpus as _serve
 
+    turns = []
+    for spec in turn_private:
+        if not re.fullmatch(r"[0-9]{1,18}@[1-9][0-9]{0,8}", spec):
+            raise click.UsageError(
+                f"--turn-private {spec!r}: give BUG@N, e.g. 1234@2 (private from the 2nd sync on)"
+            )
+        bug, _, n = spec.partition("@")
+        turns.append((int(bug), int(n)))
     opts = ServerOptions(
         latency_ms=latency_ms,
         page_cap=page_cap,
@@ -309,6 +327,7 @@ def serve_corpus(
         hide_emails=hide_emails,
         request_log=request_log,
         misbehave=frozenset(misbehave),
+        turn_private=tuple(turns),
     )
     srv = _serve(corpus, opts, host, port)
     click.echo(f"serving {len(srv.app.records)} bugs at {srv.url}/rest/", err=False)
@@ -504,6 +523,18 @@ def status(db: str) -> None:
 
 @cli.command()
 @db_option
+@_boundary
+def upgrade(db: str) -> None:
+    """Bring a database written by an older bzmine up to this one (schema, views, built-in tables, a re-parse after a
+    parser change). Reading commands never write: on an old database they say to run this."""
+    from bzmine.store.db import upgrade as _upgrade
+
+    for line in _upgrade(db):
+        click.echo(line)
+
+
+@cli.command()
+@db_option
 @click.option("--full", is_flag=True, help="Re-parse every bug, not only those fetched since the last parse.")
 @click.option(
     "--aliases",
@@ -554,8 +585,20 @@ def parse_report(source: Any, compact: bool) -> None:
     click.echo(json.dumps(result.to_json(), indent=None if compact else 2, ensure_ascii=False, default=str))
 
 
+def include_private_option(fn: F) -> F:
+    return click.option(
+        "--include-private",
+        "include_private",
+        is_flag=True,
+        help="Also count bugs that are private (seen with an API key) or no longer visible; they are marked "
+        "([private], [no longer visible], a private_bugs column). Default: left out, as in anything shared.",
+    )(fn)
+
+
 def output_options(fn: F) -> F:
-    """--db, --as-of, --ca (repeatable), --group, --exclude-resolution, --only-ca, --format: the metric commands'."""
+    """--db, --as-of, --ca (repeatable), --group, --exclude-resolution, --only-ca, --include-private, --format: the
+    metric commands'."""
+    fn = include_private_option(fn)
     fn = click.option(
         "--only-ca",
         is_flag=True,
@@ -592,7 +635,9 @@ def output_options(fn: F) -> F:
         help="Only this CA (repeatable): any spelling, the owner or a filed name, case-insensitive.",
     )(fn)
     fn = click.option(
-        "--as-of", "as_of", help="Compute as of this UTC date or time (default: now). A date means 00:00 UTC."
+        "--as-of",
+        "as_of",
+        help="Compute as of this UTC date or time (default: now; a snapshot's own as_of). A date means 00:00 UTC.",
     )(fn)
     return db_option(fn)
 
@@ -646,6 +691,10 @@ def _metrics_con(db: str, as_of: str | None = None) -> Any:
                 err=True,
             )
     con = open_for_reading(db)
+    if params.get("include_private"):
+        from bzmine.metrics import include_private
+
+        include_private(con)
     if params.get("exclude_resolution") is not None or params.get("only_ca"):
         from bzmine.metrics import DEFAULT_EXCLUDE_RESOLUTIONS, set_exclusions
 
@@ -725,14 +774,14 @@ def scorecard(
         if by == "year":
             df = metrics.scorecard_by_year(con, cas[0], as_of, group=group)
             if fmt == "table" and not show_all:
-                df = df[[c for c in df.columns if c == "year" or c in compact]]
+                df = df[[c for c in df.columns if c in ("year", "private_bugs") or c in compact]]
             _emit(df, fmt)
             return
         if len(cas) == 1:
             df = metrics.compare(con, cas[0], as_of, since, until, group=group)
             if fmt == "table":
                 if not show_all:
-                    df = df[df["figure"].isin(compact)]
+                    df = df[df["figure"].isin(compact | {"private_bugs"})]
                 df = df.assign(
                     percentile=df["percentile"].map(lambda v: "no data" if pd.isna(v) else f"{v:.0f}")
                 )
@@ -744,7 +793,12 @@ def scorecard(
             keep = [
                 c
                 for c in df.columns
-                if (show_all or c == "ca" or c in compact or c.removesuffix("_pct") in compact)
+                if (
+                    show_all
+                    or c in ("ca", "private_bugs")
+                    or c in compact
+                    or c.removesuffix("_pct") in compact
+                )
                 and (percentiles or not c.endswith("_pct"))
             ]
             df = df[keep]
@@ -921,15 +975,16 @@ def explain(
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
 )
+@include_private_option
 @_boundary
-def related(bug: int, depth: int, db: str, as_of: str | None, fmt: str) -> None:
+def related(bug: int, depth: int, db: str, as_of: str | None, fmt: str, include_private: bool) -> None:
     """Bugs linked to BUG (bug N, #N, Incident N, links, depends/blocks/duplicate/see-also fields, Related Incidents
     tables; either direction), up to --depth links away, nearest first."""
     from bzmine import metrics
 
     con = _metrics_con(db, as_of)
     try:
-        df = metrics.related(con, bug, depth, as_of)
+        df = metrics.mark_hidden(con, metrics.related(con, bug, depth, as_of))
     finally:
         con.close()
     if fmt == "table":
@@ -1198,7 +1253,10 @@ def config_reset(db: str) -> None:
     "--out", required=True, type=click.Path(file_okay=False), help="A new directory for the snapshot."
 )
 @click.option(
-    "--as-of", "as_of", help="The as_of the snapshot is cut for (recorded in the manifest and the citation)."
+    "--as-of",
+    "as_of",
+    help="The as_of the snapshot is cut for (default: now), recorded in the manifest and the citation; every "
+    "command reading the snapshot defaults to it.",
 )
 @click.option(
     "--include-private",
@@ -1208,7 +1266,8 @@ def config_reset(db: str) -> None:
 @_boundary
 def snapshot_cmd(db: str, out: str, as_of: str | None, include_private: bool) -> None:
     """Freeze the raw and parsed tables as Parquet with a manifest (versions, server, sync time, as_of, row counts,
-    SHA-256 per file), to cite and to rerun every command on later with --db DIR, offline."""
+    SHA-256 per file), to cite and to rerun every command on later with --db DIR, offline. snapshot_id covers the
+    whole manifest; data_id only the raw and parsed tables (a sync that changes nothing keeps it)."""
     from bzmine.snapshot import write_snapshot
 
     con = _metrics_con(db, as_of)
@@ -1216,7 +1275,10 @@ def snapshot_cmd(db: str, out: str, as_of: str | None, include_private: bool) ->
         m = write_snapshot(con, out, as_of, include_private)
     finally:
         con.close()
-    click.echo(f"snapshot {m['snapshot_id'][:12]}: {m['bugs']} bugs, {len(m['tables'])} tables -> {out}")
+    click.echo(
+        f"snapshot {m['snapshot_id'][:12]} (data {m['data_id'][:12]}): {m['bugs']} bugs, {len(m['tables'])} "
+        f"tables, as_of {m['as_of']} -> {out}"
+    )
     click.echo(f"use it with any command: --db {out}; cite it: bzmine cite {out}")
 
 
@@ -1224,13 +1286,14 @@ def snapshot_cmd(db: str, out: str, as_of: str | None, include_private: bool) ->
 @click.argument("folder", type=click.Path(exists=True, file_okay=False))
 @_boundary
 def open_snapshot_cmd(folder: str) -> None:
-    """Check a snapshot (every file's SHA-256 against its manifest) and say what it holds and how to use it."""
+    """Check a snapshot (both ids recomputed, every file's SHA-256 and rows, no unknown or missing table or file)
+    and say what it holds and how to use it."""
     from bzmine.snapshot import open_snapshot, read_manifest
 
     m = read_manifest(folder)
     open_snapshot(folder).close()  # it loads, and the views apply
     click.echo(
-        f"snapshot {m['snapshot_id'][:12]}: intact; {m['bugs']} bugs from {m.get('server')} synced "
+        f"snapshot {m['snapshot_id'][:12]} (data {m['data_id'][:12]}): intact; {m['bugs']} bugs from {m.get('server')} synced "
         f"{m.get('synced_at')}, as_of {m.get('as_of')}, bzmine {m.get('bzmine_version')}, parser {m.get('parser_version')}"
     )
     click.echo(

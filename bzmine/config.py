@@ -40,7 +40,6 @@ class Settings:
     sync_memory_mb: int = (
         64  # DuckDB's buffer cap while harvesting: the peak stays flat in the number of bugs
     )
-    reconcile_days: float = 7.0  # full id-list reconciliation at most this often on incremental runs
 
     @property
     def timeouts(self) -> tuple[float, float]:

@@ -160,6 +160,40 @@ def set_exclusions(
     return {"excluded_resolutions": res, "only_ca_subjects": only_ca}
 
 
+def include_private(con: duckdb.DuckDBPyConnection, include: bool = True) -> None:
+    """Count private and no longer visible bugs (view hidden_bugs) in every figure on this connection; they are
+    left out by default (--include-private), and marked where they are listed (`due`, `scorecard`, the report)."""
+    con.execute("SET VARIABLE bzmine_include_private = ?", [bool(include)])
+
+
+def private_included(con: duckdb.DuckDBPyConnection) -> bool:
+    row = con.execute(
+        "SELECT coalesce(CAST(getvariable('bzmine_include_private') AS BOOLEAN), FALSE)"
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def default_as_of(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """The as_of a connection's figures default to: a snapshot's own as_of (open_snapshot sets it), else None (now)."""
+    row = con.execute("SELECT CAST(getvariable('bzmine_default_as_of') AS TIMESTAMP)").fetchone()
+    return row[0] if row and row[0] is not None else None
+
+
+def mark_hidden(con: duckdb.DuckDBPyConnection, df: pd.DataFrame) -> pd.DataFrame:
+    """Where private or no longer visible bugs are included, say so in each of their rows: `summary` starts with
+    "[private] " or "[no longer visible] ". Nothing changes when they are left out (there are none)."""
+    if df.empty or "bug_id" not in df.columns or "summary" not in df.columns or not private_included(con):
+        return df
+    hidden = dict(con.execute("SELECT bug_id, hidden FROM hidden_bugs").fetchall())
+    if not hidden:
+        return df
+    out = df.copy()
+    out["summary"] = [
+        f"[{hidden[b]}] {s}" if b in hidden else s for b, s in zip(out["bug_id"], out["summary"], strict=True)
+    ]
+    return out
+
+
 def snapshot(
     con: duckdb.DuckDBPyConnection,
     as_of: Any = None,
@@ -175,7 +209,11 @@ def snapshot(
     """
     if group not in GROUPS:
         raise ConfigError(f"--group must be owner or filed, got {group!r}")
-    at = to_timestamp(as_of) or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    at = (
+        to_timestamp(as_of)
+        or default_as_of(con)
+        or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    )
     s, u = to_timestamp(since), to_timestamp(until)
     flags = con.execute(
         "SELECT getvariable('bzmine_include_private'), getvariable('bzmine_exclude_resolutions'), "
@@ -280,6 +318,9 @@ def scorecard(
     if not pct.empty:
         p = pct.pivot(index="ca", columns="figure", values="percentile").add_suffix("_pct")
         wide = wide.merge(p, left_on="ca", right_index=True, how="left")
+    if private_included(con):  # marked where included
+        counts = _hidden_per_ca(con)
+        wide = wide.assign(private_bugs=[int(counts.get(c, 0)) for c in wide["ca"]])
     if keys:
         wide = wide[wide["ca"].isin(keys)]
     return wide.reset_index(drop=True)
@@ -307,6 +348,15 @@ def compare(
         raise ConfigError(
             f"{ca!r} has no bugs opened in this window at this as_of (try without --since/--until or a later --as-of)"
         )
+    if private_included(con):  # marked where included
+        row: dict[str, Any] = {
+            "figure": "private_bugs",
+            "label": "Private or no longer visible bugs (counted: --include-private)",
+            "value": float(_hidden_per_ca(con).get(keys[0], 0)),
+            "direction": "not_ranked",
+            "unit": "bugs",
+        }
+        df = pd.concat([df, pd.DataFrame([row])], ignore_index=True)
     return df
 
 
@@ -319,6 +369,16 @@ def compare_all(con: duckdb.DuckDBPyConnection, as_of: Any = None, group: str = 
            FROM scorecard_percentiles p JOIN (SELECT figure, row_number() OVER () AS n FROM scorecard_figures) o
            USING (figure) ORDER BY p.ca, o.n""",
     )
+
+
+def _hidden_per_ca(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """How many of each CA's bugs in the scorecard's scope are private or no longer visible (view hidden_bugs)."""
+    return {
+        str(ca): int(n)
+        for ca, n in con.execute(
+            "SELECT ca, count(*) FROM metric_scope WHERE bug_id IN (SELECT bug_id FROM hidden_bugs) GROUP BY ca"
+        ).fetchall()
+    }
 
 
 def figures(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -586,7 +646,9 @@ def due(
     con.execute("SET VARIABLE bzmine_due_days = ?", [days])
     con.execute("SET VARIABLE bzmine_stale_days = CAST(? AS INTEGER)", [stale_days])
     # due as YYYY-MM-DD text: a date, shown as one in every format (table, csv, json, HTML)
-    return _filter(_df(con, "SELECT * REPLACE (strftime(due, '%Y-%m-%d') AS due) FROM due"), keys)
+    return mark_hidden(
+        con, _filter(_df(con, "SELECT * REPLACE (strftime(due, '%Y-%m-%d') AS due) FROM due"), keys)
+    )
 
 
 def duties(

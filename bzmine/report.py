@@ -130,6 +130,11 @@ def methods_html() -> str:
     return markdown.markdown(text, extensions=["tables", "fenced_code"], output_format="html")
 
 
+def _hidden(con: duckdb.DuckDBPyConnection) -> dict[int, str]:
+    """Private or no longer visible bugs (view hidden_bugs) and which of the two each is."""
+    return {int(b): str(h) for b, h in con.execute("SELECT bug_id, hidden FROM hidden_bugs").fetchall()}
+
+
 def write_report(
     con: duckdb.DuckDBPyConnection,
     out: str | Path,
@@ -146,7 +151,7 @@ def write_report(
     Plots are drawn in `workers` processes (None: by core count and plot count, as the CLI does; the default, 1,
     starts no process), and only those whose inputs changed since the last report written to the same folder.
     """
-    con.execute("SET VARIABLE bzmine_include_private = ?", [include_private])
+    metrics.include_private(con, include_private)
     outdir = files.make_dir(Path(out))
     files.make_dir(outdir / "img")
     files.make_dir(outdir / "ca")
@@ -162,6 +167,9 @@ def write_report(
     bm = metrics.bug_metrics(con, at)
     yearly = metrics.yearly(con, at)
     n_bugs = len(bm)
+    # private or no longer visible bugs (only with --include-private): a mark beside every link to one, a banner
+    hidden = _hidden(con) if include_private else {}
+    n_hidden = int(bm["bug_id"].isin(list(hidden)).sum()) if n_bugs else 0
     common = {
         "as_of": at.strftime("%Y-%m-%d %H:%M"),
         "n_bugs": n_bugs,
@@ -172,6 +180,13 @@ def write_report(
         "fmt": _fmt,
         "pct": _pct,
         "bug_url": lambda i: f"{base}{int(i)}",
+        "hidden_mark": lambda i: f" [{hidden[int(i)]}]" if int(i) in hidden else "",
+        "private_note": (
+            f"{n_hidden} of these bugs are private or no longer visible (--include-private); each is marked "
+            "[private] or [no longer visible]."
+            if n_hidden
+            else ""
+        ),
     }
     names = list(card["ca"]) if not wanted else [c for c in card["ca"] if c in wanted]
     hrefs = {n: f"ca/{slug(n)}.html" for n in card["ca"]}

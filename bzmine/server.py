@@ -3,7 +3,7 @@
 It serves a corpus (see :mod:`bzmine.corpus`) with BMO's paths, parameters, JSON shapes, limits
 and errors (`../shared/docs/BUGZILLA_API.md` §1.11), plus knobs for tests and benchmarks:
 latency, a smaller silent page cap, an anonymous rate limit with BMO's block behaviour, seeded
-random faults, poisoned bugs and a JSON-lines request log. Only the standard library is used, so
+random faults, poisoned bugs, bugs that turn private between two syncs and a JSON-lines request log. Only the standard library is used, so
 the server starts in-process from a pytest fixture or as `bzmine serve-corpus`.
 """
 
@@ -94,6 +94,9 @@ class ServerOptions:
     hide_emails: bool = False  # anonymous callers see no e-mail addresses
     misbehave: frozenset[str] = frozenset()  # MISBEHAVIOURS: a broken server, for robustness tests
     clock_offset_s: float = 0.0  # /rest/time answers this many seconds ahead (a server with a wrong clock)
+    # (bug id, n): from the n-th connection on (each sync connects once, GET /rest/version) the bug is restricted
+    # to a group, as an administrator would do on BMO between two syncs (make_private)
+    turn_private: tuple[tuple[int, int], ...] = ()
 
 
 # what a broken server does (`--misbehave KIND`), each on /rest/bug: hang - accept and never answer;
@@ -187,6 +190,7 @@ class FakeBugzilla:
         self._closed = threading.Event()
         self.stalled = threading.Event()  # a request touching stall_ids began to wait (tests wait for it)
         self._unstall = threading.Event()  # unstall() or close() ends every stall at once
+        self.connections = 0  # GET /rest/version answered: one per sync (python-bugzilla connects once)
 
     # -- corpus changes (tests and benchmarks simulate activity on the server) --
     def put(self, record: Record, committed_late_by: float = 0.0) -> None:
@@ -207,6 +211,17 @@ class FakeBugzilla:
     def unstall(self) -> None:
         """End the stalls now, and let later requests through without one (tests drive order with this)."""
         self._unstall.set()
+
+    def make_private(self, bug_id: int, group: str = "ca-confidential") -> None:
+        """Restrict a bug to a group now, as BMO records it: the group is added, last_change_time moves and the
+        change enters the history. Anonymous callers then no longer find it in searches and get 401 on reads."""
+        with self.lock:
+            old = self.records[bug_id]
+            now = format_bmo_time(datetime.now(timezone.utc))
+            bug = {**old.bug, "groups": sorted({*old.bug.get("groups", []), group}), "last_change_time": now}
+            change = {"field_name": "bug_group", "removed": "", "added": group}
+            history = [*old.history, {"when": now, "who": "admin@example.org", "changes": [change]}]
+            self.records[bug_id] = Record(bug, list(old.comments), history)
 
     def close(self) -> None:
         self._closed.set()
@@ -349,6 +364,11 @@ class FakeBugzilla:
         if self.opts.rate_limit_all:
             self._rate_limit(user, client)
         if sub == "/version":
+            with self.lock:
+                self.connections += 1
+                for bug_id, n in self.opts.turn_private:
+                    if n == self.connections and bug_id in self.records:
+                        self.make_private(bug_id)
             return {"version": BMO_VERSION}
         if sub == "/time":
             now = format_bmo_time(datetime.now(timezone.utc) + timedelta(seconds=self.opts.clock_offset_s))

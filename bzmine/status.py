@@ -4,23 +4,29 @@ from __future__ import annotations
 
 import duckdb
 
-from bzmine.store.db import open_for_reading
+from bzmine.errors import SchemaError
+from bzmine.store.db import open_for_reading, upgrade_message, upgrade_needed
 
 
 def status_lines(db: str) -> list[str]:
-    """Lines for the status report (read-only)."""
-    con = open_for_reading(db)
+    """Lines for the status report (read-only, in any state: an old or half-synced file says what it needs)."""
+    con = open_for_reading(db, check=False)
     try:
+        need = upgrade_needed(con)
+        if need and ("not a bzmine database" in need or "newer bzmine" in need):
+            raise SchemaError(upgrade_message(db, need))
 
         def one(sql: str) -> object:
             row = con.execute(sql).fetchone()
             return row[0] if row else None
 
         lines = [f"database: {db}"]
+        if need:  # the raw tables below are read all the same; the parsed ones wait for the writer
+            lines.append(f"needs: {upgrade_message(db, need)}")
+        private = one("SELECT count(*) FROM raw_bugs WHERE json_array_length(data->'groups') > 0")
         lines.append(
             f"bugs: {one('SELECT count(*) FROM raw_bugs')} "
-            f"({one('SELECT count(*) FROM raw_bugs WHERE NOT is_visible')} no longer visible, "
-            f"{one('SELECT count(*) FROM bugs WHERE is_private')} private)"
+            f"({one('SELECT count(*) FROM raw_bugs WHERE NOT is_visible')} no longer visible, {private} private)"
         )
         lines.append(
             f"comments: {one('SELECT count(*) FROM raw_comments')}, history entries: {one('SELECT count(*) FROM raw_history')}"
@@ -46,6 +52,8 @@ def status_lines(db: str) -> list[str]:
                 "no longer visible (private now, or left the bug set): "
                 + ", ".join(str(r[0]) for r in invisible)
             )
+        if need:
+            return lines
         hidden = one(
             "SELECT count(*) FROM raw_comments WHERE coalesce(data->>'creator', data->>'author') NOT LIKE '%@%'"
         )

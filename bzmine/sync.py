@@ -4,14 +4,15 @@ Request plan ("ids, then details inline"), N bugs in the set, M changed since th
   1  GET /rest/version               (python-bugzilla connects)
   1  GET /rest/time                  (db_time: the next watermark, capped at the newest change seen + overlap)
   L  GET /rest/bug?...&include_fields=id,last_change_time&order=bug_id&limit=1000&offset=k
-     (L = floor(N/1000) + 1 on a full run; floor(M/1000) + 1 on an incremental one)
+     (every id: L = ceil(N/1000) + 1, since a page that is not empty is followed by another: a short page may
+     be a server's silent cap; an incremental run first lists what changed since the watermark, then every id)
   D  GET /rest/bug?id=<50 ids>&include_fields=_default,comments,history   (D = ceil(changed/50))
-Full run: 2 + floor(N/P) + 1 + [N mod P > 0] + ceil(N/50) requests (P = 1000 ids per listing page: a short
-page is followed by one empty page, because a short page may be a server's silent cap); incremental with no
-change: 4 (the newest bug is listed again, as the watermark never passes its change time plus the overlap).
-An incremental run also lists every id (L = floor(N/1000) + 1) once per reconcile period to notice
-bugs that left the set or became private, and to fetch bugs visible again (or for the first time, an API key
-added) whose last change is older than the watermark.
+Full run: 2 + ceil(N/P) + 1 + ceil(N/50) requests (P = 1000 ids per listing page); incremental with no
+change: 2 + 2 + ceil(N/P) + 1 (the newest bug is listed again, as the watermark never passes its change time plus
+the overlap; for N up to 1000 ids: 6).
+Every run lists every id: a bug that became private (absent from searches, 401 on direct reads) or left the
+set is marked no longer visible at the next sync, and leaves every shared figure (the view hidden_bugs); bugs
+visible again (or for the first time, an API key added) whose last change is older than the watermark are fetched.
 
 Each detail batch is written in its own transaction (bugs, comments and history replaced by id),
 so a killed run leaves whole bugs only; the watermark moves last, in the transaction that closes
@@ -209,18 +210,14 @@ def sync(
         else:
             changed = {i for i, t in listing.items() if stored.get(i) != t or i in invisible_now}
             need = sorted(changed | retry_skipped)
+        # visibility on every run: the full id list (ceil(N/1000) + 1 requests) tells which stored bugs are gone
+        full_listing = set(listing) if since_q is None else set(client.list_ids(None))
+        # what a listing since the watermark cannot show: bugs visible again (public again, back in the set) or visible
+        # for the first time (an API key added), fetched even if their last change is older than the watermark
+        back = {i for i in full_listing if i not in stored or i in invisible_now} - set(need)
+        need = sorted(set(need) | back)
         report.listed = len(listing)
         report.unchanged = len(set(listing) - set(need))
-        last_rec = raw.get_state(con, "last_reconcile_at")
-        last_at = parse_bmo_time(last_rec) if last_rec else None
-        rec_due = last_at is None or (utcnow() - last_at).total_seconds() > settings.reconcile_days * 86400
-        full_listing: set[int] | None = set(listing) if since_q is None else None
-        if full_listing is None and rec_due:
-            full_listing = set(client.list_ids(None))
-            # what a listing since the watermark cannot show: bugs visible again, or visible for the first time (an
-            # API key added), whose last change is older than the watermark
-            unseen = {i for i in full_listing if i not in stored or i in invisible_now} - set(need)
-            need = sorted(set(need) | unseen)
         known = set(stored) | retry_skipped  # ids that may have rows; this run's others are only inserted
         chunks = [need[i : i + settings.batch_size * 4] for i in range(0, len(need), settings.batch_size * 4)]
         with (
@@ -251,10 +248,8 @@ def sync(
                 report.skipped += len(res.skipped)
                 bar.update(len(chunk))
                 bar.set_postfix(requests=client.requests)
-        gone: list[int] = []
-        if full_listing is not None:
-            gone = sorted(raw.visible_ids(con) - full_listing)
-            report.invisible += len(gone)
+        gone = sorted(raw.visible_ids(con) - full_listing)
+        report.invisible += len(gone)
         report.requests = client.requests
         report.invalid_utf8 = client.invalid_utf8
         report.watermark = _watermark(server_time, listing.values(), w.con, settings.overlap_seconds)
@@ -264,11 +259,10 @@ def sync(
         with transaction(con):
             raw.mark_invisible(con, gone)
             raw.set_state(con, "watermark", report.watermark)
-            if full_listing is not None:
-                raw.set_state(con, "last_reconcile_at", format_bmo_time(utcnow()))
             raw.finish_run(con, run_id, "ok", counts, report.watermark)
     except BaseException as exc:
-        report.requests = client.requests if client is not None else 0
+        # a client that failed to connect made its requests all the same (the error carries their count)
+        report.requests = client.requests if client is not None else int(getattr(exc, "requests", 0))
         counts = {k: v for k, v in asdict(report).items() if isinstance(v, int)}
         status = (
             "interrupted"

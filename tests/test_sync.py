@@ -116,8 +116,9 @@ def test_request_count_full_and_incremental(make_server: Any, tmp_path: Path, n:
     assert full_requests <= math.ceil(n / 50) + 10
     srv.app.requests.clear()
     rep = sync(con, settings(srv, tmp_path), quiet=True)
-    # version, time, the newest bug listed again (the watermark is never past it + 5 min), the empty page
-    assert rep.mode == "incremental" and len(srv.app.requests) == 4
+    # no change: version, time, the newest bug listed again (the watermark is never past it + 5 min) and the empty
+    # page, then every id (one page of n, then an empty one)
+    assert rep.mode == "incremental" and len(srv.app.requests) == 6
     assert rep.requests == len(srv.app.requests)
     # K bugs change: only they are fetched again
     changed = sorted(random.Random(1).sample(sorted(records), 7))
@@ -198,10 +199,11 @@ def test_address_block_stops_at_the_first_429(
     mine = [e["status"] for e in srv.app.requests[before:]]
     assert mine == [429], mine  # the block was recognised on the first 429, and nothing more was sent
     con = duckdb.connect(str(db), read_only=True)
-    assert con.execute("SELECT status FROM sync_runs").fetchall() == [("blocked",)]
+    # the one request made is recorded, though the client never finished connecting
+    assert con.execute("SELECT status, requests FROM sync_runs").fetchall() == [("blocked", 1)]
     con.close()
     status = CliRunner().invoke(cli, ["status", "--db", str(db)])
-    assert "blocked" in status.output
+    assert "blocked" in status.output and "1 requests" in status.output
 
 
 def test_poisoned_bug_is_bisected_out_and_reported(
@@ -238,7 +240,7 @@ def test_bug_turning_private_or_leaving_is_marked_not_deleted(
     rec2.bug["component"] = "CA Certificate Root Inclusion"
     rec2.bug["last_change_time"] = format_bmo_time(utcnow())
     srv.app.put(rec2)
-    sync(con, settings(srv, tmp_path, reconcile_days=0), quiet=True)
+    sync(con, settings(srv, tmp_path), quiet=True)  # an incremental run lists every id: no wait
     vis = dict(
         con.execute(
             "SELECT bug_id, is_visible FROM raw_bugs WHERE bug_id IN (?, ?)", [priv, moved]
@@ -522,8 +524,9 @@ def test_demo_runs_end_to_end_twice_without_refetching(
 
 @pytest.mark.parametrize("n,page", [(22, 1000), (20, 10), (25, 10), (0, 10)])
 def test_request_count_formula_is_exact(make_server: Any, tmp_path: Path, n: int, page: int) -> None:
-    """docs/harvest.md: full = 2 + floor(N/P) + 1 + [N mod P > 0] + ceil(N/50); no-change incremental = 3 + [N > 0]
-    (the newest bug is listed again: the watermark is never past its change time + 5 min)."""
+    """docs/harvest.md: full = 2 + ceil(N/P) + 1 + ceil(N/50); no-change incremental = 3 + [N > 0] + ceil(N/P) + 1
+    (the newest bug is listed again: the watermark is never past its change time + 5 min; every run lists every id:
+    visibility)."""
     from bzmine.synth import synth
 
     records = {r.id: r for r in synth(max(n, 1), seed=5)}
@@ -533,10 +536,10 @@ def test_request_count_formula_is_exact(make_server: Any, tmp_path: Path, n: int
     srv = make_server(records)
     con = connect(tmp_path / "t.duckdb")
     sync(con, settings(srv, tmp_path, list_page_size=page), quiet=True)
-    assert len(srv.app.requests) == 2 + n // page + 1 + (n % page > 0) + math.ceil(n / 50)
+    assert len(srv.app.requests) == 2 + math.ceil(n / page) + 1 + math.ceil(n / 50)
     srv.app.requests.clear()
-    sync(con, settings(srv, tmp_path, list_page_size=page), quiet=True)
-    assert len(srv.app.requests) == (4 if n else 3)
+    rep = sync(con, settings(srv, tmp_path, list_page_size=page), quiet=True)
+    assert len(srv.app.requests) == 3 + (1 if n else 0) + math.ceil(n / page) + 1 == rep.requests
 
 
 def _is_detail(entry: dict[str, Any]) -> bool:
@@ -623,7 +626,7 @@ def test_ordered_request_plan_for_120_bugs(make_server: Any, tmp_path: Path) -> 
     srv.app.put(changed)
     sync(con, settings(srv, tmp_path), quiet=True)
     got = plan()
-    assert [p for p, _ in got] == ["/rest/version", "/rest/time", "/rest/bug", "/rest/bug", "/rest/bug"]
+    assert [p for p, _ in got] == ["/rest/version", "/rest/time"] + ["/rest/bug"] * 5
     since = got[2][1][-1]
     assert since[0] == "last_change_time"  # the previous watermark minus 5 minutes
     # the newest bug of the first run (the watermark is its change time + 5 min) and the changed one, then the
@@ -631,12 +634,20 @@ def test_ordered_request_plan_for_120_bugs(make_server: Any, tmp_path: Path) -> 
     newest = max(records.values(), key=lambda r: r.bug["last_change_time"]).bug["last_change_time"]
     assert since[1] == newest
     assert got[2] == listing(0, since[1]) and got[3] == listing(2, since[1])
-    assert got[4] == details([ids[7]])
+    assert got[4:6] == [listing(0), listing(120)]  # every id: which stored bugs are no longer visible
+    assert got[6] == details([ids[7]])
     sync(con, settings(srv, tmp_path), quiet=True)
     got = plan()
     # nothing changed since: the 5-minute overlap lists the bug changed a moment ago again, nothing is fetched
     since = got[2][1][-1][1]
-    assert got == [("/rest/version", []), ("/rest/time", []), listing(0, since), listing(1, since)]
+    assert got == [
+        ("/rest/version", []),
+        ("/rest/time", []),
+        listing(0, since),
+        listing(1, since),
+        listing(0),
+        listing(120),
+    ]
 
 
 def test_readers_work_while_a_slow_sync_runs_and_a_second_writer_is_refused(
@@ -650,6 +661,8 @@ def test_readers_work_while_a_slow_sync_runs_and_a_second_writer_is_refused(
     db = tmp_path / "r.duckdb"
     fast = make_server(records)
     subprocess.run(_sync_cmd(fast.url, db), check=True, cwd=ROOT, timeout=120)
+    # parsed once (readers never parse: on unparsed bugs they say to run `bzmine parse`)
+    subprocess.run([sys.executable, "-m", "bzmine", "parse", "--db", str(db), "-q"], check=True, cwd=ROOT)
     # event order, not speed: one batch in the middle never answers until the readers are done (unstall), so the
     # sync is surely still running, waiting on the network, whatever the machine's load
     slow = make_server(records, stall_ids=frozenset({sorted(records)[60]}), stall_seconds=600)

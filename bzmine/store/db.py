@@ -25,7 +25,9 @@ def _sql_files(folder: str) -> list[tuple[str, str]]:
     return files
 
 
-def connect(path: str | Path, read_only: bool = False, wait: float = 0.0) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: str | Path, read_only: bool = False, wait: float = 0.0, check: bool = True
+) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) a bzmine database; read-write opens migrate and refresh views.
 
     wait: seconds to keep trying while another process holds the file (readers during a sync)."""
@@ -55,8 +57,12 @@ def connect(path: str | Path, read_only: bool = False, wait: float = 0.0) -> duc
         migrate(con)
         load_builtin(con)
         apply_views(con)
-    else:
-        check_schema(con, p)
+    elif check:
+        try:
+            check_schema(con, p)
+        except BaseException:
+            con.close()
+            raise
     return con
 
 
@@ -157,8 +163,9 @@ def _open(p: str, read_only: bool) -> duckdb.DuckDBPyConnection:
         ) from None
 
 
-# rows about bugs in a restricted group (private): left out of anything meant to be shared unless asked for
-PRIVATE_ROWS = "bug_id IN (SELECT bug_id FROM raw_bugs WHERE json_array_length(data->'groups') > 0)"
+# rows about bugs that are private or no longer visible (the view hidden_bugs, one definition for every reader):
+# left out of anything meant to be shared (export, snapshot, report, CLI tables, notebooks) unless asked for
+PRIVATE_ROWS = "bug_id IN (SELECT bug_id FROM hidden_bugs)"
 
 
 def base_tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
@@ -212,7 +219,7 @@ def _current(con: duckdb.DuckDBPyConnection) -> bool:
         have = con.execute("SELECT max(version) FROM schema_migrations").fetchone()
         views = _state(con, "views")
         accounts = _state(con, "accounts")
-    except duckdb.Error:
+    except duckdb.CatalogException:  # a table of a later schema (a damaged file is reported as such)
         return False
     want = max(int(n.split("_", 1)[0]) for n, _ in _sql_files("migrations"))
     files = _sql_files("views")
@@ -221,45 +228,84 @@ def _current(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(have and have[0] == want and views == digest and accounts == builtin)
 
 
-def open_for_reading(path: str | Path) -> duckdb.DuckDBPyConnection:
-    """Open an existing database read-only, so readers never wait for a running sync.
+def open_for_reading(path: str | Path, check: bool = True) -> duckdb.DuckDBPyConnection:
+    """Open an existing database or snapshot read-only: nothing a reader does can change the file.
 
-    When this bzmine's schema, views or parser are newer than the file's, the file is upgraded first (one short
-    read-write open, and a re-parse after a parser change); if a sync holds it, the error says to rerun after it.
+    Readers never wait for a running sync (beyond its write bursts) and never upgrade: a file whose schema, views,
+    built-in tables or parsed tables are not this bzmine's is refused with the command to run (`bzmine upgrade`,
+    `sync` or `parse`, the only writers). check=False opens it as it is (`bzmine status` says what it needs).
     """
     require_db(path)
     from bzmine.snapshot import is_snapshot, open_snapshot
 
     if is_snapshot(path):
         return open_snapshot(path)
-    try:
-        con: duckdb.DuckDBPyConnection | None = connect(path, read_only=True, wait=read_wait())
-    except SchemaError as exc:
-        if "older schema" not in str(exc):
+    con = connect(path, read_only=True, wait=read_wait(), check=False)
+    if check:
+        try:
+            need = upgrade_needed(con)
+        except BaseException:
+            con.close()
             raise
-        con = None
-    if con is not None and _current(con) and not _parse_stale(con):
-        return con
-    if con is not None:
-        con.close()
+        if need:
+            con.close()
+            raise SchemaError(upgrade_message(str(path), need))
+    return con
+
+
+def upgrade_needed(con: duckdb.DuckDBPyConnection) -> str | None:
+    """Why a reader cannot use this database as it is (None: it can): what only a writer may fix."""
     try:
-        rw = connect(path)
-    except SchemaError as exc:
-        if "in use" in str(exc):
-            raise SchemaError(
-                f"{path} needs a one-time upgrade for this bzmine but is in use by another process "
-                "(a running `bzmine sync`?); run the command again when it has finished."
-            ) from None
-        raise
+        have = con.execute("SELECT max(version) FROM schema_migrations").fetchone()
+    except duckdb.CatalogException:  # a damaged file raises otherwise, and is reported as damaged
+        return "is not a bzmine database (no schema_migrations table)"
+    want = max(int(n.split("_", 1)[0]) for n, _ in _sql_files("migrations"))
+    if have is None or have[0] is None or have[0] < want:
+        return f"was written by an older bzmine (schema {have[0] if have else None}; this one writes {want})"
+    if have[0] > want:
+        return f"was written by a newer bzmine (schema {have[0]}; this one knows {want}): upgrade bzmine"
+    if not _current(con):
+        return "has views or built-in tables from another bzmine version"
+    if _parse_stale(con):
+        row = con.execute("SELECT value FROM parse_state WHERE key = 'parser_version'").fetchone()
+        if row is None:
+            return "holds bugs not parsed yet (a first sync interrupted, or run with --no-parse)"
+        return "was parsed by another parser version"
+    return None
+
+
+def upgrade_message(path: str, need: str) -> str:
+    """One line: what is wrong with the file for a reader, and the command that fixes it (readers never write)."""
+    if "not parsed yet" in need:
+        return f"{path} {need}: run `bzmine parse --db {path}` (or finish the sync); reading commands never write"
+    if "not a bzmine database" in need or "newer bzmine" in need:
+        return f"{path} {need}."
+    return f"{path} {need}: run `bzmine upgrade --db {path}` once (reading commands never write)"
+
+
+def upgrade(path: str | Path) -> list[str]:
+    """Bring a database up to this bzmine: migrations, views, built-in tables (a read-write open does them) and a
+    re-parse when the parsed tables are another parser's or missing. The explicit writer behind `bzmine upgrade`."""
+    require_db(path)
+    probe = connect(path, read_only=True, wait=read_wait(), check=False)
     try:
-        if _parse_stale(rw):
+        need = upgrade_needed(probe)
+    finally:
+        probe.close()
+    if need is None:
+        return [f"{path} is up to date for this bzmine: nothing to do"]
+    if "not a bzmine database" in need or "newer bzmine" in need:
+        raise SchemaError(upgrade_message(str(path), need))
+    done = [f"{path} {need}: upgraded"]
+    w = Writer(path)  # migrations, views, built-in tables; the write lock refuses a running sync or parse
+    try:
+        if _parse_stale(w.con):
             from bzmine.store.parsed import reparse
 
-            log.warning("upgrading %s for this bzmine: re-parsing its bugs (once)", path)
-            reparse(rw, quiet=True)
+            done.append(reparse(w.con, quiet=True).summary())
     finally:
-        rw.close()
-    return connect(path, read_only=True, wait=read_wait())
+        w.close()
+    return done
 
 
 def read_wait() -> float:
@@ -277,13 +323,14 @@ def _parse_stale(con: duckdb.DuckDBPyConnection) -> bool:
     try:
         row = con.execute("SELECT value FROM parse_state WHERE key = 'parser_version'").fetchone()
         has_bugs = con.execute("SELECT count(*) > 0 FROM raw_bugs").fetchone()
-    except duckdb.Error:
+    except duckdb.CatalogException:
         return False
     return bool(has_bugs and has_bugs[0]) and (row is None or row[0] != parser_stamp())
 
 
-def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Apply pending migrations, each in one transaction together with its record."""
+def migrate(con: duckdb.DuckDBPyConnection, upto: int | None = None) -> list[str]:
+    """Apply pending migrations (those numbered up to `upto`, default all), each in one transaction together with
+    its record."""
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)"
     )
@@ -297,7 +344,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     applied = []
     for name, sql in files:
         version = int(name.split("_", 1)[0])
-        if version in done:
+        if version in done or (upto is not None and version > upto):
             continue
         with transaction(con):
             con.execute(sql)
@@ -314,7 +361,7 @@ def check_schema(con: duckdb.DuckDBPyConnection, path: str) -> None:
         raise SchemaError(f"{path} is not a bzmine database (no schema_migrations table).") from None
     want = max(int(n.split("_", 1)[0]) for n, _ in _sql_files("migrations"))
     if have is None or have[0] is None or have[0] < want:
-        raise SchemaError(f"{path} has an older schema; run `bzmine parse --db {path}` once to upgrade it.")
+        raise SchemaError(f"{path} has an older schema; run `bzmine upgrade --db {path}` once.")
 
 
 def _fingerprint(texts: list[str]) -> str:

@@ -53,7 +53,10 @@ def upsert_bugs(
     bug_rows, comment_rows, history_rows = [], [], []
     for b in bugs:
         core = {k: v for k, v in b.items() if k not in ("comments", "history")}
-        bug_rows.append((b["id"], _naive(b["last_change_time"]), True, None, now, run_id, dumps(core)))
+        private = bool(b.get("groups"))  # restricted to a group: only a key holder sees it
+        bug_rows.append(
+            (b["id"], _naive(b["last_change_time"]), True, None, now, run_id, dumps(core), private)
+        )
         for c in b["comments"]:
             comment_rows.append(
                 (
@@ -81,7 +84,16 @@ def upsert_bugs(
         con,
         "raw_bugs",
         bug_rows,
-        ["bug_id", "last_change_time", "is_visible", "invisible_since", "fetched_at", "run_id", "data"],
+        [
+            "bug_id",
+            "last_change_time",
+            "is_visible",
+            "invisible_since",
+            "fetched_at",
+            "run_id",
+            "data",
+            "is_private",
+        ],
     )
     _insert(
         con, "raw_comments", comment_rows, ["comment_id", "bug_id", "count", "created_at", "run_id", "data"]

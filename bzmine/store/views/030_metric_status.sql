@@ -22,8 +22,8 @@ FROM rows r, metric_params p
 WHERE r.valid_from IS NULL OR r.valid_from <= CAST(p.as_of AS DATE)
 GROUP BY r.owner;
 
--- metric_bugs: visible bugs that exist at as_of (private, group-restricted ones only while the variable
--- bzmine_include_private is not false: `bzmine report` and `export` set it false unless --include-private) (created at or before it), with their state at as_of.
+-- metric_bugs: the bugs that exist at as_of (created at or before it), with their state at as_of; private and no
+-- longer visible ones (hidden_bugs) only while the variable bzmine_include_private is true (--include-private).
 -- Grain: bug. `ca` is the key of per-CA figures: the owner (grp 'owner', default) or the filed name (grp 'filed'),
 -- and null unless subject_kind = 'ca' (auditor, program, meta and unknown bugs enter no per-CA figure).
 -- Status at as_of = the last change's added value, or the status before the first change (history), or, when
@@ -63,8 +63,10 @@ WITH last_change AS (
     LEFT JOIN first_change fc USING (bug_id)
     LEFT JOIN closings cl USING (bug_id)
     LEFT JOIN res_changes rc USING (bug_id)
-    WHERE i.opened_at <= p.as_of AND i.is_visible
-      AND (NOT coalesce(i.is_private, FALSE) OR coalesce(CAST(getvariable('bzmine_include_private') AS BOOLEAN), TRUE))
+    WHERE i.opened_at <= p.as_of
+      -- private and no longer visible bugs (hidden_bugs) only while the variable bzmine_include_private is true
+      AND (i.bug_id NOT IN (SELECT bug_id FROM hidden_bugs)
+           OR coalesce(CAST(getvariable('bzmine_include_private') AS BOOLEAN), FALSE))
 ), s AS (
     SELECT * REPLACE (
         CASE WHEN status_at NOT IN ('RESOLVED', 'VERIFIED', 'CLOSED') THEN ''

@@ -1,0 +1,14 @@
+-- hidden_bugs: the bugs nothing shared may carry unless --include-private (docs/security.md): restricted to a group
+-- (private: only an API key holder sees them) or no longer visible (absent from the last sync's id listing: made
+-- private since, or moved out of the bug set). Export, snapshot, report, every CLI table and notebooks read this one
+-- definition (store.db.PRIVATE_ROWS, metric_bugs); where such bugs are included they are marked with `hidden`.
+-- Grain: bug.
+CREATE OR REPLACE VIEW hidden_bugs AS
+-- is_private is stored with the bug (migration 0014); rows an older snapshot brings without it fall back to the JSON.
+WITH b AS (
+    SELECT bug_id, is_visible, coalesce(is_private, json_array_length(data->'groups') > 0, FALSE) AS private
+    FROM raw_bugs
+)
+SELECT bug_id, CASE WHEN private THEN 'private' ELSE 'no longer visible' END AS hidden
+FROM b
+WHERE NOT is_visible OR private;
