@@ -47,6 +47,9 @@ def _stopped(code: int) -> None:
     sys.exit(code)
 
 
+_NOTES: list[str] = []  # notes about the answer (what it left out), printed by the boundary after the answer
+
+
 def _boundary(fn: F) -> F:
     """The one error boundary: a known error is one line and exit 1; Ctrl-C exits 130 and SIGTERM 143 with one
     line; anything else is a bzmine bug, said so in one line (the traceback with -v).
@@ -72,8 +75,12 @@ def _boundary(fn: F) -> F:
             previous_int = signal.signal(signal.SIGINT, _on_sigint)
         except ValueError:  # not the main thread (tests, notebooks): keep the default handlers
             previous = previous_int = None
+        _NOTES.clear()
         try:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
+            for note in _NOTES:  # said once the answer stands: an error stays one line
+                click.echo(note, err=True)
+            return result
         except KeyboardInterrupt as exc:
             _stopped(143 if isinstance(exc, _Terminated) or _SIGTERM["received"] else 130)
         except click.exceptions.Exit:
@@ -714,7 +721,7 @@ def _metrics_con(db: str, as_of: str | None = None) -> Any:
         if used["only_ca_subjects"]:
             left_out.append("bugs not about a CA")
         if left_out:
-            click.echo(f"note: left out {' and '.join(left_out)}", err=True)
+            _NOTES.append(f"note: left out {' and '.join(left_out)}")
     return con
 
 

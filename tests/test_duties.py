@@ -545,7 +545,9 @@ def test_due_cli_lists_rule_and_program_queue(con: duckdb.DuckDBPyConnection, tm
         "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
     ).fetchone()[0]
     t0 = ERAS["3.1"]
-    res = CliRunner().invoke(cli, ["due", "--db", db, "--as-of", ts(t0, 30)[:10], "--ca", "Acme"])
+    res = CliRunner().invoke(
+        cli, ["due", "--db", db, "--as-of", ts(t0, 30)[:10], "--ca", "Acme"], env={"COLUMNS": "400"}
+    )
     assert res.exit_code == 0, res.output
     assert "routine update missed" in res.output and "CCADB IRG 3.1 §Updates, 7 days" in res.output
     res = CliRunner().invoke(cli, ["due", "--db", db, "--as-of", ts(t0, 30)[:10], "--format", "json"])
