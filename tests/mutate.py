@@ -216,15 +216,15 @@ CATALOGUE: list[Mutant] = [
     Mutant(
         "created-at-as-of",
         V + "030_metric_status.sql",
-        "WHERE i.opened_at <= p.as_of AND i.is_visible",
-        "WHERE i.opened_at < p.as_of AND i.is_visible",
+        "    WHERE i.opened_at <= p.as_of\n",
+        "    WHERE i.opened_at < p.as_of\n",
         "P0: a bug created at the as_of second does not exist",
     ),
     Mutant(
         "invisible-counted",
         V + "030_metric_status.sql",
-        "WHERE i.opened_at <= p.as_of AND i.is_visible",
-        "WHERE i.opened_at <= p.as_of",
+        "AND (i.bug_id NOT IN (SELECT bug_id FROM hidden_bugs)",
+        "AND (TRUE",
         "bugs no longer visible enter the figures",
     ),
     Mutant(
@@ -244,8 +244,8 @@ CATALOGUE: list[Mutant] = [
     Mutant(
         "freemail-domain-rule",
         V + "040_roles.sql",
-        "WHERE b.ca IS NOT NULL AND r.account LIKE '%@%'\n  AND split_part(r.account, '@', 2) NOT IN (SELECT domain FROM config_domains);",
-        "WHERE b.ca IS NOT NULL AND r.account LIKE '%@%';",
+        "  AND split_part(r.account, '@', 2) NOT IN (SELECT domain FROM config_domains)\n",
+        "",
         "§1 rule 2: free-mail domains spread the ca role",
     ),
     Mutant(
@@ -329,8 +329,8 @@ CATALOGUE: list[Mutant] = [
     Mutant(
         "date-offset-sign",
         "bzmine/parse/dates.py",
-        'dt = dt - delta if off["sign"] == "+" else dt + delta',
-        'dt = dt + delta if off["sign"] == "+" else dt - delta',
+        'return -minutes if sign in "-\\u2212" else minutes',
+        'return minutes if sign in "-\\u2212" else -minutes',
         "UTC+2 converted the wrong way",
     ),
     Mutant(
@@ -385,8 +385,8 @@ CATALOGUE: list[Mutant] = [
     Mutant(
         "full-by-promise",
         "bzmine/parse/reports.py",
-        'r"full (?:incident )?report (?:by|on|no later than|before|within)\\b(.{0,40})"',
-        'r"full (?:incident )?report (?:on|no later than|before|within)\\b(.{0,40})"',
+        'r"full (?:incident )?report\\b[^.\\n]{0,50}?(?:\\b(?:by|on|no later than|before|until|around)\\b|:|"',
+        'r"full (?:incident )?report\\b[^.\\n]{0,50}?(?:\\b(?:on|no later than|before|until|around)\\b|:|"',
         '"full report by <date>" promise lost',
     ),
     Mutant(
@@ -483,9 +483,9 @@ CATALOGUE: list[Mutant] = [
     ),
     Mutant(
         "private-rows-groups",
-        "bzmine/store/db.py",
-        "WHERE json_array_length(data->'groups') > 0)",
-        "WHERE json_array_length(data->'groups') > 1)",
+        V + "005_hidden.sql",
+        "WHERE NOT is_visible OR private;",
+        "WHERE NOT is_visible;",
         "a bug in one group not private",
     ),
     # -- harvest and transactions --
@@ -506,9 +506,9 @@ CATALOGUE: list[Mutant] = [
     Mutant(
         "reconcile-fetches-nothing",
         "bzmine/sync.py",
-        "            need = sorted(set(need) | unseen)\n",
+        "        need = sorted(set(need) | back)\n",
         "",
-        "the reconcile listing only marks bugs gone, never fetches the ones visible again",
+        "the listing of every id only marks bugs gone, never fetches the ones visible again",
     ),
     Mutant(
         "retry-off-by-one",

@@ -93,7 +93,10 @@ def test_incremental_since_is_the_watermark_minus_the_overlap(
     srv.app.requests.clear()
     sync(con, s, quiet=True)
     want = (datetime.strptime(first, FMT) - timedelta(seconds=overlap)).strftime(FMT)
-    assert listing_since(srv) == [want]  # nothing in the overlap was listed: one empty page
+    since = [x for x in listing_since(srv) if x is not None]  # then every id (visibility), with no since
+    assert (
+        since == [want, want] and len(listing_since(srv)) == 4
+    )  # the newest bug again: a short page, an empty one
     runs = con.execute("SELECT mode, since FROM sync_runs ORDER BY run_id").fetchall()
     assert [(m, None if t is None else t.strftime(FMT)) for m, t in runs] == [
         ("full", None),
@@ -133,13 +136,10 @@ def test_a_bug_visible_again_is_fetched_again(
 ) -> None:
     """A bug marked no longer visible (private, or out of the set) whose listed last_change_time equals the stored one
     is fetched again when a listing since the watermark shows it: its stored copy says invisible, so it counts as
-    changed (no reconcile listing is due in that run)."""
+    changed (the run's listing of every id would fetch it too: see the next test for that path)."""
     srv = make_server(public)
     con = connect(tmp_path / "t.duckdb")
-    s = settings(
-        srv, tmp_path, overlap_seconds=3600
-    )  # reconcile every 7 days: not due again during this test
-    reconcile = settings(srv, tmp_path, overlap_seconds=3600, reconcile_days=0)
+    s = settings(srv, tmp_path, overlap_seconds=3600)
     sync(con, s, quiet=True)
     x = sorted(public)[2]
     rec = changed(public[x], "recent change", now())  # changed now: inside the next runs' overlap
@@ -150,12 +150,12 @@ def test_a_bug_visible_again_is_fetched_again(
         "ca-confidential"
     ]  # anonymous callers no longer see it; last_change_time unchanged
     srv.app.put(hidden)
-    sync(con, reconcile, quiet=True)  # the reconcile listing notices it is gone
+    sync(con, s, quiet=True)  # the listing of every id notices it is gone
     assert con.execute("SELECT is_visible FROM raw_bugs WHERE bug_id = ?", [x]).fetchone() == (False,)
     srv.app.put(copy.deepcopy(rec))  # public again, same last_change_time as stored
     srv.app.requests.clear()
     sync(con, s, quiet=True)
-    assert listing_since(srv) != [] and None not in listing_since(srv)  # no reconcile listing in this run
+    assert listing_since(srv) != [] and None in listing_since(srv)  # since the watermark, then every id
     assert fetched(srv) == [x]
     assert con.execute("SELECT is_visible FROM raw_bugs WHERE bug_id = ?", [x]).fetchone() == (True,)
 
@@ -176,7 +176,7 @@ def test_reconcile_fetches_what_a_listing_since_the_watermark_cannot_show(
         ]  # private from the start: anonymous callers never see them
     srv = make_server(records)
     con = connect(tmp_path / "t.duckdb")
-    anon = settings(srv, tmp_path, reconcile_days=0)
+    anon = settings(srv, tmp_path)
     sync(con, anon, quiet=True)
     assert con.execute("SELECT count(*) FROM raw_bugs").fetchone() == (len(ids) - 2,)
     x = ids[5]
@@ -194,12 +194,12 @@ def test_reconcile_fetches_what_a_listing_since_the_watermark_cannot_show(
     assert con.execute("SELECT is_visible FROM raw_bugs WHERE bug_id = ?", [x]).fetchone() == (True,)
     # with an API key the private bugs are listed by the reconcile listing, and fetched although old
     srv.app.requests.clear()
-    rep = sync(con, settings(srv, tmp_path, reconcile_days=0, api_key=API_KEY), quiet=True)
+    rep = sync(con, settings(srv, tmp_path, api_key=API_KEY), quiet=True)
     assert fetched(srv) == ids[:2] and rep.new == 2
     assert con.execute("SELECT count(*) FROM raw_bugs WHERE is_visible").fetchone() == (len(ids),)
     # nothing left to find: the next reconcile fetches nothing
     srv.app.requests.clear()
-    sync(con, settings(srv, tmp_path, reconcile_days=0, api_key=API_KEY), quiet=True)
+    sync(con, settings(srv, tmp_path, api_key=API_KEY), quiet=True)
     assert fetched(srv) == []
 
 
