@@ -230,15 +230,27 @@ def sync(
                 if w.con is not con:  # reopened after letting go of the file: cap the new instance too
                     con = w.con
                     _cap_memory(con, settings.sync_memory_mb)
-                with transaction(con):
-                    clashes = raw.comment_id_clashes(con, res.bugs)
-                    if clashes:  # skipped with the reason, like any invalid bug
-                        res.bugs = [b for b in res.bugs if b["id"] not in clashes]
-                        res.skipped.update(clashes)
-                    raw.upsert_bugs(con, res.bugs, run_id, known=known)
-                    raw.mark_invisible(con, res.invisible)
-                    raw.save_skipped(con, res.skipped, run_id)
-                    _pause_in_batch(n_batch)
+                mem_mb = settings.sync_memory_mb
+                while True:
+                    try:
+                        with transaction(con):
+                            clashes = raw.comment_id_clashes(con, res.bugs)
+                            if clashes:  # skipped with the reason, like any invalid bug
+                                res.bugs = [b for b in res.bugs if b["id"] not in clashes]
+                                res.skipped.update(clashes)
+                            raw.upsert_bugs(con, res.bugs, run_id, known=known)
+                            raw.mark_invisible(con, res.invisible)
+                            raw.save_skipped(con, res.skipped, run_id)
+                            _pause_in_batch(n_batch)
+                        break
+                    except duckdb.OutOfMemoryException:
+                        # a batch of huge comments outgrew the cap: rolled back whole; again with a larger cap
+                        if mem_mb >= 4096:
+                            raise
+                        mem_mb *= 4
+                        _cap_memory(con, mem_mb)
+                if mem_mb != settings.sync_memory_mb:
+                    _cap_memory(con, settings.sync_memory_mb)
                 for b in res.bugs:
                     if b["id"] in stored:
                         report.changed += 1

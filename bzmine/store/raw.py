@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Container
@@ -145,7 +146,8 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[Any, ..
         # table names come from this module only, never from input
         con.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM _rows")
     finally:
-        con.unregister("_rows")
+        with contextlib.suppress(duckdb.Error):  # an aborted transaction refuses this too: keep the first error
+            con.unregister("_rows")
 
 
 def mark_invisible(con: duckdb.DuckDBPyConnection, bug_ids: list[int]) -> int:
