@@ -582,7 +582,7 @@ def response_events(
     """Every request waiting for a CA (METRICS.md §4), oldest first."""
     snapshot(con, as_of, need=("response_events",), group=group)
     return _filter(
-        _df(con, "SELECT * FROM response_events ORDER BY asked_at, bug_id, kind, asked_by"),
+        _df(con, "SELECT * FROM response_events ORDER BY asked_at, bug_id, kind DESC, asked_by"),
         resolve_cas(con, cas, group),
     )
 

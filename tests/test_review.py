@@ -473,7 +473,7 @@ All Action Items disclosed in this report have been completed as described, and 
 def test_outcomes_through_the_cli() -> None:
     """Issue 25 item 1: clean (with kind and version), not recognised (with the parse failure) and not a report
     are three different answers, in the table and in JSON."""
-    run = CliRunner()
+    run = CliRunner(env={"COLUMNS": "300"})  # tables cut long text to the terminal's width
     res = run.invoke(cli, ["review", "-", "--date", "2025-09-01", "--format", "json"], input=CLOSURE_OK)
     assert res.exit_code == 0, res.output
     assert json.loads(res.output) == [
