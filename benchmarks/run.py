@@ -166,7 +166,31 @@ def main() -> None:
         f"Timings are medians of {rep} runs unless marked (1 run).\n"
     )
 
-    # 1. harvest
+    try:
+        sections(w, ns, only, sizes, small, large, scales, rep)
+    except BaseException:  # keep what was measured before the failure
+        print("\n".join(lines) + "\n(stopped: the sections above are what was measured)")
+        raise
+    w(f"Whole run: {time.perf_counter() - started:.0f} s.")
+    text = "\n".join(lines) + "\n"
+    if ns.quick or ns.only:
+        print(text)
+    else:
+        Path(ns.out).write_text(text)
+        print(text)
+        print(f"wrote {ns.out}")
+
+
+def sections(
+    w: Any,
+    ns: argparse.Namespace,
+    only: set[str],
+    sizes: list[int] | None,
+    small: int,
+    large: int,
+    scales: list[int],
+    rep: int,
+) -> None:
     if "harvest" in only:
         harvest_section(w, small, large, rep)
     if "sync-memory" in only:
@@ -181,14 +205,6 @@ def main() -> None:
         scale_section(w, scales, rep, dbs, load_s)
     if "report" in only:
         report_section(w, sizes or ([300, 1000] if ns.quick else [1000, 10000, 30000]), rep)
-    w(f"Whole run: {time.perf_counter() - started:.0f} s.")
-    text = "\n".join(lines) + "\n"
-    if ns.quick or ns.only:
-        print(text)
-    else:
-        Path(ns.out).write_text(text)
-        print(text)
-        print(f"wrote {ns.out}")
 
 
 def harvest_section(w: Any, small: int, large: int, rep: int) -> None:
