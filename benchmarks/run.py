@@ -160,7 +160,7 @@ def main() -> None:
     cmd = " ".join(["python -m benchmarks.run", *sys.argv[1:]]).strip()
     w("# Benchmark results\n")
     w(
-        f"Produced by `{cmd}` (what `make bench` runs) on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, "
+        f"Produced by `{cmd}`{'' if ns.only or ns.quick else ' (what `make bench` runs)'} on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, "
         f"{os.cpu_count()} cores, {_mem_gib():.0f} GiB RAM, Python {platform.python_version()}, {platform.machine()}. "
         "The machine is shared and noisy: compare the ratios and request counts, which are measured in the same run. "
         f"Timings are medians of {rep} runs unless marked (1 run).\n"

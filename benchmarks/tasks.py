@@ -29,15 +29,18 @@ import requests
 from bzmine.config import Settings
 
 
-def peak_mb() -> float:
-    """This task's own peak resident set, and its workers': VmHWM belongs to the process image, so it starts afresh
-    at exec (ru_maxrss of RUSAGE_SELF does not: it keeps the forking driver's high-water mark)."""
+def peak_mb(children: bool = True) -> float:
+    """This task's own peak resident set, and its workers' (children=False: its own only, e.g. when the only child
+    is the local server): VmHWM belongs to the process image, so it starts afresh at exec (ru_maxrss of
+    RUSAGE_SELF does not: it keeps the forking driver's high-water mark)."""
     own = 0.0
     try:
         with open("/proc/self/status") as fh:
             own = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:")) / 1024
     except (OSError, StopIteration):
         own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if not children:
+        return own
     return max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
 
 
@@ -135,9 +138,10 @@ def perceval(url: str) -> int:
 
 
 def harvest(ns: argparse.Namespace) -> dict[str, Any]:
-    from bzmine.store.db import connect
-    from bzmine.store.parsed import reparse  # noqa: F401  (import cost outside the timing)
-    from bzmine.sync import sync
+    if ns.plan == "bzmine":  # the baselines' peak memory is theirs alone: no DuckDB or pandas loaded for them
+        from bzmine.store.db import connect
+        from bzmine.store.parsed import reparse  # noqa: F401  (import cost outside the timing)
+        from bzmine.sync import sync
 
     work = Path(tempfile.mkdtemp(prefix="bzbench-"))
     try:
@@ -181,7 +185,9 @@ def harvest(ns: argparse.Namespace) -> dict[str, Any]:
         "requests": reqs,
         "bytes": nbytes,
         "bugs_fetched": bugs,
-        "peak_mb": peak_mb(),
+        # the harvester's own peak: the server is a child of this task, and its corpus is not the harvester's memory
+        "peak_mb": peak_mb(children=False),
+        "server_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "create_db_s": created,
     }
 
