@@ -213,8 +213,8 @@ def harvest_section(w: Any, small: int, large: int, rep: int) -> None:
         "Plans: **bzmine** (ids, then 50 bugs per request with comments and history inline; see docs/harvest.md), "
         "**naive** python-bugzilla loop (query, then `get_comments` and `bugs_history_raw` per bug), "
         "**perceval** (pages of 500 with `include_fields=_all`, then comments, history and attachments per 25 bugs). "
-        "The server runs in its own process. bzmine's time includes writing DuckDB and the HTTP cache; the baselines "
-        "only fetch.\n"
+        "The server runs in its own process; peak MB is the harvesting process's own (not the server's). bzmine's time "
+        "includes writing DuckDB and the HTTP cache; the baselines only fetch.\n"
     )
     w(
         "| bugs | latency | plan | mode | requests | MB transferred | wall s | peak MB | vs bzmine: requests | vs bzmine: wall |"
