@@ -12,6 +12,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -105,6 +106,22 @@ def database(n: int) -> tuple[Path, float]:
     return path, time.perf_counter() - t0
 
 
+SECTIONS = ("harvest", "sync-memory", "fixed-cost", "parse", "scale", "report")
+REAL_BUGS = ROOT.parent / "shared" / "realdata" / "webpki-observatory" / "bugs_raw.json"
+
+
+def full_sync_requests(n: int) -> int:
+    """The request count of a full sync of n bugs (bzmine/sync.py's docstring; tests/test_sync.py checks it)."""
+    return 2 + n // 1000 + 1 + (1 if n % 1000 else 0) + math.ceil(n / 50)
+
+
+def parsed_database(n: int) -> Path:
+    """database(n), parsed (the report reads the parsed tables)."""
+    path, _ = database(n)
+    task("parse", "--db", str(path))
+    return path
+
+
 def fit_exponent(xs: list[float], ys: list[float]) -> float:
     lx, ly = [math.log(x) for x in xs], [math.log(max(y, 1e-9)) for y in ys]
     mx, my = statistics.mean(lx), statistics.mean(ly)
@@ -118,7 +135,22 @@ def main() -> None:
     )
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "RESULTS.md"))
+    ap.add_argument(
+        "--only",
+        help=f"Comma-separated sections to run ({','.join(SECTIONS)}); prints them and leaves RESULTS.md alone.",
+    )
+    ap.add_argument(
+        "--sizes",
+        help="Comma-separated bug counts for the sync-memory and report sections "
+        "(default 1000,20000,100000 and 1000,10000,30000).",
+    )
     ns = ap.parse_args()
+    only = set(ns.only.split(",")) if ns.only else set(SECTIONS)
+    if only - set(SECTIONS):
+        raise SystemExit(
+            f"--only: unknown section(s) {','.join(sorted(only - set(SECTIONS)))}; pick from {','.join(SECTIONS)}"
+        )
+    sizes = [int(x) for x in ns.sizes.split(",")] if ns.sizes else None
     started = time.perf_counter()
     small, large = (300, 2000) if ns.quick else (2000, 20000)
     scales = [1000, 3000] if ns.quick else [1000, 10000, 100000]
@@ -128,20 +160,61 @@ def main() -> None:
     cmd = " ".join(["python -m benchmarks.run", *sys.argv[1:]]).strip()
     w("# Benchmark results\n")
     w(
-        f"Produced by `{cmd}` (what `make bench` runs) on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, "
+        f"Produced by `{cmd}`{'' if ns.only or ns.quick else ' (what `make bench` runs)'} on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, "
         f"{os.cpu_count()} cores, {_mem_gib():.0f} GiB RAM, Python {platform.python_version()}, {platform.machine()}. "
         "The machine is shared and noisy: compare the ratios and request counts, which are measured in the same run. "
         f"Timings are medians of {rep} runs unless marked (1 run).\n"
     )
 
-    # 1. harvest
+    try:
+        sections(w, ns, only, sizes, small, large, scales, rep)
+    except BaseException:  # keep what was measured before the failure
+        print("\n".join(lines) + "\n(stopped: the sections above are what was measured)")
+        raise
+    w(f"Whole run: {time.perf_counter() - started:.0f} s.")
+    text = "\n".join(lines) + "\n"
+    if ns.quick or ns.only:
+        print(text)
+    else:
+        Path(ns.out).write_text(text)
+        print(text)
+        print(f"wrote {ns.out}")
+
+
+def sections(
+    w: Any,
+    ns: argparse.Namespace,
+    only: set[str],
+    sizes: list[int] | None,
+    small: int,
+    large: int,
+    scales: list[int],
+    rep: int,
+) -> None:
+    if "harvest" in only:
+        harvest_section(w, small, large, rep)
+    if "sync-memory" in only:
+        sync_memory_section(w, sizes or ([300, 1000] if ns.quick else [1000, 20000, 100000]), rep)
+    if "fixed-cost" in only:
+        fixed_cost_section(w, rep)
+    dbs: dict[int, Path] = {}
+    load_s: dict[int, float] = {}
+    if "parse" in only:
+        parse_section(w, large, scales, rep, dbs, load_s)
+    if "scale" in only:
+        scale_section(w, scales, rep, dbs, load_s)
+    if "report" in only:
+        report_section(w, sizes or ([300, 1000] if ns.quick else [1000, 10000, 30000]), rep)
+
+
+def harvest_section(w: Any, small: int, large: int, rep: int) -> None:
     w("## Harvest: full and incremental sync through the local Bugzilla-compatible server\n")
     w(
         "Plans: **bzmine** (ids, then 50 bugs per request with comments and history inline; see docs/harvest.md), "
         "**naive** python-bugzilla loop (query, then `get_comments` and `bugs_history_raw` per bug), "
         "**perceval** (pages of 500 with `include_fields=_all`, then comments, history and attachments per 25 bugs). "
-        "The server runs in its own process. bzmine's time includes writing DuckDB and the HTTP cache; the baselines "
-        "only fetch.\n"
+        "The server runs in its own process; peak MB is the harvesting process's own (not the server's). bzmine's time "
+        "includes writing DuckDB and the HTTP cache; the baselines only fetch.\n"
     )
     w(
         "| bugs | latency | plan | mode | requests | MB transferred | wall s | peak MB | vs bzmine: requests | vs bzmine: wall |"
@@ -258,10 +331,13 @@ def main() -> None:
     w(
         "Ratios are baseline / bzmine: how many times more requests and wall time the baseline needs. "
         "Issue #3's target: at least 20x fewer requests and 10x less wall time than the naive loop "
-        "(2,000 bugs, 50 ms). Request-count bound for a full sync of N bugs: ceil(N/50) + 10.\n"
+        "(2,000 bugs, 50 ms). Requests of a full sync of N bugs, exactly (bzmine/sync.py, docs/harvest.md): "
+        "2 + floor(N/1000) + 1 + [N mod 1000 > 0] + ceil(N/50), e.g. "
+        f"{full_sync_requests(small):,} for {small:,} and {full_sync_requests(large):,} for {large:,}.\n"
     )
 
-    # 1b. fixed cost
+
+def fixed_cost_section(w: Any, rep: int) -> None:
     w("## Fixed cost of a command\n")
     fresh = OUT / "fixed-cost.duckdb"
     firsts = []
@@ -281,8 +357,23 @@ def main() -> None:
         "are created against empty stand-in tables of the views they read (`bzmine/store/db.py` `apply_views`), so "
         "each is bound once instead of with its whole dependency tree.\n"
     )
+    db = str(parsed_database(1000))
+    on_1k = {
+        name: command_wall(rep, name, "--db", db, "--as-of", AS_OF) for name in ("scorecard", "due", "trends")
+    }
+    on_1k["status"] = command_wall(rep, "status", "--db", db)
+    w(
+        "The same on 1,000 parsed synthetic bugs (whole processes, medians of "
+        f"{rep}): "
+        + ", ".join(f"**{v:.2f} s** (`{k}`)" for k, v in on_1k.items())
+        + ". Target (issue #33): under "
+        "0.5 s.\n"
+    )
 
-    # 2. parse
+
+def parse_section(
+    w: Any, large: int, scales: list[int], rep: int, dbs: dict[int, Path], load_s: dict[int, float]
+) -> None:
     w("## Parse throughput\n")
     pure = median_of(rep, "parse-pure", "--corpus", str(corpus(large)))
     w(
@@ -295,8 +386,6 @@ def main() -> None:
         f"{reviewed['comments_per_s']:,.0f} comments/s, **+{100 * (reviewed['wall_s'] / pure['wall_s'] - 1):.0f} %** "
         "time over parsing alone (issue #14: under 20 %)."
     )
-    dbs: dict[int, Path] = {}
-    load_s: dict[int, float] = {}
     for n in scales:
         dbs[n], load_s[n] = database(n)
     par = median_of(1, "parse", "--db", str(dbs[scales[1]]))
@@ -307,7 +396,13 @@ def main() -> None:
         f"{os.cpu_count()} workers ({one['wall_s'] / par['wall_s']:.2f}x) (1 run each).\n"
     )
 
-    # 3. rebuild and queries at scale
+
+def scale_section(
+    w: Any, scales: list[int], rep: int, dbs: dict[int, Path], load_s: dict[int, float]
+) -> None:
+    for n in scales:
+        if n not in dbs:
+            dbs[n], load_s[n] = database(n)
     w("## Rebuild (parse + metrics) and query latency at scale\n")
     w(
         "Databases are loaded straight into the raw tables (no HTTP). `rebuild` = full parse + computing every metric "
@@ -343,14 +438,111 @@ def main() -> None:
         "Targets: scorecard and due under 3 s (issue #13; 5 s in issue #5) and 2 GiB at 100,000 bugs; parse + metrics "
         "rebuild under 10 minutes.\n"
     )
-    w(f"Whole run: {time.perf_counter() - started:.0f} s.")
-    text = "\n".join(lines) + "\n"
-    if ns.quick:
-        print(text)
+
+
+def sync_memory_section(w: Any, sizes: list[int], rep: int) -> None:
+    """Peak resident memory of a full sync per N, beside the Perceval-style plan's on the same corpus (0 ms)."""
+    w("## Sync peak memory per bug count\n")
+    w(
+        "Full sync through the local server (0 ms latency), bzmine and the Perceval-style plan on the same corpus in "
+        "the same run. Peak MB is the task process's own peak resident set (VmHWM), imports included; the server "
+        "runs in its own process and is not counted. Large sizes run once (1 run).\n"
+    )
+    w("| bugs | plan | requests | wall s | peak MB | peak / Perceval's |")
+    w("|---:|---|---:|---:|---:|---:|")
+    peaks: dict[int, float] = {}
+    for n in sizes:
+        c = str(corpus(n))
+        reps = rep if n <= 2000 else 1
+        ours = median_of(reps, "harvest", "--plan", "bzmine", "--corpus", c, "--latency-ms", "0")
+        theirs = median_of(reps, "harvest", "--plan", "perceval", "--corpus", c, "--latency-ms", "0")
+        peaks[n] = ours["peak_mb"]
+        one = " (1 run)" if reps == 1 else ""
+        w(
+            f"| {n:,} | bzmine | {ours['requests']:,.0f} (formula {full_sync_requests(n):,}) | "
+            f"{ours['wall_s']:.2f}{one} | {ours['peak_mb']:.0f} | {ours['peak_mb'] / theirs['peak_mb']:.2f}x |"
+        )
+        w(
+            f"| {n:,} | perceval | {theirs['requests']:,.0f} | {theirs['wall_s']:.2f}{one} | {theirs['peak_mb']:.0f} | |"
+        )
+    w("")
+    if len(peaks) > 1:
+        lo, hi = min(peaks), max(peaks)
+        w(
+            f"bzmine's peak at {hi:,} bugs is **{peaks[hi] / peaks[lo]:.2f}x** its peak at {lo:,} "
+            f"({peaks[hi]:.0f} MB against {peaks[lo]:.0f} MB). Issue #33's targets: under 300 MB at 100,000 bugs, "
+            "within 2x of the 20,000 figure.\n"
+        )
+
+
+def _report_runs(w: Any, label: str, db: Path, runs: int) -> tuple[float, float]:
+    """Fresh report with one plot process, fresh with the default, then an unchanged rebuild into the same folder."""
+    out = OUT / "report-out"
+
+    def run(workers: str | None, fresh: bool, runs: int) -> dict[str, Any]:
+        def one() -> dict[str, Any]:
+            if fresh and out.exists():
+                shutil.rmtree(out)
+            args = ["report", "--db", str(db), "--out", str(out), "--as-of", AS_OF]
+            return task(*args, *(["--workers", workers] if workers else []))
+
+        res = [one() for _ in range(runs)]
+        med = {k: statistics.median(r[k] for r in res) for k in ("wall_s", "peak_mb")}
+        return {**res[-1], **med, "runs": runs}
+
+    serial = run("1", True, runs)
+    default = run(None, True, runs)
+    again = run(None, False, runs)  # the folder the default run just wrote: every plot's inputs are unchanged
+    one = " (1 run)" if runs == 1 else ""
+    w(
+        f"| {label} | {serial['pages']:,} | {serial['plots']:,} | {serial['wall_s']:.1f}{one} | "
+        f"{default['wall_s']:.1f}{one} ({default['plots_drawn']} drawn) | "
+        f"{serial['wall_s'] / default['wall_s']:.2f}x | {again['wall_s']:.1f}{one} ({again['plots_drawn']} drawn) | "
+        f"{max(serial['peak_mb'], default['peak_mb']):.0f} |"
+    )
+    return serial["wall_s"], default["wall_s"]
+
+
+def report_section(w: Any, sizes: list[int], rep: int) -> None:
+    """`bzmine report` time per bug count and on the real bug list, one plot process as the same-run baseline."""
+    w("## Report time\n")
+    w(
+        f"`bzmine report --as-of {AS_OF}` on parsed synthetic databases (loaded without HTTP) and on the real bug "
+        "list (`../shared/realdata/webpki-observatory/bugs_raw.json`, synced through the local server as "
+        "tests/test_snapshot.py does; skipped when absent). Wall time of the report itself (from importing "
+        "bzmine.report to the last file), into an empty folder with `--workers 1` (the baseline) and with the "
+        "default plot processes, then again into the folder the default run wrote (plots whose inputs are unchanged "
+        "are kept). Peak MB: the task's own peak or its plot workers'.\n"
+    )
+    w(
+        "| bugs | pages | plots | --workers 1 s | default s | workers 1 / default | unchanged rebuild s | peak MB |"
+    )
+    w("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n in sizes:
+        _report_runs(w, f"{n:,}", parsed_database(n), rep if n <= 1000 else 1)
+    if REAL_BUGS.exists():
+        kept = OUT / "real.duckdb"
+        kept.unlink(missing_ok=True)
+        task(
+            "harvest",
+            "--plan",
+            "bzmine",
+            "--corpus",
+            str(REAL_BUGS),
+            "--latency-ms",
+            "0",
+            "--keep-db",
+            str(kept),
+        )
+        task("parse", "--db", str(kept))
+        _report_runs(w, "real list (1,688)", kept, 1)
     else:
-        Path(ns.out).write_text(text)
-        print(text)
-        print(f"wrote {ns.out}")
+        w("| real list | skipped: ../shared/realdata is absent | | | | | | |")
+    w("")
+    w(
+        "Issue #33's targets: the real bug list under 8 s and 30,000 bugs under 12 s; an unchanged rebuild draws no "
+        "plot.\n"
+    )
 
 
 def _mem_gib() -> float:
