@@ -132,8 +132,16 @@ MANIFEST_FIELDS = [
     (
         "snapshot_id",
         "text",
-        "SHA-256 (hex) of the JSON of `tables` (keys sorted): changes whenever any data does.",
+        "SHA-256 (hex) over the manifest's whole content (every field but this one, keys sorted): editing any field, "
+        "or any file (through its entry in `tables`), changes it; every reader recomputes it and refuses a difference.",
     ),
+    (
+        "data_id",
+        "text",
+        "SHA-256 (hex) over the raw and parsed tables' entries of `tables` only: a sync that changes no data keeps "
+        "it, while `snapshot_id` names that harvest.",
+    ),
+    ("format", "integer", "The manifest format (readers refuse another one: cut the snapshot again)."),
     ("bzmine_version", "text", "The bzmine version that wrote the snapshot."),
     ("parser_version", "integer", "PARSER_VERSION of the parsers that filled the parsed tables."),
     (
@@ -195,8 +203,9 @@ def markdown(rels: list[Relation] | None = None) -> str:
     lines += [f"| `{k}` | {t} | {_cell(d)} |" for k, t, d in MANIFEST_FIELDS]
     lines += [
         "",
-        "Reading a snapshot (`--db DIR`, `bzmine.connect(DIR)`) checks every file's SHA-256 against `tables` and "
-        "refuses a changed or missing file.",
+        "Reading a snapshot (`--db DIR`, `bzmine.connect(DIR)`) recomputes both ids and checks every file's SHA-256 "
+        "and row count against `tables`; it refuses a changed, missing, unlisted or symlinked file, a path outside "
+        "the folder, and an edited or unknown field, each in one line.",
         "",
         "## Paper tables (`<table>.csv` + `<table>.meta.json`)",
         "",

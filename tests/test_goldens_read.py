@@ -149,7 +149,10 @@ def test_preliminary_closure_audit_and_others_read_by_hand() -> None:
         ("2025-03-15", "complete"),
         ("2025-06-01", "canceled"),
     ]
-    assert parsed("preliminary_v2_freeform")["reports"][0]["fields"] == {
-        "full_report_promised_by": "2024-11-08",
-        "full_report_promised_raw": "2024-11-08 after our investigation comp",  # the promise as written (40 chars)
-    }
+    assert (
+        parsed("preliminary_v2_freeform")["reports"][0]["fields"]
+        == {
+            "full_report_promised_by": "2024-11-08",
+            "full_report_promised_raw": "2024-11-08 after our investigation comp",  # the promise as written (40 chars)
+        }
+    )

@@ -146,7 +146,9 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[Any, ..
         # table names come from this module only, never from input
         con.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM _rows")
     finally:
-        with contextlib.suppress(duckdb.Error):  # an aborted transaction refuses this too: keep the first error
+        with contextlib.suppress(
+            duckdb.Error
+        ):  # an aborted transaction refuses this too: keep the first error
             con.unregister("_rows")
 
 
