@@ -37,6 +37,7 @@ docs: $(STAMP) ## Regenerate docs/review.md, docs/data-dictionary.md and the REA
 	$(BIN)/python -m bzmine.review --write-docs docs/review.md
 	$(BIN)/python -m bzmine.dictionary --write docs/data-dictionary.md
 	@test -f $(DEMO_DB) || $(MAKE) demo
+	$(BIN)/bzmine upgrade --db $(DEMO_DB)
 	$(BIN)/python -m tests.docs_examples --db $(DEMO_DB)
 
 mutate: $(STAMP) ## Mutation testing: operator mutations one at a time against each file's tests (docs/testing.md)
