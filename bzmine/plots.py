@@ -328,12 +328,14 @@ def _init_plot_worker(parent: int) -> None:
 def render_many(jobs: list[tuple[str, tuple[Any, ...]]], workers: int = 1) -> Iterator[tuple[int, bytes]]:
     """PNG bytes of each job (plot name, inputs), as (index, bytes) in completion order. With workers > 1, in that
     many spawned processes that end with their parent; the bytes are the same either way (same code, same inputs)."""
-    if workers <= 1 or len(jobs) < 2:
+    import os
+
+    workers = min(workers, os.cpu_count() or 1, len(jobs))  # never more processes than cores or plots
+    if workers <= 1:
         for i, (name, args) in enumerate(jobs):
             yield i, render_png(name, args)
         return
     import multiprocessing
-    import os
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     ctx = multiprocessing.get_context("spawn")

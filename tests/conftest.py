@@ -156,11 +156,24 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     from tests.helpers import child_pids
 
+    def children() -> set[int]:
+        # multiprocessing's resource tracker (started once a spawned pool, e.g. the report's plot workers, ran in this
+        # process) lives exactly as long as this process and ends with it by design: it is not left behind
+        out = set()
+        for pid in child_pids(os.getpid()):
+            try:
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"multiprocessing.resource_tracker" not in cmd:
+                out.add(pid)
+        return out
+
     deadline = time.monotonic() + 60
-    left = child_pids(os.getpid())
+    left = children()
     while left and time.monotonic() < deadline:
         time.sleep(0.2)
-        left = child_pids(os.getpid())
+        left = children()
     if left:
         cmds = []
         for pid in sorted(left):
