@@ -864,8 +864,6 @@ def due(
         df = metrics.due(
             con, as_of, days, list(cas) or None, group=group, stale_days=stale, waiting_on=waiting_on
         )
-        if fmt == "table":
-            df = df.assign(summary=df["summary"].str.slice(0, 60))
         if waiting_on == "program":
             _emit(df, fmt, empty="no closure request is waiting on the program")
             return

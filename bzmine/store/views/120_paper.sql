@@ -229,7 +229,7 @@ SELECT c.bug_id, c.comment_id, c.item_no, c.action, c.due_date, c.status,
        min(h.posted_at) FILTER (WHERE h.status = 'complete') AS first_complete_at
 FROM action_item_status c
 LEFT JOIN metric_ca_items h ON h.bug_id = c.bug_id
-    AND jaro_winkler_similarity(lower(coalesce(h.action, '')), lower(coalesce(c.action, ''))) >= 0.9
+    AND jaro_winkler_similarity(lower(coalesce(h.action, '')), lower(coalesce(c.action, '')), 0.9) >= 0.9
 WHERE c.due_date IS NOT NULL
 GROUP BY ALL;
 
