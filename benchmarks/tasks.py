@@ -139,8 +139,8 @@ def perceval(url: str) -> int:
 
 def harvest(ns: argparse.Namespace) -> dict[str, Any]:
     if ns.plan == "bzmine":  # the baselines' peak memory is theirs alone: no DuckDB or pandas loaded for them
+        from bzmine.parsing import reparse  # noqa: F401  (import cost outside the timing)
         from bzmine.store.db import connect
-        from bzmine.store.parsed import reparse  # noqa: F401  (import cost outside the timing)
         from bzmine.sync import sync
 
     work = Path(tempfile.mkdtemp(prefix="bzbench-"))
@@ -193,8 +193,8 @@ def harvest(ns: argparse.Namespace) -> dict[str, Any]:
 
 
 def parse_db(ns: argparse.Namespace) -> dict[str, Any]:
+    from bzmine.parsing import reparse
     from bzmine.store.db import connect
-    from bzmine.store.parsed import reparse
 
     con = connect(ns.db)
     t0 = time.perf_counter()
@@ -213,7 +213,7 @@ def parse_db(ns: argparse.Namespace) -> dict[str, Any]:
 def parse_pure(ns: argparse.Namespace) -> dict[str, Any]:
     from bzmine.corpus import iter_corpus
     from bzmine.parse.reports import parse_text
-    from bzmine.review import review_report
+    from bzmine.parse.review import review_report
 
     texts = [
         (c["text"], datetime.fromisoformat(c["creation_time"].replace("Z", "+00:00")))
@@ -249,8 +249,8 @@ def report(ns: argparse.Namespace) -> dict[str, Any]:
     """`bzmine report` as the CLI runs it (open for reading, write every page and plot), timed from before the
     report module is imported; says how many plots it drew (the others were unchanged, and kept)."""
     t0 = time.perf_counter()
+    from bzmine.database import open_for_reading
     from bzmine.report import write_report
-    from bzmine.store.db import open_for_reading
 
     con = open_for_reading(ns.db)
     try:
@@ -284,7 +284,7 @@ def main() -> None:
     p.add_argument("--workers", type=int)
     pp = sub.add_parser("parse-pure")
     pp.add_argument(
-        "--review", action="store_true", help="Also review every report found (bzmine/review.py)."
+        "--review", action="store_true", help="Also review every report found (bzmine/parse/review.py)."
     )
     pp.add_argument("--corpus", required=True)
     r = sub.add_parser("report")

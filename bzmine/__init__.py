@@ -3,18 +3,15 @@
 Importing bzmine does no I/O. The notebook API lives in :mod:`bzmine.metrics`.
 """
 
-__version__ = "0.1.0"
+from bzmine.version import __version__
 
 
 def connect(path: str = "data/bzmine.duckdb", read_only: bool = True):  # type: ignore[no-untyped-def]
-    """Open a bzmine database or snapshot directory for analysis (read-only by default, views applied)."""
-    from bzmine.snapshot import is_snapshot, open_snapshot
-    from bzmine.store.db import connect as _connect
-    from bzmine.store.db import open_for_reading
+    """Open a bzmine database or snapshot directory for analysis (read-only by default; read_only=False opens a
+    database file for writing, brought up to this bzmine)."""
+    from bzmine.database import open_for_reading, open_for_writing
 
-    if is_snapshot(path):
-        return open_snapshot(path)
-    return open_for_reading(path) if read_only else _connect(path)
+    return open_for_reading(path) if read_only else open_for_writing(path)
 
 
 __all__ = ["__version__", "connect"]

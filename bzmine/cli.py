@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 
 import click
 
-from bzmine import __version__
 from bzmine.errors import SIGNALLED, BzmineError, ConfigError, was_interrupted
+from bzmine.version import __version__
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_DB = "data/bzmine.duckdb"
@@ -506,7 +506,7 @@ def sync(
         if not quiet:
             click.echo(report.summary())
         if not no_parse:
-            from bzmine.store.parsed import reparse
+            from bzmine.parsing import reparse
 
             pr = reparse(writer.con, quiet=quiet)
             if not quiet:
@@ -520,8 +520,8 @@ def sync(
 @_boundary
 def status(db: str) -> None:
     """What the database holds: bugs, comments, last sync, watermark, skipped bugs, warnings."""
+    from bzmine.database import require_db
     from bzmine.status import status_lines
-    from bzmine.store.db import require_db
 
     require_db(db)
     for line in status_lines(db):
@@ -534,7 +534,7 @@ def status(db: str) -> None:
 def upgrade(db: str) -> None:
     """Bring a database written by an older bzmine up to this one (schema, views, built-in tables, a re-parse after a
     parser change). Reading commands never write: on an old database they say to run this."""
-    from bzmine.store.db import upgrade as _upgrade
+    from bzmine.database import upgrade as _upgrade
 
     for line in _upgrade(db):
         click.echo(line)
@@ -557,9 +557,9 @@ def upgrade(db: str) -> None:
 @_boundary
 def parse(db: str, full: bool, aliases: str | None, roles: str | None, quiet: bool) -> None:
     """Rebuild the parsed tables (incidents, reports, action items, ...) from the raw tables, offline."""
+    from bzmine.parsing import reparse
     from bzmine.store.config import load_user_accounts
     from bzmine.store.db import Writer
-    from bzmine.store.parsed import reparse
 
     writer = Writer(db)  # a running sync holds the write lock: say so at once
     try:
@@ -681,7 +681,7 @@ def _emit(df: Any, fmt: str, floatfmt: str = "{:.1f}", empty: str = "(nothing)")
 def _metrics_con(db: str, as_of: str | None = None) -> Any:
     """Open an existing database for reading (never creates one); warn about an as_of in the future; apply the
     exclusions given on the command line (--exclude-resolution, --only-ca)."""
-    from bzmine.store.db import open_for_reading
+    from bzmine.database import open_for_reading
 
     ctx = click.get_current_context(silent=True)
     params = ctx.params if ctx else {}
@@ -689,7 +689,7 @@ def _metrics_con(db: str, as_of: str | None = None) -> Any:
     if as_of:
         from datetime import datetime, timezone
 
-        from bzmine.metrics import to_timestamp
+        from bzmine.timeutil import to_timestamp
 
         at = to_timestamp(as_of)
         if at and at > datetime.now(timezone.utc).replace(tzinfo=None):
@@ -1024,7 +1024,8 @@ def review(source: str, db: str, posted: str | None, opened: str | None, fmt: st
 
     import pandas as pd
 
-    from bzmine.review import BugContext, review_bug, review_text
+    from bzmine.metrics import review_bug
+    from bzmine.parse.review import BugContext, review_text
 
     if source.isdigit():
         con = _metrics_con(db)
@@ -1201,14 +1202,14 @@ def config_show(db: str) -> None:
 @_boundary
 def config_aliases(file: str, db: str) -> None:
     """Store FILE (JSON shaped like bzmine/data/ca_owners.json, or {"aliases": {NAME: [spellings]}}) and re-parse."""
-    from bzmine.store.config import store_user_aliases
-    from bzmine.store.db import connect, require_db
-    from bzmine.store.parsed import reparse
+    from bzmine.database import open_for_writing as connect
+    from bzmine.database import require_db
+    from bzmine.parsing import reparse, set_aliases
 
     require_db(db)
     con = connect(db)
     try:
-        store_user_aliases(con, file)
+        set_aliases(con, file)
         click.echo(f"aliases: stored {file}")
         click.echo(reparse(con, quiet=True).summary())
     finally:
@@ -1221,8 +1222,9 @@ def config_aliases(file: str, db: str) -> None:
 @_boundary
 def config_roles(file: str, db: str) -> None:
     """Store FILE (JSON like bzmine/data/accounts.json, plus "people" as in bzmine/data/people.json)."""
+    from bzmine.database import open_for_writing as connect
+    from bzmine.database import require_db
     from bzmine.store.config import load_user_accounts
-    from bzmine.store.db import connect, require_db
 
     require_db(db)
     con = connect(db)
@@ -1238,9 +1240,10 @@ def config_roles(file: str, db: str) -> None:
 @_boundary
 def config_reset(db: str) -> None:
     """Forget your stored files (the built-in tables stay) and re-parse."""
+    from bzmine.database import open_for_writing as connect
+    from bzmine.database import require_db
+    from bzmine.parsing import reparse
     from bzmine.store.config import reset_user
-    from bzmine.store.db import connect, require_db
-    from bzmine.store.parsed import reparse
 
     require_db(db)
     con = connect(db)
@@ -1368,8 +1371,8 @@ def paper_tables_cmd(
 @_boundary
 def export_cmd(db: str, fmt: str, out: str, include_private: bool) -> None:
     """Write every table as Parquet or CSV (large tables partitioned by year) for Spark, Trino or DuckDB elsewhere."""
+    from bzmine.database import open_for_reading
     from bzmine.export import export
-    from bzmine.store.db import open_for_reading
 
     con = open_for_reading(db)
     try:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from bzmine.store.db import _sql_files
+from bzmine.store.db import sql_files
 
 _CREATE = re.compile(r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(TABLE|VIEW)\s+(\w+)", re.IGNORECASE)
 _COLUMN = re.compile(r"^\s+(\w+)\s+[A-Z][A-Z0-9_\[\]]*.*?--\s*(.+)$")
@@ -49,7 +49,7 @@ def _comments() -> tuple[dict[str, tuple[str, str]], dict[tuple[str, str], str]]
     rel: dict[str, tuple[str, str]] = {}
     cols: dict[tuple[str, str], str] = {}
     for folder in ("migrations", "views"):
-        for fname, sql in _sql_files(folder):
+        for fname, sql in sql_files(folder):
             block: list[str] = []
             table = None
             for line in sql.splitlines():

@@ -18,7 +18,7 @@ from requests_cache.policy.settings import DEFAULT_IGNORED_PARAMS
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
-from bzmine import __version__
+from bzmine.version import __version__
 
 USER_AGENT = f"bzmine/{__version__} (+https://github.com/bzmine/bzmine)"
 # Keys never reach the cache: these headers/params are redacted in stored requests and cache keys.

@@ -9,13 +9,14 @@ the views' figures, computed once per as_of.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 import duckdb
 import pandas as pd
 
 from bzmine.errors import ConfigError
+from bzmine.timeutil import to_timestamp
 
 # dependency order: each layer reads only layers above it
 LAYERS = (
@@ -60,16 +61,16 @@ def view_deps() -> dict[str, tuple[str, ...]]:
     the list cannot drift from the views; snapshot() materialises only the closure a caller needs."""
     import re
 
-    from bzmine.store.db import _VIEW_NAME, _sql_files
+    from bzmine.store.db import sql_files, view_name
 
     out: dict[str, tuple[str, ...]] = {}
     layers = set(LAYERS)
-    for _, sql in _sql_files("views"):
+    for _, sql in sql_files("views"):
         for stmt in duckdb.extract_statements(sql):
-            name = _VIEW_NAME.search(stmt.query)
-            if name and name[1] in layers:
+            name = view_name(stmt.query)
+            if name and name in layers:
                 words = set(re.findall(r"\b[a-z_][a-z0-9_]*\b", re.sub(r"--[^\n]*", "", stmt.query).lower()))
-                out[name[1]] = tuple(n for n in LAYERS if n in words and n != name[1])
+                out[name] = tuple(n for n in LAYERS if n in words and n != name)
     return out
 
 
@@ -85,26 +86,6 @@ def _closure(targets: tuple[str, ...]) -> list[str]:
             want.add(name)
             stack.extend(DEPS.get(name, ()))
     return [n for n in LAYERS if n in want]
-
-
-def to_timestamp(value: str | date | datetime | None) -> datetime | None:
-    """A date means 00:00:00 UTC of that day; naive datetimes are UTC."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        dt = value
-    elif isinstance(value, date):
-        dt = datetime(value.year, value.month, value.day)
-    else:
-        try:
-            dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            raise ConfigError(
-                f"not a date or time: {value!r} (use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS, UTC)"
-            ) from None
-    if dt.tzinfo is not None:
-        dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
-    return dt
 
 
 GROUPS = ("owner", "filed")
@@ -270,7 +251,7 @@ def resolve_cas(
             by_key.setdefault(ca_key(owner), set()).add(filed)
         display.update(x for x in (filed, owner) if x)
     try:
-        from bzmine.store.parsed import load_table
+        from bzmine.parsing import load_table
 
         table = load_table(con)
         for key, filed in table.names.items():
@@ -788,11 +769,35 @@ def yearly_by_ca(con: duckdb.DuckDBPyConnection, as_of: Any = None, group: str =
     )
 
 
-def paper_tables(
-    con: duckdb.DuckDBPyConnection, as_of: Any = None, group: str = "owner"
-) -> dict[str, pd.DataFrame]:
-    """The tables a paper cites, in long form (bzmine.research: one row per period x value x measure, zero rows
-    for empty periods; `research.write_paper_tables` writes them as CSV with metadata)."""
-    from bzmine import research
+def review_bug(con: duckdb.DuckDBPyConnection, bug_id: int) -> list[dict[str, Any]]:
+    """`bzmine review BUG_ID`: the review of every report in one harvested bug (bzmine.parse.review.review_comments),
+    with what only the database knows: the CA's own incidents of the two years before it that share a tag or that
+    the bug cites (rule v3.full.related.missing)."""
+    from bzmine.parse.review import review_comments
 
-    return research.paper_tables(con, as_of, group)
+    inc = con.execute("SELECT opened_at, tags, ca_owner FROM incidents WHERE bug_id = ?", [bug_id]).fetchall()
+    if not inc:
+        raise ConfigError(
+            f"bug {bug_id} is not in this database; sync it first, or review a text: bzmine review FILE"
+        )
+    opened, tags, owner = inc[0]
+    own = (
+        con.execute(
+            """
+        SELECT DISTINCT e.bug_id FROM incidents e, incidents b
+        WHERE b.bug_id = ? AND e.ca_owner = b.ca_owner AND e.bug_id <> b.bug_id AND e.subject_kind = 'ca'
+          AND e.opened_at < b.opened_at AND e.opened_at >= b.opened_at - INTERVAL 730 DAY
+          AND (len(list_filter(list_intersect(e.tags, b.tags), lambda t: t <> 'ca-compliance')) > 0
+               OR e.bug_id IN (SELECT ref_bug_id FROM bug_refs WHERE bug_id = b.bug_id))
+        ORDER BY 1""",
+            [bug_id],
+        ).fetchall()
+        if owner
+        else []
+    )
+    comments = con.execute(
+        "SELECT count, created_at, coalesce(data->>'raw_text', data->>'text') FROM raw_comments WHERE bug_id = ? "
+        "ORDER BY count",
+        [bug_id],
+    ).fetchall()
+    return review_comments(comments, opened, tuple(tags or ()), tuple(r[0] for r in own))

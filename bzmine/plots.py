@@ -305,7 +305,7 @@ def input_digest(name: str, args: tuple[Any, ...]) -> str:
     """A content hash of a plot's inputs (and of the code that draws it), to skip re-drawing an unchanged plot."""
     import hashlib
 
-    from bzmine import __version__
+    from bzmine.version import __version__
 
     h = hashlib.sha256(f"{name}\0{__version__}\0{matplotlib.__version__}".encode())
     for a in args:
@@ -320,9 +320,9 @@ def input_digest(name: str, args: tuple[Any, ...]) -> str:
 
 
 def _init_plot_worker(parent: int) -> None:
-    from bzmine.parse.run import _die_with_parent
+    from bzmine.procs import die_with_parent
 
-    _die_with_parent(parent)
+    die_with_parent(parent)
 
 
 def render_many(jobs: list[tuple[str, tuple[Any, ...]]], workers: int = 1) -> Iterator[tuple[int, bytes]]:

@@ -14,8 +14,8 @@ import duckdb
 import pandas as pd
 
 from bzmine import metrics
+from bzmine.database import open_for_reading
 from bzmine.errors import ConfigError
-from bzmine.store.db import open_for_reading
 
 ALLOWED = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)

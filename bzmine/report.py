@@ -22,7 +22,8 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from tqdm import tqdm
 
-from bzmine import __version__, files, metrics, plots
+from bzmine import files, metrics, plots
+from bzmine.version import __version__
 
 
 @dataclass

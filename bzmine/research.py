@@ -303,9 +303,9 @@ def table_meta(
     group: str = "owner",
 ) -> dict[str, Any]:
     """The sidecar of one paper table: what it is, as_of, source, exclusions, versions, every column and measure."""
-    from bzmine import __version__
     from bzmine.metrics import DEFAULT_EXCLUSIONS, current_exclusions
     from bzmine.parse import PARSER_VERSION
+    from bzmine.version import __version__
 
     t = TABLES[name]
     as_of = con.execute("SELECT as_of FROM metric_params").fetchall()[0][0]
@@ -400,9 +400,9 @@ def load_bug_list(path: str | Path, db: str | Path) -> duckdb.DuckDBPyConnection
     """A new database at `db` holding a saved bug list (or any corpus `bzmine serve-corpus` reads), parsed, without
     the network: the raw rows a sync would store, then `bzmine parse`."""
     from bzmine.corpus import load_corpus
+    from bzmine.database import open_for_writing as connect
+    from bzmine.parsing import reparse
     from bzmine.store import raw
-    from bzmine.store.db import connect
-    from bzmine.store.parsed import reparse
 
     records = load_corpus(path)
     con = connect(db)

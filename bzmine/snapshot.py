@@ -24,8 +24,11 @@ from typing import Any
 
 import duckdb
 
-from bzmine import __version__
 from bzmine.errors import ConfigError, SchemaError
+from bzmine.parse import PARSER_VERSION
+from bzmine.store.db import PRIVATE_ROWS, apply_views, base_tables, migrate
+from bzmine.timeutil import to_timestamp
+from bzmine.version import __version__
 
 MANIFEST = "manifest.json"
 FORMAT = 2
@@ -84,10 +87,6 @@ def write_snapshot(
 ) -> dict[str, Any]:
     """Write every base table as Parquet into `out` with a manifest; private and no longer visible bugs are left out
     unless asked. Without as_of the snapshot is cut at this second: its figures never move."""
-    from bzmine.metrics import to_timestamp
-    from bzmine.parse import PARSER_VERSION
-    from bzmine.store.db import PRIVATE_ROWS, base_tables
-
     outdir = Path(out)
     if outdir.exists() and any(outdir.iterdir()):
         raise ConfigError(f"{outdir} is not empty: a snapshot goes into a new directory")
@@ -227,8 +226,6 @@ def _check_shape(folder: Path, m: Any) -> None:
 
 def _catalog(schema_version: int) -> tuple[set[str], set[str]]:
     """This bzmine's tables, and those a snapshot of this schema version must hold (every table that version has)."""
-    from bzmine.store.db import base_tables, migrate
-
     con = duckdb.connect(":memory:")
     try:
         migrate(con)
@@ -254,8 +251,6 @@ def _catalog(schema_version: int) -> tuple[set[str], set[str]]:
 def open_snapshot(path: str | Path) -> duckdb.DuckDBPyConnection:
     """An in-memory database holding the snapshot's tables, with bzmine's views: every command works on it, and
     nothing it does can change the snapshot. Its figures default to the snapshot's as_of."""
-    from bzmine.store.db import apply_views, migrate
-
     folder = Path(path)
     manifest = read_manifest(folder)
     con = duckdb.connect(":memory:")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import duckdb
 
+from bzmine.database import open_for_reading, upgrade_message, upgrade_needed
 from bzmine.errors import SchemaError
-from bzmine.store.db import open_for_reading, upgrade_message, upgrade_needed
 
 
 def status_lines(db: str) -> list[str]:

@@ -40,7 +40,8 @@ from bzmine.bugzilla import BugzillaClient, FetchResult
 from bzmine.config import Settings
 from bzmine.errors import BlockedError, BzmineError, was_interrupted, write_error
 from bzmine.store import raw
-from bzmine.store.db import Writer, transaction
+from bzmine.store.db import Writer
+from bzmine.store.tx import transaction
 from bzmine.timeutil import format_bmo_time, parse_bmo_time, utcnow
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+
+from bzmine.errors import ConfigError
 
 BMO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -32,3 +34,23 @@ def format_bmo_time(dt: datetime) -> str:
 def utcnow() -> datetime:
     """Now, aware UTC (one place, so tests and --as-of can reason about it)."""
     return datetime.now(timezone.utc)
+
+
+def to_timestamp(value: str | date | datetime | None) -> datetime | None:
+    """A date means 00:00:00 UTC of that day; naive datetimes are UTC."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, date):
+        dt = datetime(value.year, value.month, value.day)
+    else:
+        try:
+            dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            raise ConfigError(
+                f"not a date or time: {value!r} (use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS, UTC)"
+            ) from None
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+    return dt

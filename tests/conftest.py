@@ -130,8 +130,8 @@ def bmo_server(make_server) -> LocalBugzilla:  # type: ignore[no-untyped-def]
 def sample_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     """520 synthetic bugs synced through the local server (with a key) and parsed; returns (db path, truth)."""
     from bzmine.config import Settings
+    from bzmine.parsing import reparse
     from bzmine.store.db import connect
-    from bzmine.store.parsed import reparse
     from bzmine.sync import sync
 
     records = synth(520, seed=99)

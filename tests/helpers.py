@@ -11,9 +11,9 @@ from typing import Any
 
 import duckdb
 
+from bzmine.parsing import reparse
 from bzmine.store import raw
 from bzmine.store.db import connect
-from bzmine.store.parsed import reparse
 
 
 def user(email: str, nick: str | None = None) -> dict[str, Any]:

@@ -21,8 +21,8 @@ from bzmine.parse.ca import ca_key, load_aliases, parse_ca
 from bzmine.parse.dates import parse_date
 from bzmine.parse.reports import find_bug_refs, normalise_disclosure, parse_text
 from bzmine.parse.whiteboard import parse_whiteboard
+from bzmine.parsing import reparse
 from bzmine.store.config import load_user_accounts
-from bzmine.store.parsed import reparse
 from tests.helpers import build_db, mk_bug
 
 ACME = "compliance@acme.example"

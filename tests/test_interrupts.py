@@ -14,7 +14,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from bzmine.store.db import connect, transaction
+from bzmine.store.db import connect
+from bzmine.store.tx import transaction
 from bzmine.synth import synth
 from tests.helpers import build_db, migrated
 
@@ -107,7 +108,7 @@ def test_parse_killed_or_stopped_inside_an_open_chunk_transaction_then_rerun(
 
 
 def test_ctrl_c_inside_transaction_rolls_back(tmp_path: Path) -> None:
-    """store.db.transaction(): a KeyboardInterrupt (Ctrl-C) raised between BEGIN and COMMIT rolls back and leaves
+    """store.tx.transaction(): a KeyboardInterrupt (Ctrl-C) raised between BEGIN and COMMIT rolls back and leaves
     no transaction open (`except BaseException`: a KeyboardInterrupt is not an Exception)."""
     con = connect(migrated(tmp_path / "t.duckdb"))
     with pytest.raises(KeyboardInterrupt):

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from bzmine import metrics as M
+from bzmine.parsing import reparse
 from bzmine.store import raw
 from bzmine.store.db import connect
-from bzmine.store.parsed import reparse
 from tests.helpers import mk_bug
 
 ACME = "compliance@acme.example"

@@ -106,14 +106,14 @@ def states(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def _old_schema(fresh: Path, db: Path) -> Path:
     """A database an older bzmine wrote: every migration but the last, the fresh database's harvest in its raw and
     sync tables, never parsed by this bzmine."""
-    from bzmine.store.db import _sql_files
+    from bzmine.store.db import sql_files
 
     db.parent.mkdir()
     con = duckdb.connect(str(db))
     con.execute(
         "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)"
     )
-    for name, sql in _sql_files("migrations")[:-1]:
+    for name, sql in sql_files("migrations")[:-1]:
         con.execute(sql)
         con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [int(name.split("_", 1)[0]), name])
     con.execute(f"ATTACH '{fresh}' AS f (READ_ONLY)")

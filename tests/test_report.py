@@ -14,10 +14,10 @@ import pytest
 from matplotlib.figure import Figure
 
 from bzmine import metrics, plots
+from bzmine.parsing import reparse
 from bzmine.report import write_report
 from bzmine.store import raw
 from bzmine.store.db import connect
-from bzmine.store.parsed import reparse
 
 ROOT = Path(__file__).resolve().parents[1]
 ART = ROOT / "tests" / "artifacts"

@@ -68,7 +68,7 @@ def test_review_accepts_coarse_due_dates_and_status_details() -> None:
     from datetime import datetime
 
     from bzmine.parse.reports import Report
-    from bzmine.review import BugContext, review_report
+    from bzmine.parse.review import BugContext, review_report
 
     item = {
         "action": "Add a lint",

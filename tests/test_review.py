@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from bzmine.cli import cli
 from bzmine.parse.reports import Report
-from bzmine.review import BugContext, judged_by, load_rules, report_version, review_report
+from bzmine.parse.review import BugContext, judged_by, load_rules, report_version, review_report
 from tests.conftest import REALDATA, realdata
 
 FIX = Path(__file__).parent / "fixtures"
@@ -319,7 +319,7 @@ def test_review_command_on_a_text_and_on_a_bug(tmp_path: Path) -> None:
 
 @pytest.mark.realdata
 def test_real_pages_review_golden() -> None:
-    from bzmine.review import review_text
+    from bzmine.parse.review import review_text
 
     golden = json.loads((FIX / "review" / "real_pages.json").read_text(encoding="utf-8"))["pages"]
     folder = realdata("pages")
@@ -332,7 +332,7 @@ def test_real_pages_review_golden() -> None:
 
 
 def test_docs_list_every_rule() -> None:
-    from bzmine.review import rules_doc
+    from bzmine.parse.review import rules_doc
 
     doc = (Path(__file__).resolve().parents[1] / "docs" / "review.md").read_text(encoding="utf-8")
     assert doc == rules_doc(), "docs/review.md is out of date: run `make docs`"
@@ -392,7 +392,7 @@ def test_report_quality_figures_trends_by_rule_and_html(tmp_path: Path) -> None:
         ],
     )
     assert [r["period"] for r in json.loads(res.output)["counts"]] == ["2025"]
-    from bzmine.store.db import open_for_reading
+    from bzmine.database import open_for_reading
 
     con = open_for_reading(db)
     try:
@@ -417,7 +417,7 @@ def test_report_quality_figures_trends_by_rule_and_html(tmp_path: Path) -> None:
 def test_findings_point_at_their_text() -> None:
     """Spans: an action-item finding covers that item's table row; a finding about a missing part covers the report
     (or the heading the rule looks at); every span lies inside the text, on real pages too when present."""
-    from bzmine.review import review_text
+    from bzmine.parse.review import review_text
 
     text = (FIX / "comments" / "v3_full_md.txt").read_text(encoding="utf-8")
     lessons, row = review_text(text, datetime(2025, 6, 1))

@@ -10,7 +10,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from bzmine.review import BugContext, review_text
+from bzmine.parse.review import BugContext, review_text
 
 TRUTH = Path(__file__).parent / "data" / "review_truth"
 

@@ -163,7 +163,9 @@ def test_real_bug_list_per_year_totals_and_report(make_server: Any, tmp_path: Pa
     import bzmine
 
     con = bzmine.connect(str(db))
-    tables = M.paper_tables(con)
+    from bzmine.research import paper_tables
+
+    tables = paper_tables(con)
     con.close()
     per_year = collections.Counter(r.bug["creation_time"][:4] for r in records.values())
     by_subject = tables["incidents_by_subject"]  # long form: one row per year x subject

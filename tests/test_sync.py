@@ -445,7 +445,7 @@ def test_private_bugs_stay_out_of_shared_report_and_export(bmo_server: Any, tmp_
     db = tmp_path / "p.duckdb"
     con = connect(db)
     sync(con, settings(bmo_server, tmp_path, api_key=API_KEY), quiet=True)
-    from bzmine.store.parsed import reparse
+    from bzmine.parsing import reparse
 
     reparse(con, quiet=True)
     private = {r[0] for r in con.execute("SELECT bug_id FROM bugs WHERE is_private").fetchall()}

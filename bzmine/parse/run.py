@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import time
 from datetime import datetime
 from typing import Any
 
 from bzmine.parse import PARSER_VERSION
 from bzmine.parse.ca import CaTable, lineage_name, owner_status, parse_ca
 from bzmine.parse.reports import parse_text
+from bzmine.parse.review import BugContext, report_version, review_report
 from bzmine.parse.whiteboard import parse_whiteboard
-from bzmine.review import BugContext, report_version, review_report
+from bzmine.procs import die_with_parent
 from bzmine.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -477,40 +476,12 @@ def _items(
 _TABLE: list[CaTable] = []
 
 
-def _die_with_parent(parent: int) -> None:
-    """Workers end when the parse that started them dies (kill -9 included), instead of lingering forever.
-
-    Linux: the kernel sends SIGTERM on the parent's death (PR_SET_PDEATHSIG). Elsewhere, and as a second line,
-    a daemon thread checks every second that the parent is still ours.
-    """
-    import signal
-    import threading
-
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
-
-    def watch() -> None:
-        while True:
-            time.sleep(1.0)
-            if os.getppid() != parent:
-                os._exit(1)
-
-    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
-
-
 _ACCOUNTS: dict[str, str] = {}
 
 
 def _init_worker(table: CaTable, parent: int | None = None, accounts: dict[str, str] | None = None) -> None:
     if parent is not None:
-        _die_with_parent(parent)
+        die_with_parent(parent)
     _TABLE[:] = [table]
     _ACCOUNTS.clear()
     _ACCOUNTS.update(accounts or {})

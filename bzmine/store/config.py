@@ -16,13 +16,14 @@ from typing import Any
 import duckdb
 
 from bzmine.errors import ConfigError
-from bzmine.store.db import transaction
+from bzmine.store.tx import transaction
 from bzmine.timeutil import utcnow
 
 BUILTIN_FILES = ("accounts.json", "people.json", "ca_owners.json", "duty_rules.json")
 
 
-def _text(name: str) -> str:
+def builtin_text(name: str) -> str:
+    """The text of one shipped file of bzmine/data (its digest says whether the built-in tables are current)."""
     return resources.files("bzmine").joinpath(f"data/{name}").read_text(encoding="utf-8")
 
 
@@ -152,7 +153,7 @@ def _owner_rows(data: dict[str, Any], source: str, where: str) -> list[tuple[Any
 
 def load_builtin(con: duckdb.DuckDBPyConnection) -> None:
     """Refresh the built-in rows when a shipped file changed (checked by their hash)."""
-    texts = [_text(n) for n in BUILTIN_FILES]
+    texts = [builtin_text(n) for n in BUILTIN_FILES]
     digest = hashlib.sha256("\0".join(texts).encode()).hexdigest()
     rows = con.execute("SELECT value FROM schema_state WHERE key = 'accounts'").fetchall()
     if rows and rows[0][0] == digest:
@@ -204,7 +205,7 @@ def duty_rule_rows(data: dict[str, Any], where: str) -> list[tuple[Any, ...]]:
     return rows
 
 
-def _read_json(path: str | Path, what: str) -> tuple[str, dict[str, Any]]:
+def read_json(path: str | Path, what: str) -> tuple[str, dict[str, Any]]:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -219,18 +220,17 @@ def _read_json(path: str | Path, what: str) -> tuple[str, dict[str, Any]]:
 
 def load_user_accounts(con: duckdb.DuckDBPyConnection, path: str | Path) -> int:
     """Store a roles file (accounts.json shape, plus 'people' as in people.json); it replaces the earlier one."""
-    text, data = _read_json(path, "roles")
+    text, data = read_json(path, "roles")
     n = _replace(con, "user", data, data, None, str(path))
     _store_file(con, "roles", path, text)
     return n
 
 
-def store_user_aliases(con: duckdb.DuckDBPyConnection, path: str | Path) -> None:
-    """Store an aliases/owner file (checked first); the next parse applies it to every bug."""
-    from bzmine.parse.ca import load_table_from_texts
-
-    text, data = _read_json(path, "aliases")
-    load_table_from_texts([text], [str(path)])  # checked as the parser will read it: a bad entry is one line
+def store_user_aliases(
+    con: duckdb.DuckDBPyConnection, path: str | Path, text: str, data: dict[str, Any]
+) -> None:
+    """Store an aliases/owner file the caller has read and checked (bzmine.parsing.set_aliases checks it as the
+    parser reads it); the next parse applies it to every bug."""
     with transaction(con):
         con.execute("DELETE FROM config_owner_status WHERE source = 'user'")
         rows = _owner_rows(data, "user", str(path))

@@ -2,40 +2,48 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import os
 import re
 import time
-from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
 import duckdb
 
+from bzmine.config import env_number
 from bzmine.errors import SchemaError
+from bzmine.store.config import BUILTIN_FILES, builtin_text, load_builtin
+from bzmine.store.tx import transaction
 
 log = logging.getLogger(__name__)
 
 
-def _sql_files(folder: str) -> list[tuple[str, str]]:
+def sql_files(folder: str) -> list[tuple[str, str]]:
+    """bzmine's own SQL files of one folder (`migrations` or `views`) as (file name, text), in the order they apply:
+    the view registry other layers read (metrics' layer closure, the data dictionary)."""
     root = resources.files("bzmine.store").joinpath(folder)
     files = sorted((p.name, p.read_text(encoding="utf-8")) for p in root.iterdir() if p.name.endswith(".sql"))
     return files
 
 
-def connect(
-    path: str | Path, read_only: bool = False, wait: float = 0.0, check: bool = True
-) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) a bzmine database; read-write opens migrate and refresh views.
+def view_name(statement: str) -> str | None:
+    """The view a `CREATE [OR REPLACE] VIEW name` statement creates (None for any other statement)."""
+    m = _VIEW_NAME.search(statement)
+    return m[1] if m else None
+
+
+def open_database(path: str | Path, read_only: bool, wait: float = 0.0) -> duckdb.DuckDBPyConnection:
+    """Open a DuckDB file as it is (no migration, no views, no writes): the only opening the read path uses.
 
     wait: seconds to keep trying while another process holds the file (readers during a sync)."""
     p = str(path)
     if p != ":memory:":
         if read_only and not Path(p).exists():
             raise SchemaError(f"{p}: no such database. Run `bzmine sync` (or pass --db) first.")
-        Path(p).parent.mkdir(parents=True, exist_ok=True)
+        if not read_only:
+            Path(p).parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait
     while True:
         try:
@@ -51,15 +59,22 @@ def connect(
         con.execute("SET enable_progress_bar = false")
     except duckdb.Error:
         pass  # inside Jupyter DuckDB refuses to touch the setting without ipywidgets; harmless
-    if not read_only:
-        from bzmine.store.config import load_builtin
+    return con
 
+
+def connect(
+    path: str | Path, read_only: bool = False, wait: float = 0.0, check: bool = True
+) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) a bzmine database for writing: migrations, built-in tables and views brought up to
+    this bzmine. read_only=True opens an existing file as it is (check: refuse an older schema)."""
+    con = open_database(path, read_only, wait)
+    if not read_only:
         migrate(con)
         load_builtin(con)
         apply_views(con)
     elif check:
         try:
-            check_schema(con, p)
+            check_schema(con, str(path))
         except BaseException:
             con.close()
             raise
@@ -180,152 +195,42 @@ def base_tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     return out
 
 
-def rollback(con: duckdb.DuckDBPyConnection) -> None:
-    """Roll back if a transaction is still open: after a failed COMMIT (disk full) there is none, and the
-    error to report is the COMMIT's, not "no transaction is active"."""
-    try:
-        con.execute("ROLLBACK")
-    except duckdb.Error:
-        pass
-
-
-@contextlib.contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """BEGIN ... COMMIT, rolled back on any error (Ctrl-C included); the one way bzmine writes several statements
-    as one."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        yield con
-        con.execute("COMMIT")
-    except BaseException:
-        rollback(con)
-        raise
-
-
-def require_db(path: str | Path) -> None:
-    """Only sync and parse create a database: every other command needs an existing one."""
-    p = str(path)
-    from bzmine.snapshot import is_snapshot
-
-    if p != ":memory:" and not Path(p).is_file() and not is_snapshot(p):
-        raise SchemaError(f"no database at {p}; run `bzmine sync` first (or pass --db / set $BZMINE_DB)")
-
-
 def _current(con: duckdb.DuckDBPyConnection) -> bool:
     """True when the file's schema, views and built-in tables match this bzmine (nothing to refresh)."""
-    from bzmine.store.config import BUILTIN_FILES, _text
-
     try:
         have = con.execute("SELECT max(version) FROM schema_migrations").fetchone()
         views = _state(con, "views")
         accounts = _state(con, "accounts")
     except duckdb.CatalogException:  # a table of a later schema (a damaged file is reported as such)
         return False
-    want = max(int(n.split("_", 1)[0]) for n, _ in _sql_files("migrations"))
-    files = _sql_files("views")
+    want = max(int(n.split("_", 1)[0]) for n, _ in sql_files("migrations"))
+    files = sql_files("views")
     digest = _fingerprint([f"{n}\n{s}" for n, s in files])
-    builtin = hashlib.sha256("\0".join(_text(n) for n in BUILTIN_FILES).encode()).hexdigest()
+    builtin = hashlib.sha256("\0".join(builtin_text(n) for n in BUILTIN_FILES).encode()).hexdigest()
     return bool(have and have[0] == want and views == digest and accounts == builtin)
 
 
-def open_for_reading(path: str | Path, check: bool = True) -> duckdb.DuckDBPyConnection:
-    """Open an existing database or snapshot read-only: nothing a reader does can change the file.
-
-    Readers never wait for a running sync (beyond its write bursts) and never upgrade: a file whose schema, views,
-    built-in tables or parsed tables are not this bzmine's is refused with the command to run (`bzmine upgrade`,
-    `sync` or `parse`, the only writers). check=False opens it as it is (`bzmine status` says what it needs).
-    """
-    require_db(path)
-    from bzmine.snapshot import is_snapshot, open_snapshot
-
-    if is_snapshot(path):
-        return open_snapshot(path)
-    con = connect(path, read_only=True, wait=read_wait(), check=False)
-    if check:
-        try:
-            need = upgrade_needed(con)
-        except BaseException:
-            con.close()
-            raise
-        if need:
-            con.close()
-            raise SchemaError(upgrade_message(str(path), need))
-    return con
-
-
-def upgrade_needed(con: duckdb.DuckDBPyConnection) -> str | None:
-    """Why a reader cannot use this database as it is (None: it can): what only a writer may fix."""
+def schema_outdated(con: duckdb.DuckDBPyConnection) -> str | None:
+    """Why the file's schema, views or built-in tables are not this bzmine's (None: they are); the parsed layer's
+    currency is bzmine.database's question (store knows no parser)."""
     try:
         have = con.execute("SELECT max(version) FROM schema_migrations").fetchone()
     except duckdb.CatalogException:  # a damaged file raises otherwise, and is reported as damaged
         return "is not a bzmine database (no schema_migrations table)"
-    want = max(int(n.split("_", 1)[0]) for n, _ in _sql_files("migrations"))
+    want = max(int(n.split("_", 1)[0]) for n, _ in sql_files("migrations"))
     if have is None or have[0] is None or have[0] < want:
         return f"was written by an older bzmine (schema {have[0] if have else None}; this one writes {want})"
     if have[0] > want:
         return f"was written by a newer bzmine (schema {have[0]}; this one knows {want}): upgrade bzmine"
     if not _current(con):
         return "has views or built-in tables from another bzmine version"
-    if _parse_stale(con):
-        row = con.execute("SELECT value FROM parse_state WHERE key = 'parser_version'").fetchone()
-        if row is None:
-            return "holds bugs not parsed yet (a first sync interrupted, or run with --no-parse)"
-        return "was parsed by another parser version"
     return None
-
-
-def upgrade_message(path: str, need: str) -> str:
-    """One line: what is wrong with the file for a reader, and the command that fixes it (readers never write)."""
-    if "not parsed yet" in need:
-        return f"{path} {need}: run `bzmine parse --db {path}` (or finish the sync); reading commands never write"
-    if "not a bzmine database" in need or "newer bzmine" in need:
-        return f"{path} {need}."
-    return f"{path} {need}: run `bzmine upgrade --db {path}` once (reading commands never write)"
-
-
-def upgrade(path: str | Path) -> list[str]:
-    """Bring a database up to this bzmine: migrations, views, built-in tables (a read-write open does them) and a
-    re-parse when the parsed tables are another parser's or missing. The explicit writer behind `bzmine upgrade`."""
-    require_db(path)
-    probe = connect(path, read_only=True, wait=read_wait(), check=False)
-    try:
-        need = upgrade_needed(probe)
-    finally:
-        probe.close()
-    if need is None:
-        return [f"{path} is up to date for this bzmine: nothing to do"]
-    if "not a bzmine database" in need or "newer bzmine" in need:
-        raise SchemaError(upgrade_message(str(path), need))
-    done = [f"{path} {need}: upgraded"]
-    w = Writer(path)  # migrations, views, built-in tables; the write lock refuses a running sync or parse
-    try:
-        if _parse_stale(w.con):
-            from bzmine.store.parsed import reparse
-
-            done.append(reparse(w.con, quiet=True).summary())
-    finally:
-        w.close()
-    return done
 
 
 def read_wait() -> float:
     """How long (seconds) a reader waits for a sync's write burst, or a parse, to let go of the file:
     $BZMINE_READ_WAIT, default 30."""
-    from bzmine.config import env_number
-
     return env_number("BZMINE_READ_WAIT", 30.0, 0.0, 86400.0)
-
-
-def _parse_stale(con: duckdb.DuckDBPyConnection) -> bool:
-    """True when the parsed tables were written by another parser version (and there is something to parse)."""
-    from bzmine.parse import parser_stamp
-
-    try:
-        row = con.execute("SELECT value FROM parse_state WHERE key = 'parser_version'").fetchone()
-        has_bugs = con.execute("SELECT count(*) > 0 FROM raw_bugs").fetchone()
-    except duckdb.CatalogException:
-        return False
-    return bool(has_bugs and has_bugs[0]) and (row is None or row[0] != parser_stamp())
 
 
 def migrate(con: duckdb.DuckDBPyConnection, upto: int | None = None) -> list[str]:
@@ -335,7 +240,7 @@ def migrate(con: duckdb.DuckDBPyConnection, upto: int | None = None) -> list[str
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)"
     )
     done = {r[0] for r in con.execute("SELECT version FROM schema_migrations").fetchall()}
-    files = _sql_files("migrations")
+    files = sql_files("migrations")
     known = {int(name.split("_", 1)[0]) for name, _ in files}
     if done - known:
         raise SchemaError(
@@ -359,7 +264,7 @@ def check_schema(con: duckdb.DuckDBPyConnection, path: str) -> None:
         have = con.execute("SELECT max(version) FROM schema_migrations").fetchone()
     except duckdb.CatalogException:
         raise SchemaError(f"{path} is not a bzmine database (no schema_migrations table).") from None
-    want = max(int(n.split("_", 1)[0]) for n, _ in _sql_files("migrations"))
+    want = max(int(n.split("_", 1)[0]) for n, _ in sql_files("migrations"))
     if have is None or have[0] is None or have[0] < want:
         raise SchemaError(f"{path} has an older schema; run `bzmine upgrade --db {path}` once.")
 
@@ -381,7 +286,7 @@ def apply_views(con: duckdb.DuckDBPyConnection, force: bool = False) -> bool:
     of its name and shape: later views bind against those flat stand-ins (temp comes first in the search path), and
     once the stand-ins are dropped the stored view text resolves to the real views, as at every later query.
     """
-    files = _sql_files("views")
+    files = sql_files("views")
     digest = _fingerprint([f"{n}\n{s}" for n, s in files])
     if not force and _state(con, "views") == digest:
         return False

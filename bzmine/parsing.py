@@ -1,4 +1,6 @@
-"""The parsed layer's reads and writes: raw rows out to the pure parser (bzmine/parse/run.py), its records back in.
+"""The parse stage over a database: raw rows out to the pure parser (bzmine/parse/run.py), its records back in.
+
+Above both the pure parsers (bzmine/parse/) and the storage floor (bzmine/store/), which know nothing of each other.
 
 reparse() rebuilds the parsed tables without the network. Only bugs fetched since the last parse are parsed again
 (all of them after a parser or review-rule change, or with full=True); their rows are replaced in one transaction
@@ -30,7 +32,8 @@ from tqdm import tqdm
 from bzmine.parse import parser_stamp
 from bzmine.parse.ca import CaTable, load_table_from_texts
 from bzmine.parse.run import COMMENT_TABLES, ROW_COLUMNS, _init_worker, _parse_chunk
-from bzmine.store.db import transaction
+from bzmine.store.config import read_json, store_user_aliases
+from bzmine.store.tx import transaction
 from bzmine.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -264,9 +267,7 @@ def _reparse(
     """
     started = time.monotonic()
     if aliases_file:
-        from bzmine.store.config import store_user_aliases
-
-        store_user_aliases(con, aliases_file)
+        set_aliases(con, aliases_file)
     aliases = load_table(con)
     accounts = account_map(con)
     report = ParseReport()
@@ -332,6 +333,14 @@ def _reparse(
         )
     report.seconds = time.monotonic() - started
     return report
+
+
+def set_aliases(con: duckdb.DuckDBPyConnection, path: str | Path) -> None:
+    """Store a user's aliases/owner file after checking it as the parser will read it (a bad entry is one line);
+    the next parse applies it to every bug."""
+    text, data = read_json(path, "aliases")
+    load_table_from_texts([text], [str(path)])
+    store_user_aliases(con, path, text, data)
 
 
 def load_table(con: duckdb.DuckDBPyConnection) -> CaTable:

@@ -16,7 +16,17 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from bzmine.parse.reports import Report
+from bzmine.parse.dates import MONTHS
+from bzmine.parse.reports import (
+    SECTIONS,
+    Report,
+    _clean,
+    _heading_text,
+    _label,
+    _question,
+    _to_int,
+    parse_text,
+)
 
 # a value that is there but says nothing: blank, a dash, "TBD"/"TBA", a bare "N/A" or "none" (with a reason it counts)
 _BARE = {
@@ -226,8 +236,6 @@ def _affected(rep: Report) -> int | None:
     """The number of affected certificates the Impact gives (None: it gives none)."""
     n = rep.fields.get("total_certificates_count")
     if n is None and rep.fields.get("total_certificates"):
-        from bzmine.parse.reports import _to_int
-
         n = _to_int(_text(rep.fields.get("total_certificates")))
     if n is not None:
         return int(n)
@@ -286,7 +294,6 @@ def promised_date(rep: Report, posted: datetime) -> date | None:
         unit = rel.group(2).lower()
         days = n * 7 if unit == "week" else n * 7 // 5 if unit == "business day" else n
         return (posted + timedelta(days=days)).date()
-    from bzmine.parse.dates import MONTHS
 
     m = re.search(
         r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b",
@@ -705,7 +712,6 @@ def _next_line(reports: list[Report], n: int) -> int | None:
 def _reportish(text: str) -> bool:
     """Whether a text has the bones of an incident report (two or more template headings or labels on lines of
     their own) although no report was recognised: then it is not_recognised rather than not_a_report."""
-    from bzmine.parse.reports import SECTIONS, _clean, _heading_text, _label, _question
 
     hits = 0
     for raw in (text or "").splitlines()[:2000]:
@@ -777,7 +783,6 @@ def _unread_rows(text: str, failures: list[str]) -> list[dict[str, Any]]:
 def review_text(text: str, posted: datetime, ctx: BugContext | None = None) -> list[dict[str, Any]]:
     """Every report in one text (a comment or a pasted page): its findings, or one row saying it is clean (with
     the version it was judged by), or one row saying no report was recognised / the text is not a report."""
-    from bzmine.parse.reports import parse_text
 
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -793,41 +798,17 @@ def review_text(text: str, posted: datetime, ctx: BugContext | None = None) -> l
     return rows
 
 
-def review_bug(con: Any, bug_id: int) -> list[dict[str, Any]]:
-    """Findings (or a clean row) for every report in one harvested bug, each with its comment number (as Bugzilla
-    shows it); comments where a report was started but not recognised get a not_recognised row, and a bug with no
-    report at all one not_a_report row.
-
-    Unlike the parse stage, this knows the database: a v3 full report is also checked for the CA's own incidents of
-    the two years before it that share a tag or that the bug cites (rule v3.full.related.missing)."""
-    from bzmine.errors import ConfigError
-    from bzmine.parse.reports import parse_text
-
-    inc = con.execute("SELECT opened_at, tags, ca_owner FROM incidents WHERE bug_id = ?", [bug_id]).fetchall()
-    if not inc:
-        raise ConfigError(
-            f"bug {bug_id} is not in this database; sync it first, or review a text: bzmine review FILE"
-        )
-    opened, tags, owner = inc[0]
-    own = (
-        con.execute(
-            """
-        SELECT DISTINCT e.bug_id FROM incidents e, incidents b
-        WHERE b.bug_id = ? AND e.ca_owner = b.ca_owner AND e.bug_id <> b.bug_id AND e.subject_kind = 'ca'
-          AND e.opened_at < b.opened_at AND e.opened_at >= b.opened_at - INTERVAL 730 DAY
-          AND (len(list_filter(list_intersect(e.tags, b.tags), lambda t: t <> 'ca-compliance')) > 0
-               OR e.bug_id IN (SELECT ref_bug_id FROM bug_refs WHERE bug_id = b.bug_id))
-        ORDER BY 1""",
-            [bug_id],
-        ).fetchall()
-        if owner
-        else []
-    )
-    comments = con.execute(
-        "SELECT count, created_at, coalesce(data->>'raw_text', data->>'text') FROM raw_comments WHERE bug_id = ? "
-        "ORDER BY count",
-        [bug_id],
-    ).fetchall()
+def review_comments(
+    comments: list[tuple[int, datetime, str]],
+    opened: datetime | None,
+    tags: tuple[str, ...] = (),
+    own_recent: tuple[int, ...] = (),
+) -> list[dict[str, Any]]:
+    """Findings (or a clean row) for every report in one bug's comments ((number as Bugzilla shows it, posted at,
+    text), in order), each with its comment number; comments where a report was started but not recognised get a
+    not_recognised row, and a bug with no report at all one not_a_report row. own_recent: the CA's incidents of the
+    two years before that share a tag or that the bug cites (rule v3.full.related.missing; the caller reads them
+    from the database, see bzmine.metrics.review_bug)."""
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
     for count, created, text in comments:
@@ -836,9 +817,9 @@ def review_bug(con: Any, bug_id: int) -> list[dict[str, Any]]:
         for n, rep in enumerate(reports):
             ctx = BugContext(
                 opened_at=opened,
-                tags=tuple(tags or ()),
+                tags=tags,
                 first_of_kind=rep.kind not in seen,
-                own_recent=tuple(r[0] for r in own),
+                own_recent=own_recent,
             )
             seen.add(rep.kind)
             for r in _report_rows(rep, n, text, created, ctx, _next_line(reports, n)):
@@ -964,13 +945,3 @@ def rules_doc() -> str:
             f"| {rule['text']} | {src} |\n"
         )
     return out + _DOC_TAIL
-
-
-if __name__ == "__main__":
-    import sys
-    from pathlib import Path
-
-    if len(sys.argv) == 3 and sys.argv[1] == "--write-docs":
-        Path(sys.argv[2]).write_text(rules_doc(), encoding="utf-8")
-    else:
-        sys.exit("usage: python -m bzmine.review --write-docs docs/review.md")
