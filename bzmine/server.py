@@ -859,3 +859,17 @@ def serve_corpus(
 ) -> LocalBugzilla:
     """Load a corpus (validating it) and bind a server; the caller starts it."""
     return LocalBugzilla(load_corpus(corpus), options, host, port)
+
+
+def serve_until_stopped(srv: LocalBugzilla) -> None:
+    """Serve until Ctrl-C or SIGTERM, then close the socket and the corpus (`bzmine serve-corpus`)."""
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        srv.httpd.server_close()
+        srv.app.close()

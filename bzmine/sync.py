@@ -33,6 +33,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 
+from pathlib import Path
+
 import duckdb
 from tqdm import tqdm
 
@@ -308,3 +310,42 @@ def sync(
                 w.con.execute(f"SET memory_limit = '{mem_before}'")  # a caller's connection gets its own back
     report.seconds = time.monotonic() - started
     return report
+
+
+def sync_file(
+    db: str,
+    settings: Settings,
+    full: bool = False,
+    since: datetime | None = None,
+    quiet: bool = False,
+    parse: bool = True,
+    say: Callable[[str], object] | None = None,
+) -> None:
+    """`bzmine sync`: harvest into the file at `db` through a Writer (which lets go of the file while batches arrive
+    slowly, so readers can use it meanwhile), then rebuild the parsed tables; `say` gets each summary line. A first
+    sync that fails before any bug is stored leaves no empty database behind."""
+    from bzmine.parsing import reparse
+
+    created = db != ":memory:" and not Path(db).exists()
+    writer = Writer(db)
+    try:
+        report = sync(writer, settings, full=full, since=since, quiet=quiet)
+    except BaseException:
+        try:
+            empty = created and writer.con.execute("SELECT count(*) FROM raw_bugs").fetchone() == (0,)
+        except Exception:
+            empty = False
+        writer.close()
+        if empty:
+            for leftover in (Path(db), Path(db + ".wal")):
+                leftover.unlink(missing_ok=True)
+        raise
+    try:
+        if say:
+            say(report.summary())
+        if parse:
+            pr = reparse(writer.con, quiet=quiet)
+            if say:
+                say(pr.summary())
+    finally:
+        writer.close()

@@ -61,6 +61,7 @@ GROUPS: dict[str, list[str]] = {
     "bzmine/snapshot.py": ["tests/test_snapshot.py", "-k", "round_trip"],
     "bzmine/sync.py": ["tests/test_harvest_edges.py"],
     "bzmine/bugzilla.py": ["tests/test_harvest_edges.py"],
+    "bzmine/store/tx.py": ["tests/test_interrupts.py::test_ctrl_c_inside_transaction_rolls_back"],
     "bzmine/store/db.py": [
         "tests/test_interrupts.py::test_ctrl_c_inside_transaction_rolls_back",
         "tests/test_sync.py::test_private_bugs_stay_out_of_shared_report_and_export",
@@ -533,7 +534,7 @@ CATALOGUE: list[Mutant] = [
     ),
     Mutant(
         "transaction-exception",
-        "bzmine/store/db.py",
+        "bzmine/store/tx.py",
         '        yield con\n        con.execute("COMMIT")\n    except BaseException:',
         '        yield con\n        con.execute("COMMIT")\n    except Exception:',
         "a Ctrl-C inside transaction() not rolled back",

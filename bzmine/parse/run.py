@@ -1,6 +1,6 @@
 """Raw rows in, parsed records out: one bug's fields, comments and history become rows for every parsed table.
 
-Pure apart from the worker set-up: no database here (bzmine/store/parsed.py reads the raw rows, runs the pool and
+Pure apart from the worker set-up: no database here (bzmine/parsing.py reads the raw rows, runs the pool and
 writes the records by column name, ROW_COLUMNS).
 """
 

@@ -1,4 +1,4 @@
--- What each incident report lacks against the guidelines in force when it was posted (bzmine/review.py).
+-- What each incident report lacks against the guidelines in force when it was posted (bzmine/parse/review.py).
 CREATE TABLE report_findings (
     bug_id      BIGINT NOT NULL,
     comment_id  BIGINT NOT NULL,

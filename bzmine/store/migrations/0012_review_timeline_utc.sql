@@ -4,5 +4,5 @@ ALTER TABLE timeline_events ADD COLUMN utc_offset_minutes INTEGER; -- offset app
 ALTER TABLE timeline_events ADD COLUMN zone_assumed BOOLEAN;       -- a time with no usable declared zone, kept as UTC
 ALTER TABLE timeline_events ADD COLUMN date_only BOOLEAN;          -- a date with no time: event_at is midnight UTC
 ALTER TABLE timeline_events ADD COLUMN planned BOOLEAN;            -- the entry says it is expected / planned (not yet happened)
--- The guideline version each report was judged by (bzmine/review.py), also for reports with no finding.
+-- The guideline version each report was judged by (bzmine/parse/review.py), also for reports with no finding.
 ALTER TABLE reports ADD COLUMN judged_version VARCHAR;

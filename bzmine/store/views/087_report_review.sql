@@ -1,5 +1,5 @@
 -- report_review: each incident report posted at or before as_of with its findings against the guidelines in force
--- when it was posted (table report_findings, bzmine/review.py; docs/review.md). Grain: report.
+-- when it was posted (table report_findings, bzmine/parse/review.py; docs/review.md). Grain: report.
 -- clean = no `must` finding.
 CREATE OR REPLACE VIEW report_review AS
 SELECT r.bug_id, b.ca, r.comment_id, r.report_no, r.kind, r.posted_at,
