@@ -9,14 +9,17 @@ the views' figures, computed once per as_of.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
 
 from bzmine.errors import ConfigError
 from bzmine.timeutil import to_timestamp
+
+if TYPE_CHECKING:  # pandas is imported where a DataFrame is made: the CLI's table path never loads it
+    import pandas as pd
 
 # dependency order: each layer reads only layers above it
 LAYERS = (
@@ -160,14 +163,24 @@ def default_as_of(con: duckdb.DuckDBPyConnection) -> datetime | None:
     return row[0] if row and row[0] is not None else None
 
 
-def mark_hidden(con: duckdb.DuckDBPyConnection, df: pd.DataFrame) -> pd.DataFrame:
+def mark_hidden(con: duckdb.DuckDBPyConnection, df: Any) -> Any:
     """Where private or no longer visible bugs are included, say so in each of their rows: `summary` starts with
-    "[private] " or "[no longer visible] ". Nothing changes when they are left out (there are none)."""
+    "[private] " or "[no longer visible] ". Nothing changes when they are left out (there are none). df: a
+    DataFrame or Rows."""
     if df.empty or "bug_id" not in df.columns or "summary" not in df.columns or not private_included(con):
         return df
     hidden = dict(con.execute("SELECT bug_id, hidden FROM hidden_bugs").fetchall())
     if not hidden:
         return df
+    if isinstance(df, Rows):
+        b, s = df.columns.index("bug_id"), df.columns.index("summary")
+        return Rows(
+            df.columns,
+            [
+                r[:s] + ((f"[{hidden[r[b]]}] {r[s]}" if r[b] in hidden else r[s]),) + r[s + 1 :]
+                for r in df.rows
+            ],
+        )
     out = df.copy()
     out["summary"] = [
         f"[{hidden[b]}] {s}" if b in hidden else s for b, s in zip(out["bug_id"], out["summary"], strict=True)
@@ -283,6 +296,38 @@ def _df(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = Non
     return con.execute(sql, params or []).df()
 
 
+def _empty(columns: list[str] | None = None) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame(columns=columns)
+
+
+@dataclass
+class Rows:
+    """A query's answer as column names and plain Python rows: what the CLI prints as a table without loading
+    pandas (about a fifth of a second of every command). The notebook API returns DataFrames."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+    @property
+    def empty(self) -> bool:
+        return not self.rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, keep: list[str]) -> Rows:
+        """Only these columns, in this order (as df[[...]] does)."""
+        idx = [self.columns.index(c) for c in keep]
+        return Rows(list(keep), [tuple(r[i] for i in idx) for r in self.rows])
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Rows:
+    cur = con.execute(sql, params or [])
+    return Rows([d[0] for d in cur.description or []], cur.fetchall())
+
+
 def scorecard(
     con: duckdb.DuckDBPyConnection,
     as_of: Any = None,
@@ -294,7 +339,7 @@ def scorecard(
     """One row per CA with the METRICS.md §7 figures (and `<figure>_pct` percentiles among peers)."""
     snapshot(con, as_of, since, until, need=("scorecard", "scorecard_percentiles"), group=group)
     keys = resolve_cas(con, cas, group)
-    wide = _df(con, "SELECT * FROM scorecard ORDER BY bugs_total DESC, ca")
+    wide = _df(con, _SCORECARD)
     pct = _df(con, "SELECT ca, figure, percentile FROM scorecard_percentiles")
     if not pct.empty:
         p = pct.pivot(index="ca", columns="figure", values="percentile").add_suffix("_pct")
@@ -305,6 +350,34 @@ def scorecard(
     if keys:
         wide = wide[wide["ca"].isin(keys)]
     return wide.reset_index(drop=True)
+
+
+_SCORECARD = "SELECT * FROM scorecard ORDER BY bugs_total DESC, ca"
+
+
+def scorecard_rows(
+    con: duckdb.DuckDBPyConnection,
+    as_of: Any = None,
+    since: Any = None,
+    until: Any = None,
+    cas: list[str] | None = None,
+    group: str = "owner",
+) -> Rows:
+    """scorecard() without the percentile columns, as Rows (the CLI's default table): the same rows in the same
+    order, and only the scorecard layer computed."""
+    snapshot(con, as_of, since, until, need=("scorecard",), group=group)
+    keys = resolve_cas(con, cas, group)
+    out = _rows(con, _SCORECARD)
+    if private_included(con):
+        counts = _hidden_per_ca(con)
+        ca = out.columns.index("ca")
+        out = Rows([*out.columns, "private_bugs"], [(*r, int(counts.get(r[ca], 0))) for r in out.rows])
+    return _filter(out, keys)
+
+
+def compact_figures(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The figures the scorecard's table shows without --all (view scorecard_figures)."""
+    return {r[0] for r in con.execute("SELECT figure FROM scorecard_figures WHERE compact").fetchall()}
 
 
 def compare(
@@ -337,6 +410,8 @@ def compare(
             "direction": "not_ranked",
             "unit": "bugs",
         }
+        import pandas as pd
+
         df = pd.concat([df, pd.DataFrame([row])], ignore_index=True)
     return df
 
@@ -386,7 +461,9 @@ def scorecard_by_year(
         if len(one):
             rows.append(one.assign(year=y))
     if not rows:
-        return pd.DataFrame()
+        return _empty()
+    import pandas as pd
+
     out = pd.concat(rows, ignore_index=True)
     return out[["year", *[c for c in out.columns if c not in ("year", "ca") and not c.endswith("_pct")]]]
 
@@ -496,7 +573,7 @@ def related(
                 frontier.append(other)
     ids = [b for b in seen if b != bug_id]
     if not ids:
-        return pd.DataFrame(columns=["depth", "bug_id", "ca", "summary", "opened_at", "status", "link"])
+        return _empty(["depth", "bug_id", "ca", "summary", "opened_at", "status", "link"])
     df = _df(
         con,
         "SELECT bug_id, coalesce(ca, '(' || subject_kind || ')') AS ca, summary, opened_at, status_at AS status "
@@ -553,8 +630,14 @@ def explain(
     return (value[0] if value else None), rows
 
 
-def _filter(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    return df[df["ca"].isin(keys)].reset_index(drop=True) if keys else df
+def _filter(df: Any, keys: list[str]) -> Any:
+    """Only the rows of these CAs (all when keys is empty); a DataFrame or Rows."""
+    if not keys:
+        return df
+    if isinstance(df, Rows):
+        ca = df.columns.index("ca")
+        return Rows(df.columns, [r for r in df.rows if r[ca] in keys])
+    return df[df["ca"].isin(keys)].reset_index(drop=True)
 
 
 def response_events(
@@ -604,13 +687,15 @@ def due(
     group: str = "owner",
     stale_days: int | None = None,
     waiting_on: str = "ca",
-) -> pd.DataFrame:
+    rows: bool = False,
+) -> Any:
     """What waits on CAs at as_of (view `due`): one row per item with its due date and days overdue, most overdue
     first. Columns: bug_id, ca, summary, status, what, due, days_overdue, detail, kind, version, rule (the duty's
     guideline version and its source with the deadline).
 
     waiting_on='program': instead, the bugs whose CA requested closure and that are not closed (view `due_program`,
-    D7): bug_id, ca, summary, status, what, since, days_waiting, detail, kind, version, rule."""
+    D7): bug_id, ca, summary, status, what, since, days_waiting, detail, kind, version, rule.
+    rows=True: the same as Rows (the CLI's table, without pandas) instead of a DataFrame."""
     if waiting_on not in ("ca", "program"):
         raise ConfigError(f"--waiting-on must be ca or program, got {waiting_on!r}")
     snapshot(
@@ -620,15 +705,16 @@ def due(
         group=group,
     )
     keys = resolve_cas(con, cas, group)
+    fetch = _rows if rows else _df
     if waiting_on == "program":
         return _filter(
-            _df(con, "SELECT * REPLACE (strftime(since, '%Y-%m-%d') AS since) FROM due_program"), keys
+            fetch(con, "SELECT * REPLACE (strftime(since, '%Y-%m-%d') AS since) FROM due_program"), keys
         )
     con.execute("SET VARIABLE bzmine_due_days = ?", [days])
     con.execute("SET VARIABLE bzmine_stale_days = CAST(? AS INTEGER)", [stale_days])
     # due as YYYY-MM-DD text: a date, shown as one in every format (table, csv, json, HTML)
     return mark_hidden(
-        con, _filter(_df(con, "SELECT * REPLACE (strftime(due, '%Y-%m-%d') AS due) FROM due"), keys)
+        con, _filter(fetch(con, "SELECT * REPLACE (strftime(due, '%Y-%m-%d') AS due) FROM due"), keys)
     )
 
 

@@ -13,13 +13,11 @@ import datetime as dt
 import math
 import re
 import shutil
+import sys
 import unicodedata
 from dataclasses import dataclass
 from numbers import Number
 from typing import Any
-
-import numpy as np
-import pandas as pd
 
 MIN_TEXT = (
     10  # a text column is never cut narrower than this (or its header, or its longest value if shorter)
@@ -87,8 +85,15 @@ class _Column:
 
 
 def _is_na(v: Any) -> bool:
-    if v is None or v is pd.NaT:
+    if v is None or (isinstance(v, float) and v != v):
         return True
+    pd = sys.modules.get("pandas")  # pandas' own missing values only occur where pandas made the values
+    if pd is None:
+        return False
+    if v is pd.NaT:  # a datetime subclass
+        return True
+    if isinstance(v, (str, int, float, list, tuple, dt.date)):
+        return False
     try:
         return bool(pd.isna(v))
     except (TypeError, ValueError):  # lists and arrays
@@ -121,17 +126,19 @@ def _numbers(values: list[Any], floatfmt: str, na: str) -> list[str]:
 
 
 def _text(v: Any) -> str:
-    if isinstance(v, pd.Timestamp):
+    pd, np = sys.modules.get("pandas"), sys.modules.get("numpy")
+    if pd is not None and isinstance(v, pd.Timestamp):
         return v.strftime("%Y-%m-%d") if v == v.normalize() else v.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(v, (dt.date, dt.datetime)):
         return v.isoformat(sep=" ") if isinstance(v, dt.datetime) else v.isoformat()
-    if isinstance(v, (list, tuple, np.ndarray)):
-        v = ", ".join(str(x) for x in (v.tolist() if isinstance(v, np.ndarray) else v))
+    if np is not None and isinstance(v, np.ndarray):
+        v = v.tolist()
+    if isinstance(v, (list, tuple)):
+        v = ", ".join(str(x) for x in v)
     return " ".join(str(v).split())  # newlines and tabs in bug text would break the rows
 
 
-def _column(name: Any, series: pd.Series, floatfmt: str, na: str, width: int) -> _Column:
-    values = series.tolist()
+def _column(name: Any, values: list[Any], floatfmt: str, na: str, width: int) -> _Column:
     present = [v for v in values if not _is_na(v)]
     if present and all(_is_number(v) for v in present):
         return _Column(_text(name), _numbers(values, floatfmt, na), True, width)
@@ -139,7 +146,7 @@ def _column(name: Any, series: pd.Series, floatfmt: str, na: str, width: int) ->
     numeric = bool(present) and all(
         _NUMERIC_TEXT.match(c) for c, v in zip(cells, values, strict=True) if not _is_na(v)
     )
-    times = bool(present) and all(isinstance(v, (dt.date, dt.datetime, pd.Timestamp)) for v in present)
+    times = bool(present) and all(isinstance(v, dt.date) for v in present)  # pandas' Timestamp is a datetime
     return _Column(_text(name), cells, numeric, width, times)
 
 
@@ -183,10 +190,15 @@ def _widths(block: list[_Column], width: int) -> list[int]:
     return [first] + [c.natural if c.numeric else min(c.natural, max(lo, c.minimum)) for c in rest]
 
 
-def render(df: pd.DataFrame, width: int | None = None, floatfmt: str = "{:.1f}", na: str = "-") -> str:
-    """df as a text table no wider than `width` (default: the terminal's), without its index."""
+def render(df: Any, width: int | None = None, floatfmt: str = "{:.1f}", na: str = "-") -> str:
+    """df (a DataFrame, or anything with `columns` and `rows`: bzmine.metrics.Rows) as a text table no wider than
+    `width` (default: the terminal's), without its index."""
     width = width or terminal_width()
-    cols = [_column(name, df.iloc[:, i], floatfmt, na, width) for i, name in enumerate(df.columns)]
+    if hasattr(df, "iloc"):
+        values = [df.iloc[:, i].tolist() for i in range(len(df.columns))]
+    else:
+        values = [list(c) for c in zip(*df.rows, strict=True)] if df.rows else [[] for _ in df.columns]
+    cols = [_column(name, values[i], floatfmt, na, width) for i, name in enumerate(df.columns)]
     if not cols:
         return ""
     parts = []

@@ -143,3 +143,51 @@ def test_a_table_too_wide_is_split_into_blocks_repeating_the_first_column() -> N
         assert all(text_width(ln) <= 80 for ln in b.splitlines())
     assert sum(b.splitlines()[0].count("figure_number_") for b in blocks) == 8
     assert render(df, width=400).count("\n\n") == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "frame"),
+    [
+        (["scorecard", "--all"], "scorecard"),
+        (["due", "--days", "30", "--include-private"], "due"),
+    ],
+)
+def test_the_table_path_prints_what_the_dataframe_api_gives_without_loading_pandas(
+    sample_db: tuple[Path, Any], args: list[str], frame: str
+) -> None:
+    """scorecard and due print their tables from plain rows (bzmine.metrics.Rows): the same text as the notebook
+    API's DataFrame rendered by the same printer, and pandas is never imported (a fifth of a second per command)."""
+    import subprocess
+    import sys
+
+    from bzmine import metrics
+    from bzmine.cli.common import clean_table
+    from bzmine.database import open_for_reading
+
+    code = (
+        "import sys; from bzmine.cli import cli\n"
+        "try:\n    cli(sys.argv[1:])\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "assert 'pandas' not in sys.modules, 'pandas was imported'\n"
+    )
+    env = {"COLUMNS": "400", "PATH": "/usr/bin:/bin"}
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args, "--db", str(sample_db[0]), "--as-of", AS_OF],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    con = open_for_reading(sample_db[0])
+    try:
+        if "--include-private" in args:
+            metrics.include_private(con)
+        if frame == "scorecard":
+            df = metrics.scorecard(con, AS_OF)
+            df = df[[c for c in df.columns if not c.endswith("_pct")]]
+        else:
+            df = metrics.due(con, AS_OF, 30)
+    finally:
+        con.close()
+    assert len(df) > 0
+    assert out.stdout == render(clean_table(df), width=400) + "\n"

@@ -239,11 +239,18 @@ def output_options(fn: F) -> F:
 
 
 def clean_table(df: Any) -> Any:
-    """Bug-derived text without control characters (terminal escapes), for terminal tables only."""
+    """Bug-derived text without control characters (terminal escapes), for terminal tables only; a DataFrame or
+    bzmine.metrics.Rows."""
+    bad = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+    if not hasattr(df, "iloc"):  # Rows: plain Python values
+        from bzmine.metrics import Rows
 
+        return Rows(
+            [bad.sub("?", str(c)) for c in df.columns],
+            [tuple(bad.sub("?", v) if isinstance(v, str) else v for v in r) for r in df.rows],
+        )
     import pandas as pd
 
-    bad = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
     out = df.copy()
     for col in out.columns:
         if not pd.api.types.is_numeric_dtype(out[col]) and not pd.api.types.is_datetime64_any_dtype(out[col]):
@@ -253,7 +260,8 @@ def clean_table(df: Any) -> Any:
 
 
 def emit(df: Any, fmt: str, floatfmt: str = "{:.1f}", empty: str = "(nothing)") -> None:
-    """csv and json carry every value in full; a table fits the terminal (COLUMNS): bzmine/table.py."""
+    """csv and json carry every value in full; a table fits the terminal (COLUMNS): bzmine/table.py. df: a
+    DataFrame, or bzmine.metrics.Rows for a table (no pandas needed)."""
     if fmt == "csv":
         click.echo(df.to_csv(index=False), nl=False)
     elif fmt == "json":

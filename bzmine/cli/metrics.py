@@ -67,11 +67,13 @@ def scorecard(
         raise click.UsageError("--by year shows one CA: give exactly one --ca")
     con = metrics_con(db, as_of)
     try:
-        compact = set(metrics.figures(con).query("compact")["figure"])
+        compact = metrics.compact_figures(con)
         if by == "year":
             df = metrics.scorecard_by_year(con, cas[0], as_of, group=group)
         elif len(cas) == 1:
             df = metrics.compare(con, cas[0], as_of, since, until, group=group)
+        elif fmt == "table" and not percentiles:  # no pandas on the most used path
+            df = metrics.scorecard_rows(con, as_of, since, until, list(cas) or None, group=group)
         else:
             df = metrics.scorecard(con, as_of, since, until, list(cas) or None, group=group)
     finally:
@@ -87,13 +89,13 @@ def _scorecard_table(
     df: Any, by_year: bool, one_ca: bool, compact: set[str], show_all: bool, pct: bool
 ) -> Any:
     """The scorecard's terminal table: the compact figures unless --all; percentiles only when asked."""
-    import pandas as pd  # loaded already: df is a DataFrame
-
     if by_year:
         return (
             df if show_all else df[[c for c in df.columns if c in ("year", "private_bugs") or c in compact]]
         )
     if one_ca:
+        import pandas as pd  # compare() made a DataFrame
+
         if not show_all:
             df = df[df["figure"].isin(compact | {"private_bugs"})]
         df = df.assign(percentile=["no data" if pd.isna(v) else f"{v:.0f}" for v in df["percentile"]])
@@ -155,7 +157,14 @@ def due(
     con = metrics_con(db, as_of)
     try:
         df = metrics.due(
-            con, as_of, days, list(cas) or None, group=group, stale_days=stale, waiting_on=waiting_on
+            con,
+            as_of,
+            days,
+            list(cas) or None,
+            group=group,
+            stale_days=stale,
+            waiting_on=waiting_on,
+            rows=fmt == "table",
         )
         if waiting_on == "program":
             emit(df, fmt, empty="no closure request is waiting on the program")
