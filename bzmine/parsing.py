@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pandas as pd
 from tqdm import tqdm
 
 from bzmine.parse import parser_stamp
@@ -162,6 +161,8 @@ def _write(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[Any, ...
     """Insert one table's rows by column name (ROW_COLUMNS names each record's fields), never by position."""
     if not rows:
         return
+    import pandas as pd  # here, not at the top: a parse with nothing to do (a first command) never loads it
+
     cols = ROW_COLUMNS[table]
     con.register("_parsed", pd.DataFrame.from_records(rows, columns=list(cols)))
     try:
@@ -178,6 +179,8 @@ def _chunks(ids: list[int], n: int) -> Iterator[list[int]]:
 
 def _read_chunk(con: duckdb.DuckDBPyConnection, chunk: list[int]) -> list[tuple[Any, ...]]:
     """Everything the pure parser needs for these bugs, as plain Python values (picklable)."""
+    import pandas as pd
+
     ids = pd.DataFrame({"bug_id": chunk})
     con.register("_todo", ids)
     try:
@@ -220,6 +223,8 @@ def _write_chunk(
             for t in COMMENT_TABLES:
                 con.execute(f"DELETE FROM {t}")
         else:
+            import pandas as pd
+
             con.register("_todo", pd.DataFrame({"bug_id": chunk}))
             for t in COMMENT_TABLES:
                 con.execute(f"DELETE FROM {t} WHERE bug_id IN (SELECT bug_id FROM _todo)")
