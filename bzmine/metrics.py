@@ -735,18 +735,20 @@ def trends(
     dimension: str = "tag",
     cas: list[str] | None = None,
     group: str = "owner",
-) -> pd.DataFrame:
+    rows: bool = False,
+) -> Any:
     """Bugs opened per period (year|quarter) by dimension (tag|ca|owner_status|subject_status|subject|all), as a
     period x key table. owner_status: the standing of the owner today; subject_status: of the CA the bug was filed
     about (Symantec's bugs are distrusted though DigiCert, their owner today, is included).
 
     cas: only bugs of these CAs (every dimension). Bugs whose subject is not a CA are counted under
     '(auditor)', '(program)', '(meta)' or '(unknown)' in the ca dimension, and left out when cas is given.
+    rows=True: Rows (period, then one column per key) instead of a DataFrame indexed by period.
     """
     if period not in ("year", "quarter") or dimension not in DIMENSIONS:
         raise ConfigError(f"period must be year or quarter; dimension one of {', '.join(DIMENSIONS)}")
     if dimension == "rule":
-        return _rule_trends(con, as_of, period, cas, group)
+        return _rule_trends(con, as_of, period, cas, group, rows)
     snapshot(con, as_of, need=("trend_bugs",), group=group)
     keys = resolve_cas(con, cas, group)
     period_col = "y" if period == "year" else "q"
@@ -760,27 +762,48 @@ def trends(
     }
     where = "WHERE list_contains(?, ca)" if keys else ""
     # column expressions come from the fixed table above, never from user text
-    df = _df(
+    return _pivot(
         con,
         f"""
         SELECT period, key, count(*) AS bugs FROM (
             SELECT {period_col} AS period, {key[dimension]} AS key FROM trend_bugs {where}
         ) GROUP BY ALL""",
         [keys] if keys else [],
+        rows,
     )
-    if df.empty:
-        return df
-    return df.pivot_table(
-        index="period", columns="key", values="bugs", fill_value=0, aggfunc="sum"
-    ).sort_index()
+
+
+def _pivot(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any], rows: bool) -> Any:
+    """(period, key, count) rows as a period x key table of counts, 0 where none (keys and periods sorted; rows
+    with no key or period left out): a DataFrame indexed by period, or Rows with period as the first column."""
+    if not rows:
+        df = _df(con, sql, params)
+        if df.empty:
+            return df
+        value = df.columns[2]
+        return df.pivot_table(
+            index="period", columns="key", values=value, fill_value=0, aggfunc="sum"
+        ).sort_index()
+    cells: dict[tuple[Any, Any], int] = {}
+    for period, key, n in con.execute(sql, params).fetchall():
+        if period is not None and key is not None:
+            cells[(period, key)] = cells.get((period, key), 0) + int(n)
+    keys = sorted({k for _, k in cells})
+    periods = sorted({p for p, _ in cells})
+    return Rows(["period", *keys], [(p, *(cells.get((p, k), 0) for k in keys)) for p in periods])
 
 
 DIMENSIONS = ("tag", "ca", "owner_status", "subject_status", "subject", "all", "rule")
 
 
 def _rule_trends(
-    con: duckdb.DuckDBPyConnection, as_of: Any, period: str, cas: list[str] | None, group: str
-) -> pd.DataFrame:
+    con: duckdb.DuckDBPyConnection,
+    as_of: Any,
+    period: str,
+    cas: list[str] | None,
+    group: str,
+    rows: bool = False,
+) -> Any:
     """Incident reports per period of posting (view report_review) that broke each review rule (a report counts
     once per rule), beside '(reports reviewed)' and '(reports with no must finding)', the denominators."""
     snapshot(con, as_of, need=("report_review",), group=group)
@@ -792,7 +815,7 @@ def _rule_trends(
     )
     where = "WHERE list_contains(?, ca)" if keys else ""
     # the period expression comes from the two fixed forms above, never from user text
-    df = _df(
+    return _pivot(
         con,
         f"""
         WITH r AS (SELECT {period_expr} AS period, list_distinct(coalesce(rules, [])) AS rules, clean
@@ -801,12 +824,8 @@ def _rule_trends(
         UNION ALL SELECT period, '(reports reviewed)', count(*) FROM r GROUP BY ALL
         UNION ALL SELECT period, '(reports with no must finding)', count(*) FILTER (WHERE clean) FROM r GROUP BY ALL""",
         [keys] if keys else [],
+        rows,
     )
-    if df.empty:
-        return df
-    return df.pivot_table(
-        index="period", columns="key", values="reports", fill_value=0, aggfunc="sum"
-    ).sort_index()
 
 
 def report_quality(
@@ -836,13 +855,18 @@ def report_quality(
 
 
 def yearly(
-    con: duckdb.DuckDBPyConnection, as_of: Any = None, cas: list[str] | None = None, group: str = "owner"
-) -> pd.DataFrame:
+    con: duckdb.DuckDBPyConnection,
+    as_of: Any = None,
+    cas: list[str] | None = None,
+    group: str = "owner",
+    rows: bool = False,
+) -> Any:
     """Per year of opening (view trend_medians): bugs, closed and still open at as_of, median days to close (bugs
-    with a known closing time), requests, median response hours, share answered within 7 days."""
+    with a known closing time), requests, median response hours, share answered within 7 days (rows=True: Rows)."""
     snapshot(con, as_of, need=("response_events", "bug_metrics"), group=group)
     con.execute("SET VARIABLE bzmine_cas = CAST(? AS VARCHAR[])", [resolve_cas(con, cas, group) or None])
-    return _df(con, "SELECT * EXCLUDE (all_cas, ca) FROM trend_medians WHERE all_cas ORDER BY year")
+    sql = "SELECT * EXCLUDE (all_cas, ca) FROM trend_medians WHERE all_cas ORDER BY year"
+    return _rows(con, sql) if rows else _df(con, sql)
 
 
 def yearly_by_ca(con: duckdb.DuckDBPyConnection, as_of: Any = None, group: str = "owner") -> pd.DataFrame:

@@ -150,6 +150,8 @@ def test_a_table_too_wide_is_split_into_blocks_repeating_the_first_column() -> N
     [
         (["scorecard", "--all"], "scorecard"),
         (["due", "--days", "30", "--include-private"], "due"),
+        (["trends", "--by", "ca", "--period", "quarter"], "trends"),
+        (["trends", "--by", "rule"], "trends-rule"),
     ],
 )
 def test_the_table_path_prints_what_the_dataframe_api_gives_without_loading_pandas(
@@ -184,10 +186,17 @@ def test_the_table_path_prints_what_the_dataframe_api_gives_without_loading_pand
             metrics.include_private(con)
         if frame == "scorecard":
             df = metrics.scorecard(con, AS_OF)
-            df = df[[c for c in df.columns if not c.endswith("_pct")]]
-        else:
+            want = render(clean_table(df[[c for c in df.columns if not c.endswith("_pct")]]), width=400)
+        elif frame == "due":
             df = metrics.due(con, AS_OF, 30)
+            want = render(clean_table(df), width=400)
+        else:
+            by, period = ("rule", "year") if frame == "trends-rule" else ("ca", "quarter")
+            df = metrics.trends(con, AS_OF, period, by).reset_index()
+            per_year = metrics.yearly(con, AS_OF)
+            want = render(clean_table(df), width=400, floatfmt="{:.0f}") + "\n\n"
+            want += render(clean_table(per_year), width=400, floatfmt="{:.2f}")
     finally:
         con.close()
     assert len(df) > 0
-    assert out.stdout == render(clean_table(df), width=400) + "\n"
+    assert out.stdout == want + "\n"

@@ -209,8 +209,10 @@ def trends(
 
     con = metrics_con(db, as_of)
     try:
-        counts = metrics.trends(con, as_of, period, dimension, list(cas) or None, group=group).reset_index()
-        per_year = metrics.yearly(con, as_of, list(cas) or None, group=group)
+        table = fmt == "table"  # no pandas for a table
+        counts = metrics.trends(con, as_of, period, dimension, list(cas) or None, group=group, rows=table)
+        counts = counts if table else counts.reset_index()
+        per_year = metrics.yearly(con, as_of, list(cas) or None, group=group, rows=table)
     finally:
         con.close()
     if fmt == "json":
