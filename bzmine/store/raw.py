@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 from collections.abc import Container
@@ -11,7 +10,6 @@ from typing import Any
 
 import duckdb
 import orjson
-import pandas as pd
 
 from bzmine.timeutil import parse_bmo_time, utcnow
 
@@ -73,14 +71,8 @@ def upsert_bugs(
             history_rows.append((b["id"], seq, _naive(h["when"]), h.get("who", ""), run_id, dumps(h)))
     old = [b["id"] for b in bugs if known is None or b["id"] in known]
     if old:
-        con.register("_ids", pd.DataFrame({"bug_id": old}))
-        try:
-            con.execute("DELETE FROM raw_comments WHERE bug_id IN (SELECT bug_id FROM _ids)")
-            con.execute("DELETE FROM raw_history WHERE bug_id IN (SELECT bug_id FROM _ids)")
-            con.execute("DELETE FROM raw_bugs WHERE bug_id IN (SELECT bug_id FROM _ids)")
-            con.execute("DELETE FROM sync_skipped WHERE bug_id IN (SELECT bug_id FROM _ids)")
-        finally:
-            con.unregister("_ids")
+        for table in ("raw_comments", "raw_history", "raw_bugs", "sync_skipped"):  # names from this module only
+            con.execute(f"DELETE FROM {table} WHERE bug_id IN (SELECT unnest(CAST(? AS BIGINT[])))", [old])
     _insert(
         con,
         "raw_bugs",
@@ -120,13 +112,10 @@ def comment_id_clashes(con: duckdb.DuckDBPyConnection, bugs: list[dict[str, Any]
     if not mine:
         return clashes
     batch = {b["id"] for b in bugs}
-    con.register("_cids", pd.DataFrame({"comment_id": list(mine)}))
-    try:
-        stored = con.execute(
-            "SELECT comment_id, bug_id FROM raw_comments WHERE comment_id IN (SELECT comment_id FROM _cids)"
-        ).fetchall()
-    finally:
-        con.unregister("_cids")
+    stored = con.execute(
+        "SELECT comment_id, bug_id FROM raw_comments WHERE comment_id IN (SELECT unnest(CAST(? AS BIGINT[])))",
+        [list(mine)],
+    ).fetchall()
     for comment_id, bug_id in stored:
         if bug_id not in batch and mine[comment_id] not in clashes:
             clashes[mine[comment_id]] = (
@@ -136,20 +125,16 @@ def comment_id_clashes(con: duckdb.DuckDBPyConnection, bugs: list[dict[str, Any]
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[Any, ...]], cols: list[str]) -> None:
+    """Insert rows by column name in one statement: each column goes in as one list parameter and the lists are
+    unnested side by side (no DataFrame: a sync never loads pandas, about 50 MB of its peak)."""
     if not rows:
         return
-    df = pd.DataFrame.from_records(rows, columns=cols)
-    if "invisible_since" in df:
-        df["invisible_since"] = pd.to_datetime(df["invisible_since"])
-    con.register("_rows", df)
-    try:
-        # table names come from this module only, never from input
-        con.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM _rows")
-    finally:
-        with contextlib.suppress(
-            duckdb.Error
-        ):  # an aborted transaction refuses this too: keep the first error
-            con.unregister("_rows")
+    columns = [list(c) for c in zip(*rows, strict=True)]
+    # table and column names come from this module only, never from input
+    con.execute(
+        f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join('unnest(?)' for _ in cols)}",
+        columns,
+    )
 
 
 def mark_invisible(con: duckdb.DuckDBPyConnection, bug_ids: list[int]) -> int:
