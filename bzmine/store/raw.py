@@ -71,7 +71,12 @@ def upsert_bugs(
             history_rows.append((b["id"], seq, _naive(h["when"]), h.get("who", ""), run_id, dumps(h)))
     old = [b["id"] for b in bugs if known is None or b["id"] in known]
     if old:
-        for table in ("raw_comments", "raw_history", "raw_bugs", "sync_skipped"):  # names from this module only
+        for table in (
+            "raw_comments",
+            "raw_history",
+            "raw_bugs",
+            "sync_skipped",
+        ):  # names from this module only
             con.execute(f"DELETE FROM {table} WHERE bug_id IN (SELECT unnest(CAST(? AS BIGINT[])))", [old])
     _insert(
         con,
