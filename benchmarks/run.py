@@ -26,9 +26,9 @@ OUT = ROOT / "benchmarks" / "out"
 AS_OF = "2026-11-01"
 
 
-def task(*args: str) -> dict[str, Any]:
+def task(*args: str, cwd: Path = ROOT) -> dict[str, Any]:
     res = subprocess.run(
-        [sys.executable, "-m", "benchmarks.tasks", *args], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-m", "benchmarks.tasks", *args], cwd=cwd, capture_output=True, text=True
     )
     if res.returncode != 0:
         raise SystemExit(f"benchmark task failed: {' '.join(args)}\n{res.stderr[-3000:]}")
@@ -144,6 +144,12 @@ def main() -> None:
         help="Comma-separated bug counts for the sync-memory and report sections "
         "(default 1000,20000,100000 and 1000,10000,30000).",
     )
+    ap.add_argument(
+        "--report-baseline",
+        metavar="REV",
+        help="Also time the report with the code of this git revision, in the same run (e.g. the commit before a "
+        "change to the report).",
+    )
     ns = ap.parse_args()
     only = set(ns.only.split(",")) if ns.only else set(SECTIONS)
     if only - set(SECTIONS):
@@ -204,7 +210,9 @@ def sections(
     if "scale" in only:
         scale_section(w, scales, rep, dbs, load_s)
     if "report" in only:
-        report_section(w, sizes or ([300, 1000] if ns.quick else [1000, 10000, 30000]), rep)
+        report_section(
+            w, sizes or ([300, 1000] if ns.quick else [1000, 10000, 30000]), rep, ns.report_baseline
+        )
 
 
 def harvest_section(w: Any, small: int, large: int, rep: int) -> None:
@@ -485,36 +493,64 @@ def sync_memory_section(w: Any, sizes: list[int], rep: int) -> None:
         )
 
 
-def _report_runs(w: Any, label: str, db: Path, runs: int) -> tuple[float, float]:
-    """Fresh report with one plot process, fresh with the default, then an unchanged rebuild into the same folder."""
+def baseline_source(rev: str) -> Path:
+    """The package (and the files it reads from the source tree) as of git revision `rev`, extracted once into
+    benchmarks/out: a task run from that folder imports that bzmine, so older code is timed in the same run."""
+    sha = subprocess.run(
+        ["git", "rev-parse", "--verify", f"{rev}^{{commit}}"], cwd=ROOT, capture_output=True, text=True
+    )
+    if sha.returncode != 0:
+        raise SystemExit(f"--report-baseline: no git revision {rev!r}")
+    dest = OUT / f"src-{sha.stdout.strip()[:12]}"
+    if not (dest / "bzmine").is_dir():
+        dest.mkdir(parents=True, exist_ok=True)
+        tar = subprocess.run(
+            ["git", "archive", sha.stdout.strip(), "bzmine", "benchmarks", "docs"],
+            cwd=ROOT,
+            capture_output=True,
+        )
+        if tar.returncode != 0:
+            raise SystemExit(f"git archive {rev} failed: {tar.stderr.decode()[-500:]}")
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=tar.stdout, check=True)
+    return dest
+
+
+def _report_runs(w: Any, label: str, db: Path, runs: int, old: tuple[str, Path] | None = None) -> None:
+    """Fresh report with the code of an older revision (if given), with one plot process, with the default, then an
+    unchanged rebuild into the same folder."""
     out = OUT / "report-out"
 
-    def run(workers: str | None, fresh: bool, runs: int) -> dict[str, Any]:
+    def run(workers: str | None, fresh: bool, runs: int, cwd: Path = ROOT) -> dict[str, Any]:
         def one() -> dict[str, Any]:
             if fresh and out.exists():
                 shutil.rmtree(out)
             args = ["report", "--db", str(db), "--out", str(out), "--as-of", AS_OF]
-            return task(*args, *(["--workers", workers] if workers else []))
+            return task(*args, *(["--workers", workers] if workers else []), cwd=cwd)
 
         res = [one() for _ in range(runs)]
         med = {k: statistics.median(r[k] for r in res) for k in ("wall_s", "peak_mb")}
         return {**res[-1], **med, "runs": runs}
 
+    before = run(None, True, runs, old[1]) if old else None  # its default plot processes
     serial = run("1", True, runs)
     default = run(None, True, runs)
     again = run(None, False, runs)  # the folder the default run just wrote: every plot's inputs are unchanged
     one = " (1 run)" if runs == 1 else ""
+    old_cells = (
+        f"{before['wall_s']:.1f}{one} | {before['wall_s'] / default['wall_s']:.2f}x | " if before else ""
+    )
     w(
-        f"| {label} | {serial['pages']:,} | {serial['plots']:,} | {serial['wall_s']:.1f}{one} | "
+        f"| {label} | {serial['pages']:,} | {serial['plots']:,} | {old_cells}{serial['wall_s']:.1f}{one} | "
         f"{default['wall_s']:.1f}{one} ({default['plots_drawn']} drawn) | "
         f"{serial['wall_s'] / default['wall_s']:.2f}x | {again['wall_s']:.1f}{one} ({again['plots_drawn']} drawn) | "
         f"{max(serial['peak_mb'], default['peak_mb']):.0f} |"
     )
-    return serial["wall_s"], default["wall_s"]
 
 
-def report_section(w: Any, sizes: list[int], rep: int) -> None:
-    """`bzmine report` time per bug count and on the real bug list, one plot process as the same-run baseline."""
+def report_section(w: Any, sizes: list[int], rep: int, baseline: str | None = None) -> None:
+    """`bzmine report` time per bug count and on the real bug list; same-run baselines: one plot process, and the
+    code of an older revision (--report-baseline)."""
+    old = (baseline, baseline_source(baseline)) if baseline else None
     w("## Report time\n")
     w(
         f"`bzmine report --as-of {AS_OF}` on parsed synthetic databases (loaded without HTTP) and on the real bug "
@@ -522,14 +558,23 @@ def report_section(w: Any, sizes: list[int], rep: int) -> None:
         "tests/test_snapshot.py does; skipped when absent). Wall time of the report itself (from importing "
         "bzmine.report to the last file), into an empty folder with `--workers 1` (the baseline) and with the "
         "default plot processes, then again into the folder the default run wrote (plots whose inputs are unchanged "
-        "are kept). Peak MB: the task's own peak or its plot workers'.\n"
+        "are kept). Peak MB: the task's own peak or its plot workers'."
+        + (
+            f" `{baseline}` s: the same report by the code of revision {baseline} (its default plot processes), "
+            "timed in the same run; `/ default`: that time over this code's default."
+            if old
+            else ""
+        )
+        + "\n"
     )
+    head = f"{baseline} s | {baseline} / default | " if old else ""
     w(
-        "| bugs | pages | plots | --workers 1 s | default s | workers 1 / default | unchanged rebuild s | peak MB |"
+        f"| bugs | pages | plots | {head}--workers 1 s | default s | workers 1 / default | unchanged rebuild s | "
+        "peak MB |"
     )
-    w("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    w("|---:|---:|---:|" + ("---:|---:|" if old else "") + "---:|---:|---:|---:|---:|")
     for n in sizes:
-        _report_runs(w, f"{n:,}", parsed_database(n), rep if n <= 1000 else 1)
+        _report_runs(w, f"{n:,}", parsed_database(n), rep if n <= 1000 else 1, old)
     if REAL_BUGS.exists():
         kept = OUT / "real.duckdb"
         kept.unlink(missing_ok=True)
@@ -545,7 +590,7 @@ def report_section(w: Any, sizes: list[int], rep: int) -> None:
             str(kept),
         )
         task("parse", "--db", str(kept))
-        _report_runs(w, "real list (1,688)", kept, 1)
+        _report_runs(w, "real list (1,688)", kept, 1, old)
     else:
         w("| real list | skipped: ../shared/realdata is absent | | | | | | |")
     w("")

@@ -74,6 +74,20 @@ def _subplots(figsize: tuple[float, float]) -> tuple[Figure, Any]:
     return fig, fig.subplots()
 
 
+def _title(ax: Any, text: str) -> None:
+    """The title at the top of the axes, where matplotlib's automatic placement puts it when no tick label is above
+    the axes (none of these charts has one); fixing it skips that placement, which measures every tick label on
+    each draw (same pixels, a tenth less time on a chart with 50 labelled rows)."""
+    ax.set_title(text, y=1.0)
+
+
+def _no_ylabel(ax: Any) -> None:
+    """For a chart without a y-axis label: leave the empty label out of the layout and stop matplotlib placing it
+    beside the tick labels on every draw (same pixels; placing it measures every tick label)."""
+    ax.yaxis.label.set_visible(False)
+    ax.yaxis.set_label_coords(0.0, 0.5)
+
+
 def _colors(n: int) -> list[str]:
     # beyond 8 series, repeat the palette with hatching left to the caller; most charts keep to the top 8
     return [OKABE_ITO[i % len(OKABE_ITO)] for i in range(n)]
@@ -82,7 +96,7 @@ def _colors(n: int) -> list[str]:
 @_plain_text
 def _empty(title: str) -> Figure:
     fig, ax = _subplots(figsize=(7, 2.5))
-    ax.set_title(title)
+    _title(ax, title)
     ax.text(
         0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes, fontsize=12, color="#555555"
     )
@@ -126,7 +140,7 @@ def plot_incidents_per_year(counts: pd.DataFrame, top: int = 7) -> Figure:
             linewidth=0.5,
         )
         bottom += plot[col].to_numpy()
-    ax.set_title(title)
+    _title(ax, title)
     ax.set_xlabel("year opened")
     ax.set_ylabel("bugs (a bug counts once per tag)")
     ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))  # counts: whole numbers
@@ -162,9 +176,10 @@ def plot_response_times(events: pd.DataFrame, max_cas: int = 60) -> Figure:
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
     ax.set_xlabel("hours from request to first CA answer (log scale)")
-    ax.set_title(title)
+    _title(ax, title)
     ax.tick_params(axis="y", labelsize=8)
     ax.legend(loc="lower right", frameon=False)
+    _no_ylabel(ax)
     fig.tight_layout()
     return fig
 
@@ -183,7 +198,7 @@ def plot_within_7d_share(yearly: pd.DataFrame) -> Figure:
     ax.set_ylim(0, 115)
     ax.set_ylabel("share of requests (%)")
     ax.set_xlabel("year opened")
-    ax.set_title(title)
+    _title(ax, title)
     fig.tight_layout()
     return fig
 
@@ -204,12 +219,32 @@ def plot_action_items(card: pd.DataFrame, max_cas: int = 60) -> Figure:
     ax.barh(y + 0.2, df["open_action_items"], height=0.4, color="#0072B2", label="open")
     ax.barh(y - 0.2, df["overdue_action_items"], height=0.4, color="#D55E00", label="overdue")
     ax.set_yticks(y, df["ca"], fontsize=8)
+    _no_ylabel(ax)
     ax.set_xlabel("action items")
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-    ax.set_title(title)
+    _title(ax, title)
     ax.legend(loc="lower right", frameon=False)
     fig.tight_layout()
     return fig
+
+
+def _kaplan_meier(t: np.ndarray, closed: np.ndarray) -> tuple[list[float], list[float]]:
+    """The steps of a Kaplan-Meier curve: (0, 1), then (time, share still open) at each time a bug closed; bugs still
+    open are at risk until their own time (censored). Grouped with numpy (a pandas group per distinct time took
+    seconds at 30,000 bugs), with the same factors multiplied in the same order as before."""
+    xs, ys, surv = [0.0], [1.0], 1.0
+    if not len(t):
+        return xs, ys
+    order = np.argsort(t, kind="stable")
+    times, starts, counts = np.unique(t[order], return_index=True, return_counts=True)
+    closed_per_time = np.add.reduceat(closed[order].astype(np.int64), starts)
+    at_risk = len(t) - (np.cumsum(counts) - counts)
+    for time_, k, r in zip(times.tolist(), closed_per_time.tolist(), at_risk.tolist(), strict=True):
+        if k and r:
+            surv *= 1 - k / r
+            xs.append(float(time_))
+            ys.append(surv)
+    return xs, ys
 
 
 @_plain_text
@@ -230,23 +265,15 @@ def plot_time_to_close(bugs: pd.DataFrame, as_of: pd.Timestamp | None = None) ->
     years = sorted(df["year"].unique())[-8:]
     fig, ax = _subplots(figsize=(8, 4.2))
     for year, color in zip(years, _colors(len(years)), strict=True):
-        g = df[df["year"] == year].sort_values("t")
+        g = df[df["year"] == year]
         n = len(g)
-        surv, xs, ys = 1.0, [0.0], [1.0]
-        at_risk = n
-        for t, grp in g.groupby("t", sort=True):
-            closed = int(grp["event"].sum())
-            if closed and at_risk:
-                surv *= 1 - closed / at_risk
-                xs.append(float(t))
-                ys.append(surv)
-            at_risk -= len(grp)
+        xs, ys = _kaplan_meier(g["t"].to_numpy(dtype=float), g["event"].to_numpy(dtype=bool))
         ax.step(xs, [100 * v for v in ys], where="post", color=color, label=f"{year} (n={n})")
     ax.set_xlabel("days since the bug was opened")
     ax.set_ylabel("bugs still open (%)")
     ax.set_ylim(0, 102)
     ax.set_xlim(left=0)
-    ax.set_title(title)
+    _title(ax, title)
     ax.legend(loc="upper right", frameon=False, fontsize=8)
     fig.tight_layout()
     return fig
@@ -267,19 +294,24 @@ def plot_ca_vs_peers(compare: pd.DataFrame, ca: str) -> Figure:
     df = df.assign(order=df["percentile"].fillna(-1)).sort_values("order")
     names = df["label"] if "label" in df else df["figure"]
     fig, ax = _subplots(figsize=(8.5, _height(len(df), 0.3)))
+    rows, widths, colors = [], [], []
     for y, p in enumerate(df["percentile"]):
         if pd.isna(p):
             ax.text(1, y, "no data", va="center", fontsize=8, color="#555555")
             continue
-        color = "#D55E00" if p < 25 else "#E69F00" if p < 50 else "#56B4E9" if p < 75 else "#009E73"
-        ax.barh(y, max(p, 1.0), color=color)  # a 0th percentile is a visible stub, with its number beside it
+        rows.append(y)
+        widths.append(max(p, 1.0))  # a 0th percentile is a visible stub, with its number beside it
+        colors.append("#D55E00" if p < 25 else "#E69F00" if p < 50 else "#56B4E9" if p < 75 else "#009E73")
         ax.text(max(p, 1.0) + 1, y, f"{p:.0f}", va="center", fontsize=8)
+    # one call for every bar: the same bars as a call for each, drawn faster
+    ax.barh(rows, widths, color=colors)
     ax.set_yticks(range(len(df)), list(names))
+    _no_ylabel(ax)
     ax.axvline(50, color="#000000", linewidth=0.8, linestyle=":")
     ax.set_xlim(0, 105)
     ax.set_xlabel("percentile among CAs with at least 5 bugs")
     ax.tick_params(axis="y", labelsize=8)
-    ax.set_title(title)
+    _title(ax, title)
     fig.tight_layout()
     return fig
 
@@ -297,7 +329,8 @@ def render_png(name: str, args: tuple[Any, ...]) -> bytes:
     if not callable(fn):
         raise ValueError(f"not a plot: {name}")
     buf = io.BytesIO()
-    fn(*args).savefig(buf, format="png", dpi=100)
+    # zlib level 3 rather than PIL's default 6: a third less time encoding, and smaller files for these charts
+    fn(*args).savefig(buf, format="png", dpi=100, pil_kwargs={"compress_level": 3})
     return buf.getvalue()
 
 
@@ -325,23 +358,58 @@ def _init_plot_worker(parent: int) -> None:
     die_with_parent(parent)
 
 
+class PlotPool:
+    """Draws (plot name, inputs) jobs as PNG bytes: `workers - 1` spawned processes (that end with their parent) start
+    on the first jobs at once, while this process does other work (the report writes its pages); `results()` then
+    draws the jobs no worker has started yet in this process too, taking them from the end of the queue. The bytes
+    are the same whoever draws a job (same code, same inputs); with workers <= 1 nothing is started."""
+
+    def __init__(self, jobs: list[tuple[str, tuple[Any, ...]]], workers: int = 1) -> None:
+        import os
+
+        self.jobs = jobs
+        self.futures: list[Any] = []
+        self.pool: Any = None
+        spawned = min(workers, os.cpu_count() or 1, len(jobs)) - 1  # never more processes than cores or plots
+        if spawned < 1:
+            return
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.pool = ProcessPoolExecutor(
+            spawned,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_plot_worker,
+            initargs=(os.getpid(),),
+        )
+        self.futures = [self.pool.submit(render_png, name, args) for name, args in jobs]
+
+    def results(self) -> Iterator[tuple[int, bytes]]:
+        """Every job's bytes as (index, bytes), in no particular order."""
+        if self.pool is None:
+            for i, (name, args) in enumerate(self.jobs):
+                yield i, render_png(name, args)
+            return
+        try:
+            last = len(self.jobs)
+            # a future that can still be cancelled has not reached a worker: this process draws it instead
+            while last > 0 and self.futures[last - 1].cancel():
+                last -= 1
+                name, args = self.jobs[last]
+                yield last, render_png(name, args)
+            for i in range(last):
+                yield i, self.futures[i].result()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the workers (jobs not started are dropped); safe to call twice."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
 def render_many(jobs: list[tuple[str, tuple[Any, ...]]], workers: int = 1) -> Iterator[tuple[int, bytes]]:
-    """PNG bytes of each job (plot name, inputs), as (index, bytes) in completion order. With workers > 1, in that
-    many spawned processes that end with their parent; the bytes are the same either way (same code, same inputs)."""
-    import os
-
-    workers = min(workers, os.cpu_count() or 1, len(jobs))  # never more processes than cores or plots
-    if workers <= 1:
-        for i, (name, args) in enumerate(jobs):
-            yield i, render_png(name, args)
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        workers, mp_context=ctx, initializer=_init_plot_worker, initargs=(os.getpid(),)
-    ) as pool:
-        futs = {pool.submit(render_png, name, args): i for i, (name, args) in enumerate(jobs)}
-        for fut in as_completed(futs):
-            yield futs[fut], fut.result()
+    """PNG bytes of each job (plot name, inputs), as (index, bytes): with workers > 1, drawn by workers - 1 spawned
+    processes and this one (PlotPool)."""
+    yield from PlotPool(jobs, workers).results()

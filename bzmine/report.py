@@ -1,7 +1,8 @@
 """`bzmine report`: a static, self-contained HTML report (no network, opens from disk).
 
-Every string that comes from a bug is untrusted: templates autoescape, links are built from bug ids
-only, and a Content-Security-Policy allows no script but the report's own sorting script (by hash).
+Every string that comes from a bug is untrusted: templates autoescape (the long per-CA tables' rows are written
+here, _Cells, each cell escaped), links are built from bug ids only, and a Content-Security-Policy allows no
+script but the report's own sorting script (by hash).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -20,6 +22,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
 from tqdm import tqdm
 
 from bzmine import files, metrics, plots
@@ -81,9 +84,71 @@ PLOT_INDEX = "plots.json"  # in img/: each plot's input digest, so an unchanged 
 
 
 def default_workers(n_plots: int) -> int:
-    """Plot workers: one per core, at most 4, and none for a handful of plots (starting a worker costs about as
-    much as drawing ten plots)."""
-    return 1 if n_plots < 12 else max(1, min(4, os.cpu_count() or 1))
+    """Processes drawing plots, this one included: this one and one per spare core (cores the 1-minute load average
+    leaves idle), at most 4 in all; this one alone for a handful of plots (starting a worker costs about as much as
+    drawing ten plots). On a busy machine a worker only adds its start-up cost (measured: 0.7x on a loaded 2-core
+    machine); the plots are the same either way."""
+    if n_plots < 12:
+        return 1
+    cores = os.cpu_count() or 1
+    try:
+        spare = int(cores - os.getloadavg()[0])
+    except OSError:  # no load average on this platform
+        spare = cores - 1
+    return max(1, min(4, 1 + spare, cores))
+
+
+@dataclass
+class _Frames:
+    """What the pages share with the plots (read once)."""
+
+    card: pd.DataFrame
+    events: pd.DataFrame
+    bm: pd.DataFrame
+    yearly: pd.DataFrame
+    comps: dict[str, pd.DataFrame]
+
+
+class PlotRun:
+    """The report's plots, started before its pages are written and finished after: plot workers (if any) draw while
+    this process writes pages, then this process draws what no worker has started (plots.PlotPool)."""
+
+    def __init__(
+        self, img: Path, jobs: list[tuple[str, str, tuple[Any, ...]]], workers: int | None = None
+    ) -> None:
+        self.img, self.jobs = img, jobs
+        index_path = img / PLOT_INDEX
+        old: Any = {}
+        if index_path.is_file() and not index_path.is_symlink():
+            try:
+                old = json.loads(index_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                old = {}
+        if not isinstance(old, dict):
+            old = {}
+        self.digests = [plots.input_digest(fn, args) for _, fn, args in jobs]
+        self.todo = [
+            i
+            for i, (f, _, _) in enumerate(jobs)
+            if old.get(f) != self.digests[i] or not (img / f).is_file() or (img / f).is_symlink()
+        ]
+        n = default_workers(len(self.todo)) if workers is None else workers
+        self.pool = plots.PlotPool([(jobs[i][1], jobs[i][2]) for i in self.todo], n)
+
+    def finish(self, quiet: bool = True) -> int:
+        """Write every plot to be drawn, and the index of input digests; returns how many were drawn."""
+        with tqdm(
+            total=len(self.todo), desc="plots", unit="plot", disable=True if quiet else None, leave=False
+        ) as bar:
+            for k, png in self.pool.results():
+                files.write_bytes(self.img / self.jobs[self.todo[k]][0], png)
+                bar.update(1)
+        index = {f: d for (f, _, _), d in zip(self.jobs, self.digests, strict=True)}
+        files.write_bytes(self.img / PLOT_INDEX, json.dumps(index, indent=0, sort_keys=True).encode())
+        return len(self.todo)
+
+    def close(self) -> None:
+        self.pool.close()
 
 
 def render_plots(
@@ -91,31 +156,11 @@ def render_plots(
 ) -> int:
     """Draw each (file, plot, inputs) job into `img`, skipping plots whose inputs have not changed since the last
     report in this folder (their digest is in img/plots.json and the file is there); returns how many were drawn."""
-    index_path = img / PLOT_INDEX
-    old: Any = {}
-    if index_path.is_file() and not index_path.is_symlink():
-        try:
-            old = json.loads(index_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            old = {}
-    if not isinstance(old, dict):
-        old = {}
-    digests = [plots.input_digest(fn, args) for _, fn, args in jobs]
-    todo = [
-        i
-        for i, (f, _, _) in enumerate(jobs)
-        if old.get(f) != digests[i] or not (img / f).is_file() or (img / f).is_symlink()
-    ]
-    n = default_workers(len(todo)) if workers is None else workers
-    with tqdm(
-        total=len(todo), desc="plots", unit="plot", disable=True if quiet else None, leave=False
-    ) as bar:
-        for k, png in plots.render_many([(jobs[i][1], jobs[i][2]) for i in todo], n):
-            files.write_bytes(img / jobs[todo[k]][0], png)
-            bar.update(1)
-    index = {f: d for (f, _, _), d in zip(jobs, digests, strict=True)}
-    files.write_bytes(index_path, json.dumps(index, indent=0, sort_keys=True).encode())
-    return len(todo)
+    run = PlotRun(img, jobs, workers)
+    try:
+        return run.finish(quiet)
+    finally:
+        run.close()
 
 
 def methods_html() -> str:
@@ -156,7 +201,9 @@ def write_report(
     outdir = files.make_dir(Path(out))
     files.make_dir(outdir / "img")
     files.make_dir(outdir / "ca")
-    at = metrics.snapshot(con, as_of)
+    # fixes as_of; each metric below computes only the layers it reads (not every layer: one the report never
+    # reads, recurrences, took 6 s of the 30,000-bug report)
+    at = metrics.snapshot(con, as_of, need=("metric_bugs",))
     wanted = metrics.resolve_cas(con, cas) if cas else None
     base = metrics.bug_url_base(con)  # links go to the Bugzilla the data came from (ids only: never bug text)
     env = Environment(loader=PackageLoader("bzmine", "templates"), autoescape=select_autoescape(["html"]))
@@ -182,6 +229,8 @@ def write_report(
         "pct": _pct,
         "bug_url": lambda i: f"{base}{int(i)}",
         "hidden_mark": lambda i: f" [{hidden[int(i)]}]" if int(i) in hidden else "",
+        "bug_base": base,
+        "hidden": hidden,
         "private_note": (
             f"{n_hidden} of these bugs are private or no longer visible (--include-private); each is marked "
             "[private] or [no longer visible]."
@@ -211,7 +260,32 @@ def write_report(
     comps = {ca: g.drop(columns="ca").reset_index(drop=True) for ca, g in compare.groupby("ca", sort=False)}
     for name in names:
         jobs.append((f"peers-{slug(name)}.png", "plot_ca_vs_peers", (comps.get(name, pd.DataFrame()), name)))
-    drawn = render_plots(img, jobs, workers, quiet)
+    plot_run = PlotRun(img, jobs, workers)  # workers draw while the pages are written
+    try:
+        frames = _Frames(card=card, events=events, bm=bm, yearly=yearly, comps=comps)
+        pages = _write_pages(con, outdir, env, common, at, days, names, hrefs, figs, frames, quiet)
+        drawn = plot_run.finish(quiet)
+    finally:
+        plot_run.close()
+    return ReportResult(index=outdir / "index.html", pages=pages, plots=len(jobs), plots_drawn=drawn)
+
+
+def _write_pages(
+    con: duckdb.DuckDBPyConnection,
+    outdir: Path,
+    env: Environment,
+    common: dict[str, Any],
+    at: Any,
+    days: int,
+    names: list[str],
+    hrefs: dict[str, str],
+    figs: list[dict[str, str]],
+    frames: _Frames,
+    quiet: bool,
+) -> int:
+    """Index, scorecards, methods, due and one page per CA; returns how many pages were written."""
+    card, events, bm, yearly, comps = frames.card, frames.events, frames.bm, frames.yearly, frames.comps
+    n_bugs = len(bm)
     inc = con.execute("SELECT bug_id, summary, tags FROM incidents").df().set_index("bug_id")
     stats = {
         "bugs": n_bugs,
@@ -303,7 +377,7 @@ def write_report(
     )
     items = metrics.action_items(con, at)
     per_year = metrics.yearly_by_ca(con, at)
-    metrics.snapshot(con, at, need=("incident_clusters", "recurrences"))
+    metrics.snapshot(con, at, need=("incident_clusters", "metric_bugs"))
     clusters = con.execute("""
         SELECT b.ca, c.cluster_id, list(c.bug_id ORDER BY c.bug_id) AS bugs,
                list(DISTINCT coalesce(m.ca, '(' || m.subject_kind || ')')) AS cas
@@ -315,32 +389,117 @@ def write_report(
     duties = metrics.duties(con, at)
     duties = duties[(duties["owed_by"] == "ca") & duties["state"].isin(["missed", "pending"])]
     bm_i = bm.merge(inc, left_on="bug_id", right_index=True, how="left")
+    # every table read once and split per CA in Python (order kept: a sort of the whole is the sort of each part)
+    cells = _Cells(common["bug_base"], common["hidden"])
+    wanted = set(names)
+    by_ca = {
+        "bugs": _rows_by_ca(
+            bm_i.sort_values(["is_open", "opened_at"], ascending=[False, False]), wanted, cells.bug
+        ),
+        "events": _rows_by_ca(events, wanted, cells.event),
+        "obligations": _rows_by_ca(obl, wanted, cells.obligation),
+        "duties": _rows_by_ca(duties, wanted, cells.duty),
+        "items": _rows_by_ca(items, wanted, cells.item, keep=lambda r: bool(r["is_open"])),
+        "per_year": _rows_by_ca(per_year, wanted),
+        "quality": _rows_by_ca(quality, wanted),
+        "clusters": _rows_by_ca(clusters, wanted),
+    }
+    ca_page = env.get_template("ca.html")
     pages = 5
     for name in tqdm(names, desc="report", unit="CA", disable=True if quiet else None, leave=False):
-        comp = comps.get(name, pd.DataFrame())
         s = slug(name)
-        plot = f"peers-{s}.png"
-        html = env.get_template("ca.html").render(
+        html = ca_page.render(
             title=name,
             ca=name,
             root="../",
-            plot=f"../img/{plot}",
-            compare=_records(comp),
-            bugs=_records(
-                bm_i[bm_i["ca"] == name].sort_values(["is_open", "opened_at"], ascending=[False, False])
-            ),
-            events=_records(events[events["ca"] == name]),
-            obligations=_records(obl[obl["ca"] == name]),
-            duties=_records(duties[duties["ca"] == name]),
-            items=_records(items[(items["ca"] == name) & items["is_open"]]),
-            per_year=_records(per_year[per_year["ca"] == name]),
-            quality=_records(quality[quality["ca"] == name]),
+            plot=f"../img/peers-{s}.png",
+            compare=_records(comps.get(name, pd.DataFrame())),
+            bugs=by_ca["bugs"].get(name, []),
+            events=by_ca["events"].get(name, []),
+            obligations=by_ca["obligations"].get(name, []),
+            duties=by_ca["duties"].get(name, []),
+            items=by_ca["items"].get(name, []),
+            per_year=by_ca["per_year"].get(name, []),
+            quality=by_ca["quality"].get(name, []),
             clusters=[
-                {"bugs": list(r["bugs"]), "cas": sorted(r["cas"])}
-                for r in clusters[clusters["ca"] == name].to_dict("records")
+                {"bugs": list(r["bugs"]), "cas": sorted(r["cas"])} for r in by_ca["clusters"].get(name, [])
             ],
             **common,
         )
         files.write_text(outdir / "ca" / f"{s}.html", html)
         pages += 1
-    return ReportResult(index=outdir / "index.html", pages=pages, plots=len(jobs), plots_drawn=drawn)
+    return pages
+
+
+def _rows_by_ca(
+    df: pd.DataFrame,
+    wanted: set[str],
+    cell: Callable[[dict[str, Any]], Markup] | None = None,
+    keep: Callable[[dict[str, Any]], bool] | None = None,
+) -> dict[str, list[Any]]:
+    """The rows of `df` per value of its `ca` column (only CAs in `wanted`, in the frame's order), as records, or as
+    table rows of HTML when `cell` is given."""
+    out: dict[str, list[Any]] = {}
+    for r in _records(df):
+        ca = r["ca"]
+        if ca in wanted and (keep is None or keep(r)):
+            out.setdefault(ca, []).append(r if cell is None else cell(r))
+    return out
+
+
+def _or(v: Any, default: Any = "") -> Any:
+    return v or default
+
+
+class _Cells:
+    """Table rows of the CA pages as HTML, each cell escaped: the same text the templates wrote cell by cell
+    (`{{ v }}` is escape(v), `{{ v or '' }}` likewise), in one string per row, which is many times faster for pages
+    of thousands of rows. Bug text reaches the page only through escape()."""
+
+    def __init__(self, base: str, hidden: dict[int, str]) -> None:
+        # a link is base + the bug id (an int: its digits need no escaping); a hidden bug gets its mark after it
+        self.base = str(escape(base))
+        self.marks = {i: str(escape(f" [{h}]")) for i, h in hidden.items()}
+
+    def _link(self, i: Any) -> str:
+        i = int(i)
+        return f'<a href="{self.base}{i}">{i}</a>{self.marks.get(i, "")}'
+
+    def bug(self, b: dict[str, Any]) -> Markup:
+        sub = f" (sub-CA: {escape(b['sub_ca'])})" if b["sub_ca"] else ""
+        return Markup(
+            f'<tr><td data-sort="{escape(b["bug_id"])}">{self._link(b["bug_id"])}</td>'
+            f'<td class="wrap">{escape(b["summary"])}{sub}</td><td>{escape(" ".join(map(str, b["tags"])))}</td>'
+            f"<td>{escape(b['opened_at'])}</td><td>{escape(b['status_at'])}</td><td>{escape(_or(b['resolution']))}</td>"
+            f"<td>{escape(_or(b['closed_at']))}</td></tr>"
+        )
+
+    def event(self, e: dict[str, Any]) -> Markup:
+        return Markup(
+            f"<tr><td>{self._link(e['bug_id'])}</td><td>{escape(e['kind'])}</td><td>{escape(e['asked_at'])}</td>"
+            f"<td>{escape(e['asked_by'])}</td><td>{escape(e['asker_role'])}</td><td>{escape(_or(e['answered_at']))}</td>"
+            f'<td>{escape(e["state"])}</td><td class="num {"breach" if e["breach_7d"] else ""}" '
+            f'data-sort="{escape(e["wait_hours"])}">{escape(_fmt(e["wait_hours"]))}</td></tr>'
+        )
+
+    def obligation(self, o: dict[str, Any]) -> Markup:
+        return Markup(
+            f"<tr><td>{self._link(o['bug_id'])}</td><td>{escape(o['set_at'])}</td><td>{escape(o['due'])}</td>"
+            f'<td>{escape(o["state"])}</td><td class="num">{escape(_fmt(o["days_late"]))}</td></tr>'
+        )
+
+    def duty(self, d: dict[str, Any]) -> Markup:
+        return Markup(
+            f"<tr><td>{self._link(d['bug_id'])}</td><td>{escape(d['kind'])}</td><td>{escape(_or(d['version']))}</td>"
+            f"<td>{escape(d['source'])}</td><td>{escape(_or(d['strength']))}</td><td>{escape(d['arises_at'])}</td>"
+            f"<td>{escape(_or(d['due_at']))}</td><td>{escape(d['state'])}</td>"
+            f'<td>{escape(_or(d["answered_late_at"]))}</td><td class="num">{escape(_fmt(d["days_late"]))}</td></tr>'
+        )
+
+    def item(self, i: dict[str, Any]) -> Markup:
+        return Markup(
+            f'<tr><td>{self._link(i["bug_id"])}</td><td class="wrap">{escape(i["action"])}</td>'
+            f"<td>{escape(_or(i['kind']))}</td><td>{escape(i['due_date'] or i['due_raw'] or '')}</td>"
+            f"<td>{escape(i['status_raw'] or i['status'])}</td><td>{'yes' if i['is_overdue'] else ''}</td>"
+            f'<td class="num">{escape(i["due_date_slips"])}</td></tr>'
+        )
