@@ -26,10 +26,10 @@ SELECT bug_id, valid_from, status, status NOT IN ('RESOLVED', 'VERIFIED', 'CLOSE
 FROM (SELECT * FROM initial UNION ALL SELECT * FROM per_second UNION ALL SELECT * FROM fallback_close);
 
 -- metric_comments: comments at or before as_of with the author's role and the bug's state at that second.
+CREATE OR REPLACE VIEW metric_comments AS
 -- The state in force at a comment is the timeline row whose [valid_from, next valid_from) holds it: a hash join on
 -- the bug with a range check, which gives what an as-of join gives (a bug's valid_from values are distinct, and its
 -- first row starts in 1970) at two thirds of its cost.
-CREATE OR REPLACE VIEW metric_comments AS
 SELECT c.bug_id, c.comment_id, c.count, c.created_at, c.author,
        coalesce(r.role, 'community') AS role, s.is_open AS open_at, s.period_no
 FROM comment_meta c
