@@ -506,3 +506,23 @@ def test_layer_dependencies_come_from_the_view_sql_in_order() -> None:
         "report_review",
     } <= set(M.DEPS["scorecard"])
     assert M.DEPS["scorecard_percentiles"] == ("scorecard",) and M.DEPS["metric_status_changes"] == ()
+
+
+def test_layer_dependencies_match_the_statements_duckdb_splits() -> None:
+    """view_deps() scans the view files as text (no SQL parser, so it costs nothing at startup): it must find
+    exactly the edges that reading each CREATE VIEW statement, as DuckDB splits the files, finds; and DEPS is
+    not computed at import."""
+    import re
+
+    from bzmine.store.db import sql_files, view_name
+
+    exact: dict[str, tuple[str, ...]] = {}
+    for _, sql in sql_files("views"):
+        for stmt in duckdb.extract_statements(sql):
+            name = view_name(stmt.query)
+            if name and name in M.LAYERS:
+                words = set(re.findall(r"\b[a-z_][a-z0-9_]*\b", re.sub(r"--[^\n]*", "", stmt.query).lower()))
+                exact[name] = tuple(n for n in M.LAYERS if n in words and n != name)
+    assert M.view_deps() == exact
+    assert set(exact) == set(M.LAYERS)
+    assert "DEPS" not in vars(M) and M.DEPS == exact  # a module attribute computed on first access

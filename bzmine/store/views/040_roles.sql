@@ -50,12 +50,16 @@ WHERE (r.is_full OR r.kind = 'closure') AND r.posted_at <= p.as_of AND r.author 
 -- metric_ca_domains: rule 2's domains per CA. A root-store operator's domain (google.com) is a CA domain only of the
 -- operator's own CA (Google Trust Services), never of another CA whose bug an operator employee was assigned.
 CREATE OR REPLACE VIEW metric_ca_domains AS
-SELECT DISTINCT b.ca, split_part(r.account, '@', 2) AS domain
-FROM metric_rule1 r JOIN metric_bugs b USING (bug_id)
-WHERE b.ca IS NOT NULL AND r.account LIKE '%@%'
-  AND split_part(r.account, '@', 2) NOT IN (SELECT domain FROM config_domains)
-  AND (split_part(r.account, '@', 2) NOT IN (SELECT domain FROM config_operators)
-       OR (split_part(r.account, '@', 2), b.ca_owner) IN (SELECT domain, ca_owner FROM config_operators));
+WITH cand AS MATERIALIZED (  -- each (CA, owner, domain) once before the checks, not once per assignee
+    SELECT DISTINCT b.ca, b.ca_owner, split_part(r.account, '@', 2) AS domain
+    FROM metric_rule1 r JOIN metric_bugs b USING (bug_id)
+    WHERE b.ca IS NOT NULL AND r.account LIKE '%@%'
+)
+SELECT DISTINCT ca, domain
+FROM cand
+WHERE domain NOT IN (SELECT domain FROM config_domains)
+  AND (domain NOT IN (SELECT domain FROM config_operators)
+       OR (domain, ca_owner) IN (SELECT domain, ca_owner FROM config_operators));
 
 CREATE OR REPLACE VIEW metric_actors AS
 SELECT bug_id, account, min(acted_at) AS first_at FROM (
@@ -78,9 +82,9 @@ GROUP BY bug_id, account;
 CREATE OR REPLACE VIEW metric_operator_accounts AS
 WITH acc AS (
     SELECT DISTINCT a.account, o.program
-    FROM metric_actors a JOIN config_operators o ON o.domain = split_part(a.account, '@', 2)
-    WHERE a.account LIKE '%@%'
-      AND a.account NOT IN (SELECT account FROM config_accounts WHERE role IN ('placeholder', 'bot'))
+    FROM (SELECT DISTINCT account FROM metric_actors WHERE account LIKE '%@%') a  -- each account once, not per bug
+    JOIN config_operators o ON o.domain = split_part(a.account, '@', 2)
+    WHERE a.account NOT IN (SELECT account FROM config_accounts WHERE role IN ('placeholder', 'bot'))
 ), own_bugs AS (
     SELECT DISTINCT b.bug_id, b.ca, b.ca_filed, b.ca_owner, o.program
     FROM metric_bugs b JOIN config_operators o ON o.ca_owner = b.ca_owner
@@ -127,17 +131,21 @@ GROUP BY a.bug_id, a.account;
 -- when a full address with that local part, on a domain of the bug's CA (metric_ca_domains), appears in the
 -- harvested history values (needinfo?(x@ca.example), assignee changes), which BMO never hides.
 CREATE OR REPLACE VIEW metric_hidden_ca AS
-WITH seen AS (
+WITH hidden AS MATERIALIZED (  -- accounts without '@'; none when the sync saw e-mails (an API key)
+    SELECT a.bug_id, a.account FROM metric_actors a WHERE a.account NOT LIKE '%@%'
+), seen AS (
+    -- the addresses in history values; only looked for when some account is hidden (the regex over every flag,
+    -- assignee and cc change is most of this view's cost, and finds nothing to join when none is)
     SELECT DISTINCT lower(unnest(regexp_extract_all(coalesce(h.added, '') || ' ' || coalesce(h.removed, ''),
                                                     '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+'))) AS address
     FROM history_changes h WHERE h.field_name IN ('flagtypes.name', 'assigned_to', 'cc', 'qa_contact')
+      AND EXISTS (SELECT 1 FROM hidden)
 )
 SELECT DISTINCT a.bug_id, a.account
-FROM metric_actors a
+FROM hidden a
 JOIN metric_bugs b USING (bug_id)
 JOIN metric_ca_domains d ON d.ca = b.ca
-JOIN seen s ON s.address = a.account || '@' || d.domain
-WHERE a.account NOT LIKE '%@%';
+JOIN seen s ON s.address = a.account || '@' || d.domain;
 
 -- roles: one row per (bug, account) with the role, the rule that gave it (why) and, for root_program, the program.
 CREATE OR REPLACE VIEW roles AS
@@ -158,7 +166,7 @@ WITH listed_rp AS (
         bot.account IS NOT NULL AS listed_bot,
         rp.account IS NOT NULL AS listed_rp,
         coalesce(od.program, rpd.program) AS domain_program,
-        split_part(a.account, '@', 2) IN (SELECT domain FROM config_domains WHERE kind = 'root_program')
+        a.domain IN (SELECT domain FROM config_domains WHERE kind = 'root_program')
             AND a.account NOT IN (SELECT account FROM config_accounts WHERE role = 'placeholder') AS rp_domain,
         cm.account IS NOT NULL AS listed_community,
         op.account IS NOT NULL AND NOT op.speaks_for_own_ca AS operator_staff,
@@ -167,18 +175,18 @@ WITH listed_rp AS (
         own.ca_owner AS own_ca,
         u.account IS NOT NULL AS listed_ca, r1.account IS NOT NULL AS assignee, rb.account IS NOT NULL AS reporter,
         d.domain IS NOT NULL OR hc.account IS NOT NULL AS ca_domain
-    FROM metric_actors a
+    FROM (SELECT bug_id, account, split_part(account, '@', 2) AS domain FROM metric_actors) a  -- the domain once
     JOIN metric_bugs b USING (bug_id)
     LEFT JOIN (SELECT DISTINCT account FROM config_accounts WHERE role = 'bot') bot ON bot.account = a.account
     LEFT JOIN listed_rp rp ON rp.key = a.account AND (a.account NOT LIKE '%@%' OR rp.key = rp.account)
-    LEFT JOIN operator_domains od ON od.domain = split_part(a.account, '@', 2)
+    LEFT JOIN operator_domains od ON od.domain = a.domain
     LEFT JOIN operator_domains rpd ON rpd.domain = split_part(rp.account, '@', 2)
     LEFT JOIN (SELECT DISTINCT account FROM config_accounts WHERE role = 'community') cm ON cm.account = a.account
     LEFT JOIN metric_operator_accounts op ON op.account = a.account
     LEFT JOIN (SELECT DISTINCT program, ca_owner FROM config_operators WHERE ca_owner IS NOT NULL) own
            ON own.program = op.program AND own.ca_owner = b.ca_owner
     LEFT JOIN metric_rule1 r1 ON r1.bug_id = a.bug_id AND r1.account = a.account
-    LEFT JOIN metric_ca_domains d ON d.ca = b.ca AND d.domain = split_part(a.account, '@', 2) AND a.account LIKE '%@%'
+    LEFT JOIN metric_ca_domains d ON d.ca = b.ca AND d.domain = a.domain AND a.account LIKE '%@%'
     LEFT JOIN (SELECT DISTINCT account, ca FROM config_accounts WHERE role = 'ca') u
            ON u.account = a.account AND (u.ca = b.ca OR u.ca = b.ca_filed OR u.ca = b.ca_owner)
     LEFT JOIN metric_people pe ON pe.bug_id = a.bug_id AND pe.account = a.account

@@ -233,6 +233,8 @@ d7 AS (
     JOIN config_duty_rules r ON r.kind = 'closure_requested'
         AND r.valid_from <= c.arises_at AND (r.valid_until IS NULL OR c.arises_at < r.valid_until)
 )
-SELECT d.bug_id, b.ca, d.* EXCLUDE (bug_id)
+-- the bug's CA (b: one row per bug) is looked up and its bugs kept by a semi join, which is what joining b did, without
+-- making the duty rows (wide text) the build side of a hash join
+SELECT d.bug_id, (SELECT any_value(b.ca) FROM b WHERE b.bug_id = d.bug_id) AS ca, d.* EXCLUDE (bug_id)
 FROM (SELECT * FROM ca_duties UNION ALL SELECT * FROM nu UNION ALL SELECT * FROM d7) d
-JOIN b USING (bug_id);
+WHERE d.bug_id IN (SELECT bug_id FROM b);
