@@ -63,7 +63,7 @@ WITH p AS (
 SELECT b.bug_id, b.ca, b.summary, b.status_at AS status, i.what, CAST(i.due_at AS DATE) AS due,
        round(date_diff('second', i.due_at, p.as_of) / 86400.0, 1) AS days_overdue, i.detail, i.kind, i.version, i.rule
 FROM items i JOIN open_ca b USING (bug_id) CROSS JOIN p
-ORDER BY days_overdue DESC, b.bug_id, i.what;
+ORDER BY days_overdue DESC, b.bug_id, i.what, i.detail, i.kind, i.version, i.rule;  -- every column: ties never reorder between runs
 
 -- due_program: what waits on the root program at as_of (METRICS.md §10 D7): open bugs whose CA requested closure
 -- (closure summary, or from v3.1 a needinfo to incident-reporting@ccadb.org) and that are not closed yet.
@@ -74,4 +74,4 @@ SELECT b.bug_id, b.ca, b.summary, b.status_at AS status, d.label AS what, CAST(d
        d.source AS rule
 FROM duties d JOIN metric_bugs b USING (bug_id) CROSS JOIN metric_params p
 WHERE d.kind = 'closure_requested' AND d.state = 'pending' AND b.is_open
-ORDER BY days_waiting DESC, b.bug_id;
+ORDER BY days_waiting DESC, b.bug_id, d.detail, d.kind, d.version;
