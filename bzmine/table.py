@@ -16,6 +16,7 @@ import shutil
 import sys
 import unicodedata
 from dataclasses import dataclass
+from functools import cached_property
 from numbers import Number
 from typing import Any
 
@@ -69,11 +70,12 @@ class _Column:
     width: int  # of the table
     whole: bool = False  # times: never cut
 
-    @property
+    @cached_property
     def natural(self) -> int:
+        """The widest cell or the header (computed once: layout asks for it many times)."""
         return max([text_width(self.header), *(text_width(c) for c in self.cells)])
 
-    @property
+    @cached_property
     def minimum(self) -> int:
         """Numbers are never cut; nor are identifiers (rule ids, statuses, dates: no value has a space) unless longer
         than half the width; prose is cut down to MIN_TEXT."""
