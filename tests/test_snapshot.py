@@ -62,6 +62,15 @@ def test_snapshot_round_trip_gives_the_same_figures(sample_db: tuple[Path, Any],
     )
     assert {"bzmine_version", "parser_version", "schema_version", "server", "synced_at"} <= set(manifest)
     assert _figures(tmp_path / "snap") == _figures(db)
+    import bzmine
+
+    mem = bzmine.connect(
+        str(tmp_path / "snap"), read_only=False
+    )  # a snapshot opens read-only whatever is asked
+    try:
+        assert mem.execute("SELECT count(*) FROM raw_bugs").fetchone()[0] == manifest["bugs"]
+    finally:
+        mem.close()
     # the CLI reads it like a database, and cannot change it
     card = run.invoke(cli, ["scorecard", "--db", str(tmp_path / "snap"), "--as-of", AS_OF, "--format", "csv"])
     assert (

@@ -297,18 +297,18 @@ def apply_views(con: duckdb.DuckDBPyConnection, force: bool = False) -> bool:
             try:
                 for stmt in con.extract_statements(sql):
                     con.execute(stmt.query)
-                    view = _VIEW_NAME.search(stmt.query)
-                    if view and view[1] not in taken:
+                    view = view_name(stmt.query)
+                    if view and view not in taken:
                         # names come from bzmine's own view files, never from data
                         con.execute(
-                            f"CREATE OR REPLACE TEMP TABLE {view[1]} AS SELECT * FROM main.{view[1]} LIMIT 0"
+                            f"CREATE OR REPLACE TEMP TABLE {view} AS SELECT * FROM main.{view} LIMIT 0"
                         )
-                        stand_ins.append(view[1])
+                        stand_ins.append(view)
             except duckdb.Error as exc:
                 raise SchemaError(f"view file {name} failed: {exc}") from exc
     finally:
-        for view_name in stand_ins:
-            con.execute(f"DROP TABLE IF EXISTS temp.{view_name}")
+        for stand_in in stand_ins:
+            con.execute(f"DROP TABLE IF EXISTS temp.{stand_in}")
     con.execute("INSERT OR REPLACE INTO schema_state VALUES ('views', ?)", [digest])
     return True
 
