@@ -559,6 +559,16 @@ def test_serve_corpus_refuses_a_port_out_of_range(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "99999 is not in the range 0<=x<=65535" in res.stderr, res.output
 
 
+@pytest.mark.parametrize("spec", ["abc", "12@0", "12", "@3", "1234567890123456789@2", "12@2;rm"])
+def test_serve_corpus_refuses_a_malformed_turn_private(tmp_path: Path, spec: str) -> None:
+    """--turn-private takes BUG@N (N >= 1): anything else is a usage error (exit 2) naming the form, before any
+    corpus is read or port bound."""
+    res = CliRunner().invoke(cli, ["serve-corpus", str(tmp_path), "--turn-private", spec])
+    assert res.exit_code == 2, res.output
+    assert "give BUG@N" in res.stderr and "Traceback" not in res.output
+    assert "serving" not in res.stdout
+
+
 @pytest.fixture(scope="module")
 def truncated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A database cut short where the metadata survives but a table's blocks do not: the damage shows only when a
