@@ -568,3 +568,18 @@ def test_a_bug_with_no_report_and_one_with_a_clean_report(tmp_path: Path) -> Non
         "ccadb-3.1",
         "clean",
     )
+
+
+def test_the_parser_stamp_follows_the_rules_not_their_notes() -> None:
+    """A changed rule re-parses every database (the stamp changes); an edited "_about" note does not."""
+    import json as _json
+    from importlib import resources
+
+    from bzmine.parse import parser_stamp, rules_stamp
+
+    text = resources.files("bzmine").joinpath("data/review_rules.json").read_text(encoding="utf-8")
+    data = _json.loads(text)
+    assert rules_stamp(text) == parser_stamp()
+    assert rules_stamp(_json.dumps({**data, "_about": "reworded"})) == parser_stamp()
+    changed = {**data, "rules": [{**data["rules"][0], "severity": "quality"}, *data["rules"][1:]]}
+    assert rules_stamp(_json.dumps(changed)) != parser_stamp()
