@@ -55,6 +55,17 @@ def _pct(v: Any) -> str:
     return "-" if v is None or pd.isna(v) else f"{100 * v:.0f}%"
 
 
+def _pbar(p: Any) -> Markup:
+    """A CA's percentile among peers as a bar drawn by the browser (the CA page's chart): width = percentile, a 0th
+    percentile a visible stub, coloured by quartile as plots.plot_ca_vs_peers colours it; a dotted line marks the peer
+    median (CSS). Numbers only, never bug text. No bar for a figure no peer can be ranked on."""
+    if p is None or pd.isna(p):
+        return Markup("")
+    p = float(p)
+    band = 0 if p < 25 else 1 if p < 50 else 2 if p < 75 else 3
+    return Markup(f'<span class="pbar" aria-hidden="true"><span class="q{band}" style="width:{max(p, 1.0):.1f}%"></span></span>')
+
+
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as dicts of plain values for the templates: missing values are None, array cells lists. Column-wise
     (one pass per column, not a pandas call per cell: the report's largest cost at 10,000 bugs)."""
@@ -109,6 +120,11 @@ class _Frames:
     comps: dict[str, pd.DataFrame]
 
 
+def _plain_name(f: str) -> bool:
+    """A file name of the plot folder itself (no folder part, not hidden): the only names a stale entry may remove."""
+    return bool(re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*\.png", f))
+
+
 class PlotRun:
     """The report's plots, started before its pages are written and finished after: plot workers (if any) draw while
     this process writes pages, then this process draws what no worker has started (plots.PlotPool)."""
@@ -126,6 +142,9 @@ class PlotRun:
                 old = {}
         if not isinstance(old, dict):
             old = {}
+        # plots an earlier report wrote here and this one no longer draws (its index names them)
+        current = {f for f, _, _ in jobs}
+        self.stale = [f for f in old if isinstance(f, str) and f not in current and _plain_name(f)]
         self.digests = [plots.input_digest(fn, args) for _, fn, args in jobs]
         self.todo = [
             i
@@ -145,6 +164,10 @@ class PlotRun:
                 bar.update(1)
         index = {f: d for (f, _, _), d in zip(self.jobs, self.digests, strict=True)}
         files.write_bytes(self.img / PLOT_INDEX, json.dumps(index, indent=0, sort_keys=True).encode())
+        for f in self.stale:  # a regular file only: a link (or anything else) planted here is left alone
+            p = self.img / f
+            if p.is_file() and not p.is_symlink():
+                p.unlink()
         return len(self.todo)
 
     def close(self) -> None:
@@ -227,6 +250,7 @@ def write_report(
         "script_hash": script_hash,
         "fmt": _fmt,
         "pct": _pct,
+        "pbar": _pbar,
         "bug_url": lambda i: f"{base}{int(i)}",
         "hidden_mark": lambda i: f" [{hidden[int(i)]}]" if int(i) in hidden else "",
         "bug_base": base,
@@ -258,8 +282,6 @@ def write_report(
     figs = [{"src": "img/" + f, "alt": alt} for (f, _, _), alt in zip(jobs, alts, strict=True)]
     compare = metrics.compare_all(con, at)
     comps = {ca: g.drop(columns="ca").reset_index(drop=True) for ca, g in compare.groupby("ca", sort=False)}
-    for name in names:
-        jobs.append((f"peers-{slug(name)}.png", "plot_ca_vs_peers", (comps.get(name, pd.DataFrame()), name)))
     plot_run = PlotRun(img, jobs, workers)  # workers draw while the pages are written
     try:
         frames = _Frames(card=card, events=events, bm=bm, yearly=yearly, comps=comps)
@@ -412,7 +434,6 @@ def _write_pages(
             title=name,
             ca=name,
             root="../",
-            plot=f"../img/peers-{s}.png",
             compare=_records(comps.get(name, pd.DataFrame())),
             bugs=by_ca["bugs"].get(name, []),
             events=by_ca["events"].get(name, []),

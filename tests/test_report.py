@@ -173,6 +173,38 @@ def test_report_files_and_escaping(report_dir: Path) -> None:
     assert "show_bug.cgi?id=" in text
 
 
+def test_ca_page_bars_are_the_percentiles_among_peers(report_dir: Path, sample_db: tuple[Path, Any]) -> None:
+    """The CA page's chart: one bar per ranked figure, as wide as the percentile (a 0th percentile a stub), coloured
+    by quartile; a figure without a percentile has no bar. Compared with metrics.compare, not with the page's text."""
+    con = duckdb.connect(str(sample_db[0]), read_only=True)
+    try:
+        card = metrics.scorecard(con, AS_OF)
+        checked = 0
+        for ca in list(card["ca"])[:4]:
+            want = metrics.compare(con, ca, AS_OF)
+            from bzmine.report import slug
+
+            page = (report_dir / "ca" / f"{slug(ca)}.html").read_text(encoding="utf-8")
+            table = page.split("<h2>Beside its peers</h2>", 1)[1].split("</table>", 1)[0]
+            rows = re.findall(r"<tr><td>.*?</tr>", table)
+            assert len(rows) == len(want)
+            for row, p in zip(rows, want["percentile"], strict=True):
+                bar = re.search(r'<span class="q(\d)" style="width:([\d.]+)%">', row)
+                if p is None or p != p:
+                    assert bar is None and "no data" in row
+                    continue
+                assert bar is not None, row
+                band = 0 if p < 25 else 1 if p < 50 else 2 if p < 75 else 3
+                assert int(bar.group(1)) == band and float(bar.group(2)) == round(max(p, 1.0), 1)
+                assert f'data-sort="{p}"' in row
+                checked += 1
+        assert checked >= 8  # the sample ranks CAs on several figures
+    finally:
+        con.close()
+    # the chart is HTML: no per-CA image is drawn
+    assert not list((report_dir / "img").glob("peers-*.png"))
+
+
 def _chromium() -> str | None:
     for name in ("chromium", "chromium-browser", "google-chrome"):
         if p := shutil.which(name):

@@ -49,7 +49,7 @@ def test_parallel_plots_are_pixel_identical_to_serial(db: Path, tmp_path: Path) 
     a, b = _files(tmp_path / "one"), _files(tmp_path / "two")
     assert one == two.replace("/two/", "/one/") and "plots; open" in one
     pngs = [k for k in a if k.endswith(".png")]
-    assert len(pngs) >= 6 and f"{len(pngs)} plots" in one  # five overview plots and one per CA page
+    assert len(pngs) == 5 and f"{len(pngs)} plots" in one  # the overview's five (a CA page's chart is HTML)
     assert a.keys() == b.keys()
     assert [k for k in a if a[k] != b[k]] == []  # every page and every plot byte-identical
 
@@ -82,3 +82,34 @@ def test_an_unchanged_rebuild_keeps_its_plots_and_a_new_as_of_redraws(db: Path, 
     assert (out / "img" / "within_7d.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # a later as_of changes the time-to-close curve (and more), but not every CA's percentiles
     assert 2 <= later.plots_drawn <= later.plots
+
+
+def test_plots_an_earlier_report_wrote_and_this_one_does_not_are_removed(db: Path, tmp_path: Path) -> None:
+    """A folder written by an older report (one PNG per CA page) loses the PNGs its index names and this report no
+    longer draws; files it never wrote, links and names outside the folder stay."""
+    import json
+
+    out = tmp_path / "rep"
+    img = out / "img"
+    img.mkdir(parents=True)
+    outside = tmp_path / "outside.png"
+    for p in (img / "peers-old-ca.png", img / "mine.png", outside):
+        p.write_bytes(b"\x89PNG old")
+    (img / "peers-link.png").symlink_to(outside)
+    index = {"peers-old-ca.png": "x", "peers-link.png": "y", "../outside.png": "z", ".hidden.png": "w"}
+    (img / PLOT_INDEX).write_text(json.dumps(index))
+    (img / ".hidden.png").write_bytes(b"kept")
+    con = connect(db)
+    try:
+        res = write_report(con, out, AS_OF, quiet=True, workers=1)
+    finally:
+        con.close()
+    assert res.plots_drawn == res.plots == 5
+    assert not (img / "peers-old-ca.png").exists()
+    assert (img / "mine.png").is_file() and outside.is_file() and (img / "peers-link.png").is_symlink()
+    assert (img / ".hidden.png").is_file()
+    assert set(json.loads((img / PLOT_INDEX).read_text())) == {p.name for p in img.glob("*.png")} - {
+        "mine.png",
+        "peers-link.png",
+        ".hidden.png",
+    }
