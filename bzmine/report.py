@@ -63,7 +63,9 @@ def _pbar(p: Any) -> Markup:
         return Markup("")
     p = float(p)
     band = 0 if p < 25 else 1 if p < 50 else 2 if p < 75 else 3
-    return Markup(f'<span class="pbar" aria-hidden="true"><span class="q{band}" style="width:{max(p, 1.0):.1f}%"></span></span>')
+    return Markup(
+        f'<span class="pbar" aria-hidden="true"><span class="q{band}" style="width:{max(p, 1.0):.1f}%"></span></span>'
+    )
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
