@@ -5,7 +5,7 @@ import json
 from functools import cache
 from importlib import resources
 
-PARSER_VERSION = 10
+PARSER_VERSION = 11
 
 
 @cache

@@ -429,7 +429,7 @@ def _check(rule: dict[str, Any], rep: Report, text: str, posted: datetime, ctx: 
         if not lessons and rep.sections.get("lessons_learned") is None:
             return None  # no Lessons Learned at all: the section rule says so
         empty = [k for k in target.split(",") if _bare(lessons.get(k))]
-        return None if not empty else "empty or missing: " + ", ".join(k.replace("_", " ") for k in empty)
+        return None if not empty else "empty or missing: " + ", ".join(_field_words(k) for k in empty)
     if check == "factor_fields":
         for f in rep.contributing_factors:
             blank = [k for k in target.split(",") if _bare(f.get(k))]
@@ -596,6 +596,11 @@ def _check(rule: dict[str, Any], rep: Report, text: str, posted: datetime, ctx: 
     if check == "outdated":
         return f"outdated template: {rep.kind}"
     raise ValueError(f"unknown review check {check!r} in review_rules.json")
+
+
+def _field_words(key: str) -> str:
+    """A parsed field's key as the template words it stands for (what_didnt_go_well: "what didn't go well")."""
+    return key.replace("didnt", "didn't").replace("_", " ")
 
 
 # evidence bzmine writes itself (no text to point at); any other evidence is quoted from the report
