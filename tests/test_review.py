@@ -589,5 +589,9 @@ def test_empty_lessons_are_named_in_the_templates_words() -> None:
     """The evidence names each blank Lessons Learned field as the template writes it (with its apostrophe)."""
     rep = complete("v3_full")
     rep.fields["lessons"] = {**rep.fields["lessons"], "what_didnt_go_well": "TBD", "where_we_got_lucky": ""}
-    found = [f for f in review_report(rep, CLOSING, datetime(2025, 4, 4)) if f.evidence.startswith("empty or missing")]
+    found = [
+        f
+        for f in review_report(rep, CLOSING, datetime(2025, 4, 4))
+        if f.evidence.startswith("empty or missing")
+    ]
     assert found and found[0].evidence == "empty or missing: what didn't go well, where we got lucky", found
