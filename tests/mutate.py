@@ -119,8 +119,8 @@ CATALOGUE: list[Mutant] = [
     Mutant(
         "needinfo-any-requestee",
         V + "050_response_events.sql",
-        "JOIN roles r ON r.bug_id = n.bug_id AND r.account = t.requestee AND r.role = 'ca'",
-        "JOIN roles r ON r.bug_id = n.bug_id AND r.account = t.requestee",
+        "JOIN roles r ON r.bug_id = n.bug_id AND r.account = n.requestee AND r.role = 'ca'",
+        "JOIN roles r ON r.bug_id = n.bug_id AND r.account = n.requestee",
         "P5: needinfos to non-ca accounts are requests",
     ),
     Mutant(
@@ -245,8 +245,8 @@ CATALOGUE: list[Mutant] = [
     Mutant(
         "freemail-domain-rule",
         V + "040_roles.sql",
-        "  AND split_part(r.account, '@', 2) NOT IN (SELECT domain FROM config_domains)\n",
-        "",
+        "WHERE domain NOT IN (SELECT domain FROM config_domains)\n  AND (",
+        "WHERE (",
         "§1 rule 2: free-mail domains spread the ca role",
     ),
     Mutant(
