@@ -42,6 +42,7 @@ LAYERS = (
     "update_obligations",
     "next_update_overdue",
     "metric_ca_items",
+    "metric_current_items",
     "action_item_status",
     "duties",
     "metric_scope",
@@ -718,7 +719,7 @@ def due(
     snapshot(
         con,
         as_of,
-        need=("response_events", "duties", "action_item_status", "bug_metrics"),
+        need=("response_events", "duties", "metric_current_items", "bug_metrics"),
         group=group,
     )
     keys = resolve_cas(con, cas, group)
