@@ -42,6 +42,7 @@ LAYERS = (
     "update_obligations",
     "next_update_overdue",
     "metric_ca_items",
+    "metric_current_items",
     "action_item_status",
     "duties",
     "metric_scope",
@@ -95,6 +96,67 @@ def __getattr__(name: str) -> Any:
     if name == "DEPS":
         return _deps()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@functools.cache
+def _reads() -> dict[str, dict[str, int]]:
+    """Per view (every view, a layer or not): how many times one evaluation of it reads each layer, counting the
+    layers read by the other views it reads (they are inlined, as views are). Read off the view SQL as view_deps()
+    reads it: a layer's name counts wherever it occurs as a word (a count too high only keeps a layer
+    materialised); another view is followed where it follows FROM or JOIN."""
+    import re
+    from collections import Counter
+
+    from bzmine.store.db import sql_files, view_name
+
+    words: dict[str, list[str]] = {}
+    sources: dict[str, set[str]] = {}
+    for _, sql in sql_files("views"):
+        for chunk in re.split(r"(?im)^(?=[ \t]*CREATE\s)", re.sub(r"--[^\n]*", "", sql)):
+            name = view_name(chunk)
+            if name:
+                body = re.sub(
+                    r"'[^']*'", "''", chunk.lower()
+                )  # names in string literals (labels) are no reads
+                words[name] = re.findall(r"\b[a-z_][a-z0-9_]*\b", body)
+                sources[name] = set(re.findall(r"\b(?:from|join)\s+([a-z_][a-z0-9_]*)", body))
+    layers = set(LAYERS)
+    out: dict[str, dict[str, int]] = {}
+
+    def reads(view: str, seen: tuple[str, ...]) -> Counter[str]:
+        if view in out:
+            return Counter(out[view])
+        got = Counter(w for w in words[view] if w in layers and w != view)
+        for other in sorted(sources[view] - layers - {view} - set(seen)):
+            if other in words:
+                got.update(reads(other, (*seen, view)))
+        out[view] = dict(got)
+        return got
+
+    for view in words:
+        reads(view, ())
+    return out
+
+
+def _single_use(need: tuple[str, ...]) -> list[str]:
+    """The layers worth materialising for callers that read `need` once each and then close the connection: those
+    in `need`, and those that what is computed reads more than once. A layer read once stays a view, inlined into
+    its one reader: no table written, only the columns and rows that reader uses computed (at 100,000 bugs
+    `scorecard` reads `duties`, `repeats` and `report_review` once each)."""
+    from collections import Counter
+
+    reads = _reads()
+    count: Counter[str] = Counter()
+    for name in need:
+        if name not in LAYERS:
+            count.update(reads.get(name, {}))  # a view the caller reads, never materialised itself
+    keep: list[str] = []
+    for name in reversed(LAYERS):  # every reader of a layer comes after it
+        if name in need or count[name] >= 2:
+            keep.append(name)
+        if name in need or count[name] >= 1:
+            count.update(reads.get(name, {}))  # evaluated once, as a table or inlined into its one reader
+    return keep[::-1]
 
 
 def _closure(targets: tuple[str, ...]) -> list[str]:
@@ -212,11 +274,15 @@ def snapshot(
     until: Any = None,
     need: tuple[str, ...] = LAYERS,
     group: str = "owner",
+    once: bool = False,
 ) -> datetime:
     """Fix as_of (default now), the optional opening window and the CA grouping, and compute the layers once.
 
     need: the views the caller will read; only they and what they depend on are materialised.
     group: 'owner' (per CCADB owner, default) or 'filed' (per name as filed).
+    once: the caller reads each view of `need` once and then closes the connection (a CLI command): layers that
+    only one of the views computed reads are left as views (_single_use); need may then name views that are not
+    layers (`due`). Later calls materialise what they need, as always.
     """
     if group not in GROUPS:
         raise ConfigError(f"--group must be owner or filed, got {group!r}")
@@ -231,7 +297,7 @@ def snapshot(
         "getvariable('bzmine_only_ca')"
     ).fetchone()
     key = f"{at.isoformat()}|{s}|{u}|{group}|{flags}"
-    layers = _closure(need)
+    layers = _single_use(need) if once else _closure(need)
     row = con.execute("SELECT getvariable('bzmine_snapshot'), getvariable('bzmine_layers')").fetchall()[0]
     have = set(row[1].split(",")) if row[0] == key and row[1] else set()
     if as_of is not None and set(layers) <= have:
@@ -352,9 +418,11 @@ def scorecard(
     until: Any = None,
     cas: list[str] | None = None,
     group: str = "owner",
+    once: bool = False,
 ) -> pd.DataFrame:
-    """One row per CA with the METRICS.md §7 figures (and `<figure>_pct` percentiles among peers)."""
-    snapshot(con, as_of, since, until, need=("scorecard", "scorecard_percentiles"), group=group)
+    """One row per CA with the METRICS.md §7 figures (and `<figure>_pct` percentiles among peers). once: see
+    snapshot()."""
+    snapshot(con, as_of, since, until, need=("scorecard", "scorecard_percentiles"), group=group, once=once)
     keys = resolve_cas(con, cas, group)
     wide = _df(con, _SCORECARD)
     pct = _df(con, "SELECT ca, figure, percentile FROM scorecard_percentiles")
@@ -379,10 +447,11 @@ def scorecard_rows(
     until: Any = None,
     cas: list[str] | None = None,
     group: str = "owner",
+    once: bool = False,
 ) -> Rows:
     """scorecard() without the percentile columns, as Rows (the CLI's default table): the same rows in the same
-    order, and only the scorecard layer computed."""
-    snapshot(con, as_of, since, until, need=("scorecard",), group=group)
+    order, and only the scorecard layer computed. once: see snapshot()."""
+    snapshot(con, as_of, since, until, need=("scorecard",), group=group, once=once)
     keys = resolve_cas(con, cas, group)
     out = _rows(con, _SCORECARD)
     if private_included(con):
@@ -705,6 +774,7 @@ def due(
     stale_days: int | None = None,
     waiting_on: str = "ca",
     rows: bool = False,
+    once: bool = False,
 ) -> Any:
     """What waits on CAs at as_of (view `due`): one row per item with its due date and days overdue, most overdue
     first. Columns: bug_id, ca, summary, status, what, due, days_overdue, detail, kind, version, rule (the duty's
@@ -712,14 +782,17 @@ def due(
 
     waiting_on='program': instead, the bugs whose CA requested closure and that are not closed (view `due_program`,
     D7): bug_id, ca, summary, status, what, since, days_waiting, detail, kind, version, rule.
-    rows=True: the same as Rows (the CLI's table, without pandas) instead of a DataFrame."""
+    rows=True: the same as Rows (the CLI's table, without pandas) instead of a DataFrame. once: see snapshot()."""
     if waiting_on not in ("ca", "program"):
         raise ConfigError(f"--waiting-on must be ca or program, got {waiting_on!r}")
     snapshot(
         con,
         as_of,
-        need=("response_events", "duties", "action_item_status", "bug_metrics"),
+        need=(("due" if waiting_on == "ca" else "due_program"),)
+        if once
+        else ("response_events", "duties", "metric_current_items", "bug_metrics"),
         group=group,
+        once=once,
     )
     keys = resolve_cas(con, cas, group)
     fetch = _rows if rows else _df

@@ -55,7 +55,7 @@ def run_select(db: str, query: str, as_of: Any = None, group: str = "owner") -> 
         lowered = query.lower()
         used = tuple(name for name in metrics.LAYERS if name in lowered)
         if "due" in lowered:
-            used += ("response_events", "duties", "action_item_status", "bug_metrics")
+            used += ("response_events", "duties", "metric_current_items", "bug_metrics")
         metrics.snapshot(con, as_of, need=used or ("metric_bugs",), group=group)
         lock_down(con)
         return con.execute(query).df()

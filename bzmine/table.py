@@ -10,6 +10,7 @@ No library: the rules are these few, and the output must not change with a depen
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 import shutil
@@ -27,6 +28,7 @@ GAP = "  "
 ELLIPSIS = "…"
 _WHOLE = re.compile(r"^-?\d+(\.0*)?$")
 _NUMERIC_TEXT = re.compile(r"^[-+]?\d[\d,]*(\.\d+)?%?$")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def terminal_width() -> int:
@@ -34,22 +36,28 @@ def terminal_width() -> int:
     return max(20, shutil.get_terminal_size((80, 24)).columns)
 
 
+@functools.cache
+def _char_width(c: str) -> int:
+    return 0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+
+
 def text_width(s: str) -> int:
     """Columns a string takes on a terminal: wide East Asian characters take two, combining marks none."""
     if s.isascii():
         return len(s)
-    return sum(
-        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s
-    )
+    # every ASCII character takes one column: only the others are looked up (`due` prints 22,000 rows at 100,000 bugs)
+    return len(s) + sum(_char_width(c) - 1 for c in _NON_ASCII.findall(s))
 
 
 def cut(s: str, width: int) -> str:
     """s cut to `width` terminal columns, ending in "…" when anything was left out."""
     if text_width(s) <= width:
         return s
+    if s.isascii():  # one column per character
+        return s[: max(0, width - 1)] + ELLIPSIS
     out, used = [], 0
     for c in s:
-        w = text_width(c)
+        w = _char_width(c)
         if used + w > width - 1:
             break
         out.append(c)
@@ -71,9 +79,22 @@ class _Column:
     whole: bool = False  # times: never cut
 
     @cached_property
+    def cell_widths(self) -> list[int]:
+        """Each cell's terminal width (computed once: layout and every line need them)."""
+        return [text_width(c) for c in self.cells]
+
+    @cached_property
     def natural(self) -> int:
         """The widest cell or the header (computed once: layout asks for it many times)."""
-        return max([text_width(self.header), *(text_width(c) for c in self.cells)])
+        return max([text_width(self.header), *self.cell_widths])
+
+    def fitted(self, w: int) -> list[str]:
+        """Every cell cut and padded to w columns: _pad(cut(cell, w), w, numeric), each cell measured once."""
+        out = [s if sw <= w else cut(s, w) for s, sw in zip(self.cells, self.cell_widths, strict=True)]
+        widths = [sw if sw <= w else text_width(s) for s, sw in zip(out, self.cell_widths, strict=True)]
+        if self.numeric:
+            return [" " * max(0, w - sw) + s for s, sw in zip(out, widths, strict=True)]
+        return [s + " " * max(0, w - sw) for s, sw in zip(out, widths, strict=True)]
 
     @cached_property
     def minimum(self) -> int:
@@ -128,6 +149,8 @@ def _numbers(values: list[Any], floatfmt: str, na: str) -> list[str]:
 
 
 def _text(v: Any) -> str:
+    if type(v) is str:  # most cells: the checks below are for other types
+        return " ".join(v.split())
     pd, np = sys.modules.get("pandas"), sys.modules.get("numpy")
     if pd is not None and isinstance(v, pd.Timestamp):
         return v.strftime("%Y-%m-%d") if v == v.normalize() else v.strftime("%Y-%m-%d %H:%M:%S")
@@ -211,11 +234,9 @@ def render(df: Any, width: int | None = None, floatfmt: str = "{:.1f}", na: str 
                 _pad(cut(c.header, w), w, c.numeric) for c, w in zip(block, widths, strict=True)
             ).rstrip()
         ]
-        for i in range(len(df)):
-            lines.append(
-                GAP.join(
-                    _pad(cut(c.cells[i], w), w, c.numeric) for c, w in zip(block, widths, strict=True)
-                ).rstrip()
-            )
+        cells = [
+            c.fitted(w) for c, w in zip(block, widths, strict=True)
+        ]  # column by column, then joined by row
+        lines += [GAP.join(row).rstrip() for row in zip(*cells, strict=True)]
         parts.append("\n".join(lines))
     return "\n\n".join(parts)

@@ -245,8 +245,8 @@ CATALOGUE: list[Mutant] = [
     Mutant(
         "freemail-domain-rule",
         V + "040_roles.sql",
-        "WHERE domain NOT IN (SELECT domain FROM config_domains)\n  AND ",
-        "WHERE ",
+        "WHERE domain NOT IN (SELECT domain FROM config_domains)\n  AND (",
+        "WHERE (",
         "§1 rule 2: free-mail domains spread the ca role",
     ),
     Mutant(

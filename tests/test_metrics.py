@@ -501,11 +501,46 @@ def test_layer_dependencies_come_from_the_view_sql_in_order() -> None:
         "metric_scope",
         "response_events",
         "update_obligations",
-        "action_item_status",
+        "metric_current_items",
         "repeats",
         "report_review",
     } <= set(M.DEPS["scorecard"])
+    # the scorecard, duties and due never compute the due-date slips (the costly part of action_item_status)
+    assert "action_item_status" not in M._closure(("scorecard", "duties", "metric_current_items"))
     assert M.DEPS["scorecard_percentiles"] == ("scorecard",) and M.DEPS["metric_status_changes"] == ()
+
+
+def test_a_single_use_snapshot_leaves_layers_read_once_as_views(
+    sample_db: tuple[Path, dict[int, Any]],
+) -> None:
+    """once=True (a CLI command) materialises what is read more than once, and gives the same figures."""
+    keep = M._single_use(("scorecard",))
+    assert (
+        "scorecard" in keep and "duties" not in keep and "repeats" not in keep
+    )  # read once, by the scorecard
+    assert {"metric_bugs", "roles", "metric_comments", "response_events", "update_obligations"} <= set(keep)
+    assert "update_obligations" in M._single_use(("due",))  # duties reads it twice
+    assert "due" not in M._single_use(("due",)) and "duties" not in M._single_use(("due",))
+    assert M._reads()["roles"]["metric_rule1b"] == 2  # directly and through metric_operator_accounts
+    path, _ = sample_db
+    for at in ("2024-06-01", AS_OF):
+        got = []
+        for once in (False, True):
+            con = duckdb.connect(str(path), read_only=True)
+            card = M.scorecard_rows(con, at, once=once).rows
+            due = M.due(con, at, rows=True, once=once).rows
+            program = M.due(
+                duckdb.connect(str(path), read_only=True), at, waiting_on="program", rows=True, once=once
+            )
+            got.append((card, due, program.rows))
+            if once:  # only what is read more than once became a table
+                tables = {
+                    r[0]
+                    for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
+                }
+                assert "duties" not in tables and "roles" in tables
+            con.close()
+        assert got[0] == got[1] and got[0][0] and got[0][1]
 
 
 def test_layer_dependencies_match_the_statements_duckdb_splits() -> None:

@@ -73,9 +73,9 @@ def scorecard(
         elif len(cas) == 1:
             df = metrics.compare(con, cas[0], as_of, since, until, group=group)
         elif fmt == "table" and not percentiles:  # no pandas on the most used path
-            df = metrics.scorecard_rows(con, as_of, since, until, list(cas) or None, group=group)
+            df = metrics.scorecard_rows(con, as_of, since, until, list(cas) or None, group=group, once=True)
         else:
-            df = metrics.scorecard(con, as_of, since, until, list(cas) or None, group=group)
+            df = metrics.scorecard(con, as_of, since, until, list(cas) or None, group=group, once=True)
     finally:
         con.close()
     if fmt == "table":
@@ -165,6 +165,7 @@ def due(
             stale_days=stale,
             waiting_on=waiting_on,
             rows=fmt == "table",
+            once=True,
         )
         if waiting_on == "program":
             emit(df, fmt, empty="no closure request is waiting on the program")

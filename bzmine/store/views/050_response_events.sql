@@ -52,35 +52,30 @@ WHERE c.created_at <= p.as_of;
 --   wait_hours for every state (answered: response; pending: as_of - asked; closed_unanswered: closing - asked).
 --   breach_7d = wait_hours > 168.
 CREATE OR REPLACE VIEW response_events AS
-WITH ranked AS (
-    SELECT *,
-        coalesce(sum(CAST(role = 'ca' AS INTEGER)) OVER (PARTITION BY bug_id ORDER BY count
-            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS ca_before
-    FROM metric_comments
-), ca_comments AS (
-    SELECT bug_id, count, created_at, author,
-           row_number() OVER (PARTITION BY bug_id ORDER BY count) AS ca_rank
-    FROM metric_comments WHERE role = 'ca'
+-- Consecutive questions with no ca comment between them are the questions whose next ca comment (by comment number)
+-- is the same one, and that comment is their answer: one as-of join finds it for every question (no running count
+-- of ca comments over every comment, which cost twice as much).
+WITH ca_comments AS (
+    SELECT bug_id, count, created_at, author FROM metric_comments WHERE role = 'ca'
+), asks AS (
+    SELECT c.bug_id, c.period_no, c.count, c.created_at, c.author, c.role,
+           a.count AS next_ca, a.created_at AS next_ca_at, a.author AS next_ca_by
+    FROM (SELECT * FROM metric_comments WHERE role IN ('root_program', 'community') AND open_at) c
+    ASOF LEFT JOIN ca_comments a ON a.bug_id = c.bug_id AND c.count < a.count
 ), questions AS (
-    SELECT bug_id, period_no, ca_before,
-           min(created_at) AS asked_at, arg_min(author, count) AS asked_by, arg_min(role, count) AS asker_role,
-           min(count) AS first_count
-    FROM ranked
-    WHERE role IN ('root_program', 'community') AND open_at
-    GROUP BY bug_id, period_no, ca_before
+    SELECT bug_id, min(created_at) AS asked_at, arg_min(author, count) AS asked_by, arg_min(role, count) AS asker_role,
+           any_value(next_ca_at) AS ca_answer_at, any_value(next_ca_by) AS ca_answer_by
+    FROM asks
+    GROUP BY bug_id, period_no, next_ca
 ), closings AS (
     SELECT bug_id, changed_at FROM metric_status_changes WHERE is_closing
     UNION ALL  -- partial history: the closing cf_last_resolved stands for (metric_bugs.closed_at)
     SELECT bug_id, closed_at FROM metric_bugs
     WHERE closed_at IS NOT NULL AND bug_id NOT IN (SELECT bug_id FROM metric_status_changes WHERE is_closing)
 ), q AS (
-    SELECT qs.bug_id, 'question' AS kind, qs.asked_at, qs.asked_by, qs.asker_role,
-           a.created_at AS ca_answer_at, a.author AS ca_answer_by,
-           CAST(NULL AS TIMESTAMP) AS clear_at, CAST(NULL AS VARCHAR) AS clear_by,
-           cl.changed_at AS next_closing
+    SELECT qs.bug_id, 'question' AS kind, qs.asked_at, qs.asked_by, qs.asker_role, qs.ca_answer_at, qs.ca_answer_by,
+           CAST(NULL AS TIMESTAMP) AS clear_at, CAST(NULL AS VARCHAR) AS clear_by
     FROM questions qs
-    LEFT JOIN ca_comments a ON a.bug_id = qs.bug_id AND a.ca_rank = qs.ca_before + 1
-    ASOF LEFT JOIN closings cl ON cl.bug_id = qs.bug_id AND qs.asked_at < cl.changed_at
 ), ni_set AS (
     SELECT h.bug_id, h.seq, h.change_no, h.changed_at AS asked_at, lower(h.who) AS asked_by,
            regexp_extract_all(lower(h.added), 'needinfo\?\(([^)]*)\)', 1) AS requestees
@@ -105,17 +100,18 @@ WITH ranked AS (
     GROUP BY ALL
 ), n AS (
     SELECT ni.bug_id, 'needinfo' AS kind, ni.asked_at, ni.asked_by, coalesce(ar.role, 'community') AS asker_role,
-           c.created_at AS ca_answer_at, c.author AS ca_answer_by, cf.clear_at, cf.clear_by, cl.changed_at AS next_closing
+           c.created_at AS ca_answer_at, c.author AS ca_answer_by, cf.clear_at, cf.clear_by
     FROM ni
     LEFT JOIN roles ar ON ar.bug_id = ni.bug_id AND ar.account = ni.asked_by
     LEFT JOIN clear_first cf ON cf.bug_id = ni.bug_id AND cf.seq = ni.seq AND cf.change_no = ni.change_no
     ASOF LEFT JOIN ca_comments c ON c.bug_id = ni.bug_id AND ni.asked_at < c.created_at
-    ASOF LEFT JOIN closings cl ON cl.bug_id = ni.bug_id AND ni.asked_at < cl.changed_at
 ), reqs AS (
-    SELECT bug_id, kind, asked_at, asked_by, asker_role, next_closing,
+    -- the next closing after each request, of both kinds in one as-of join
+    SELECT r.bug_id, r.kind, r.asked_at, r.asked_by, r.asker_role, cl.changed_at AS next_closing,
            CASE WHEN clear_at IS NOT NULL AND (ca_answer_at IS NULL OR clear_at < ca_answer_at) THEN clear_at ELSE ca_answer_at END AS first_answer_at,
            CASE WHEN clear_at IS NOT NULL AND (ca_answer_at IS NULL OR clear_at < ca_answer_at) THEN clear_by ELSE ca_answer_by END AS first_answer_by
-    FROM (SELECT * FROM q UNION ALL SELECT * FROM n)
+    FROM (SELECT * FROM q UNION ALL SELECT * FROM n) r
+    ASOF LEFT JOIN closings cl ON cl.bug_id = r.bug_id AND r.asked_at < cl.changed_at
 ), states AS (
     SELECT r.*, b.ca,
         CASE WHEN r.first_answer_at IS NOT NULL AND (r.next_closing IS NULL OR r.first_answer_at <= r.next_closing) THEN 'answered'

@@ -115,7 +115,7 @@ d4s AS (
     SELECT a.bug_id, CAST(a.due_date AS TIMESTAMP) AS arises_at,
            CAST(a.due_date + 4 AS TIMESTAMP) - INTERVAL 1 SECOND AS due_at,
            'action item due ' || strftime(a.due_date, '%Y-%m-%d') || ': ' || coalesce(a.action, '') AS detail
-    FROM action_item_status a JOIN b USING (bug_id)
+    FROM metric_current_items a JOIN b USING (bug_id)
     WHERE a.due_date IS NOT NULL
       AND a.due_date >= (SELECT min(valid_from) FROM config_duty_rules WHERE kind = 'action_item_update')
       AND (a.status IN ('ongoing', 'delayed')

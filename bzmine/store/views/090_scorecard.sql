@@ -71,7 +71,7 @@ bugs AS (
            count(*) FILTER (WHERE a.is_overdue AND s.is_open) AS overdue_action_items,
            count(*) FILTER (WHERE a.status = 'unknown') AS unknown_status_items,
            count(DISTINCT a.bug_id) FILTER (WHERE a.is_open AND NOT s.is_open) AS closed_with_open_items
-    FROM action_item_status a JOIN ms s USING (bug_id) GROUP BY s.ca
+    FROM metric_current_items a JOIN ms s USING (bug_id) GROUP BY s.ca
 )
 SELECT
     b.ca, b.bugs_total, b.bugs_open, b.self_reported_share,

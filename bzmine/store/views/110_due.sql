@@ -51,7 +51,7 @@ WITH p AS (
     UNION ALL
     SELECT a.bug_id, 'overdue action item', CAST(a.due_date AS TIMESTAMP),
            coalesce(a.action, '') || ' (' || coalesce(a.status_raw, a.status) || ')', NULL, NULL, NULL
-    FROM action_item_status a WHERE a.is_overdue AND a.bug_is_open
+    FROM metric_current_items a WHERE a.is_overdue AND a.bug_is_open
     UNION ALL
     SELECT b.bug_id, 'stale', coalesce(l.last_ca_at, b.opened_at) + to_days(p.stale_days),
            'no next-update date and no CA comment since ' || strftime(coalesce(l.last_ca_at, b.opened_at), '%Y-%m-%d'),
