@@ -39,7 +39,8 @@ from bzmine.cli.common import (
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
-    help="Processes drawing plots (default: one per core, at most 4; one for fewer than 12 plots).",
+    help="Processes drawing the overview's five plots, this one included (default: this one alone; a worker costs "
+    "about as much to start as drawing ten plots).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 @boundary
