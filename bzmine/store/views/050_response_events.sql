@@ -2,12 +2,14 @@
 -- second applied together, P0) and the open-period number (closings + reopenings so far). Without any status
 -- change in history, a bug closed now with a cf_last_resolved is open until then and closed from then on.
 CREATE OR REPLACE VIEW metric_status_timeline AS
+-- A change's order as one integer ((changed_at,) seq, change_no: small non-negative integers), the order of the struct
+-- and cheaper to compare.
 WITH per_second AS (
-    SELECT bug_id, changed_at AS valid_from, arg_max(added, (seq, change_no)) AS status,
+    SELECT bug_id, changed_at AS valid_from, arg_max(added, (CAST(seq AS BIGINT) << 32) + change_no) AS status,
            sum(CAST(is_closing OR is_reopening AS INTEGER)) AS transitions
     FROM metric_status_changes GROUP BY bug_id, changed_at
 ), first_status AS (
-    SELECT bug_id, arg_min(removed, (changed_at, seq, change_no)) AS status
+    SELECT bug_id, arg_min(removed, (epoch_us(changed_at)::HUGEINT << 64) + (seq::HUGEINT << 32) + change_no) AS status
     FROM history_changes WHERE field_name = 'status' GROUP BY bug_id
 ), initial AS (
     -- no status history but a cf_last_resolved: open from the start, closed at cf_last_resolved (partial history)
