@@ -161,11 +161,23 @@ def _single_use(need: tuple[str, ...]) -> list[str]:
 
 # Layers that callers reading once (snapshot(once=True)) write with only some of their columns, when the caller does
 # not read the layer itself: every reader of `roles` among the views the CLI computes reads its role, never the text
-# of why/program (the roles table of 100,000 bugs without them: 12% less work), and no reader of metric_comments
-# reads its comment_id. A reader that asked for a column left out would fail to bind, never read another value.
+# of why/program (the roles table of 100,000 bugs without them: 12% less work), no reader of metric_comments reads its
+# comment_id, and those of response_events (scorecard, due, duty_waivers) read neither its ca nor the answer's
+# author and time nor wait_hours (a fifth less work). A reader that asked for a column left out would fail to bind,
+# never read another value.
 _ONCE_COLUMNS = {
     "roles": ("bug_id", "account", "role"),
     "metric_comments": ("bug_id", "count", "created_at", "author", "role", "open_at", "period_no"),
+    "response_events": (
+        "bug_id",
+        "kind",
+        "asked_at",
+        "asked_by",
+        "asker_role",
+        "state",
+        "response_hours",
+        "breach_7d",
+    ),
 }
 
 
