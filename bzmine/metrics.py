@@ -162,22 +162,18 @@ def _single_use(need: tuple[str, ...]) -> list[str]:
 # Layers that callers reading once (snapshot(once=True)) write with only some of their columns, when the caller does
 # not read the layer itself: every reader of `roles` among the views the CLI computes reads its role, never the text
 # of why/program (the roles table of 100,000 bugs without them: 12% less work), no reader of metric_comments reads its
-# comment_id, and those of response_events (scorecard, due, duty_waivers) read neither its ca nor the answer's
-# author and time nor wait_hours (a fifth less work). A reader that asked for a column left out would fail to bind,
-# never read another value.
+# comment_id, those of response_events (scorecard, due, duty_waivers) read neither its ca nor the answer's author and
+# time nor wait_hours (a fifth less work), metric_current_items (its one reader) not the items' root causes and
+# evaluation criteria, and those of metric_current_items (scorecard, duties, due) not the item's position or CA (a
+# third less). A reader that asked for a column left out would fail to bind, never read another value.
 _ONCE_COLUMNS = {
-    "roles": ("bug_id", "account", "role"),
-    "metric_comments": ("bug_id", "count", "created_at", "author", "role", "open_at", "period_no"),
-    "response_events": (
-        "bug_id",
-        "kind",
-        "asked_at",
-        "asked_by",
-        "asker_role",
-        "state",
-        "response_hours",
-        "breach_7d",
+    "roles": "bug_id account role".split(),
+    "metric_comments": "bug_id count created_at author role open_at period_no".split(),
+    "response_events": "bug_id kind asked_at asked_by asker_role state response_hours breach_7d".split(),
+    "metric_ca_items": (
+        "bug_id comment_id report_no item_no posted_at action kind due_raw due_date status_raw status".split()
     ),
+    "metric_current_items": "bug_id posted_at action due_date status_raw status is_open is_overdue bug_is_open".split(),
 }
 
 
