@@ -165,8 +165,11 @@ def _single_use(need: tuple[str, ...]) -> list[str]:
 # comment_id, those of response_events (scorecard, due, duty_waivers) read neither its ca nor the answer's author and
 # time nor wait_hours (a fifth less work), metric_current_items (its one reader) not the items' root causes and
 # evaluation criteria, and those of metric_current_items (scorecard, duties, due) not the item's position or CA (a
-# third less). A reader that asked for a column left out would fail to bind, never read another value.
+# third less); nor do the readers of metric_bugs there read the standings, subject kind, resolution or raw and sub-CA
+# names (used by trends and the paper tables; without them two joins go: a third less). A reader that asked for a
+# column left out would fail to bind, never read another value.
 _ONCE_COLUMNS = {
+    "metric_bugs": "bug_id ca tags opened_at summary status_at is_open closed_at ca_filed ca_owner".split(),
     "roles": "bug_id account role".split(),
     "metric_comments": "bug_id count created_at author role open_at period_no".split(),
     "response_events": "bug_id kind asked_at asked_by asker_role state response_hours breach_7d".split(),

@@ -548,6 +548,9 @@ def test_a_single_use_snapshot_leaves_layers_read_once_as_views(
                 assert "comment_id" not in [
                     d[0] for d in con.execute("SELECT * FROM temp.metric_comments LIMIT 0").description
                 ]
+                assert "owner_status" not in [
+                    d[0] for d in con.execute("SELECT * FROM temp.metric_bugs LIMIT 0").description
+                ]
                 assert "answered_by" not in [
                     d[0] for d in con.execute("SELECT * FROM temp.response_events LIMIT 0").description
                 ]
