@@ -81,7 +81,9 @@ class _Column:
     @cached_property
     def cell_widths(self) -> list[int]:
         """Each cell's terminal width (computed once: layout and every line need them)."""
-        return [text_width(c) for c in self.cells]
+        return [
+            len(c) if c.isascii() else text_width(c) for c in self.cells
+        ]  # text_width, without a call per cell
 
     @cached_property
     def natural(self) -> int:
@@ -90,11 +92,22 @@ class _Column:
 
     def fitted(self, w: int) -> list[str]:
         """Every cell cut and padded to w columns: _pad(cut(cell, w), w, numeric), each cell measured once."""
-        out = [s if sw <= w else cut(s, w) for s, sw in zip(self.cells, self.cell_widths, strict=True)]
-        widths = [sw if sw <= w else text_width(s) for s, sw in zip(out, self.cell_widths, strict=True)]
+        out, widths = [], []
+        short = max(0, w - 1)
+        for s, sw in zip(self.cells, self.cell_widths, strict=True):
+            if sw <= w:
+                out.append(s)
+                widths.append(sw)
+            elif s.isascii():  # cut(s, w) without measuring s again: its first w - 1 characters and "…"
+                out.append(s[:short] + ELLIPSIS)
+                widths.append(short + 1)
+            else:
+                out.append(cut(s, w))
+                widths.append(text_width(out[-1]))
+        # " " * n is "" for n <= 0
         if self.numeric:
-            return [" " * max(0, w - sw) + s for s, sw in zip(out, widths, strict=True)]
-        return [s + " " * max(0, w - sw) for s, sw in zip(out, widths, strict=True)]
+            return [" " * (w - sw) + s for s, sw in zip(out, widths, strict=True)]
+        return [s + " " * (w - sw) for s, sw in zip(out, widths, strict=True)]
 
     @cached_property
     def minimum(self) -> int:
@@ -108,6 +121,11 @@ class _Column:
 
 
 def _is_na(v: Any) -> bool:
+    t = type(v)
+    if t is str or t is int:  # most cells (the CLI's Rows hold plain Python values)
+        return False
+    if t is float:
+        return v != v
     if v is None or (isinstance(v, float) and v != v):
         return True
     pd = sys.modules.get("pandas")  # pandas' own missing values only occur where pandas made the values
@@ -127,13 +145,13 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, Number) and not isinstance(v, bool)
 
 
-def _numbers(values: list[Any], floatfmt: str, na: str) -> list[str]:
+def _numbers(values: list[Any], floatfmt: str, na: str, missing: list[bool] | None = None) -> list[str]:
     """Each number with floatfmt, whole ones (2876.0, a nullable integer pandas made a float) without decimals;
-    these are padded so that the column's decimal points line up."""
+    these are padded so that the column's decimal points line up. missing: _is_na of each value, if known."""
     out = []
     decimals = 0
-    for v in values:
-        if _is_na(v):
+    for v, gone in zip(values, missing or [_is_na(v) for v in values], strict=True):
+        if gone:
             out.append(na)
             continue
         s = floatfmt.format(v) if isinstance(v, float) and math.isfinite(v) else str(v)
@@ -164,12 +182,13 @@ def _text(v: Any) -> str:
 
 
 def _column(name: Any, values: list[Any], floatfmt: str, na: str, width: int) -> _Column:
-    present = [v for v in values if not _is_na(v)]
+    missing = [_is_na(v) for v in values]  # once per value
+    present = [v for v, gone in zip(values, missing, strict=True) if not gone]
     if present and all(_is_number(v) for v in present):
-        return _Column(_text(name), _numbers(values, floatfmt, na), True, width)
-    cells = [na if _is_na(v) else _text(v) for v in values]
+        return _Column(_text(name), _numbers(values, floatfmt, na, missing), True, width)
+    cells = [na if gone else _text(v) for v, gone in zip(values, missing, strict=True)]
     numeric = bool(present) and all(
-        _NUMERIC_TEXT.match(c) for c, v in zip(cells, values, strict=True) if not _is_na(v)
+        _NUMERIC_TEXT.match(c) for c, gone in zip(cells, missing, strict=True) if not gone
     )
     times = bool(present) and all(isinstance(v, dt.date) for v in present)  # pandas' Timestamp is a datetime
     return _Column(_text(name), cells, numeric, width, times)

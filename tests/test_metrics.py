@@ -539,6 +539,28 @@ def test_a_single_use_snapshot_leaves_layers_read_once_as_views(
                     for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
                 }
                 assert "duties" not in tables and "roles" in tables
+                # roles without its why/program text; a later caller that reads them gets the whole layer
+                assert [d[0] for d in con.execute("SELECT * FROM temp.roles LIMIT 0").description] == [
+                    "bug_id",
+                    "account",
+                    "role",
+                ]
+                assert "comment_id" not in [
+                    d[0] for d in con.execute("SELECT * FROM temp.metric_comments LIMIT 0").description
+                ]
+                assert "owner_status" not in [
+                    d[0] for d in con.execute("SELECT * FROM temp.metric_bugs LIMIT 0").description
+                ]
+                assert "answered_by" not in [
+                    d[0] for d in con.execute("SELECT * FROM temp.response_events LIMIT 0").description
+                ]
+                M.snapshot(con, at, need=("roles",))
+                whole = con.execute("SELECT * FROM roles ORDER BY ALL").fetchall()
+                con.execute("SELECT count(*) FROM root_program_inferred").fetchone()
+                fresh = duckdb.connect(str(path), read_only=True)
+                M.snapshot(fresh, at, need=("roles",))
+                assert whole == fresh.execute("SELECT * FROM roles ORDER BY ALL").fetchall() and whole
+                fresh.close()
             con.close()
         assert got[0] == got[1] and got[0][0] and got[0][1]
 

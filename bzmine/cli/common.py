@@ -247,7 +247,11 @@ def clean_table(df: Any) -> Any:
 
         return Rows(
             [bad.sub("?", str(c)) for c in df.columns],
-            [tuple(bad.sub("?", v) if isinstance(v, str) else v for v in r) for r in df.rows],
+            # a printable string has none of those characters (str.isprintable: a scan in C, no regex)
+            [
+                tuple(bad.sub("?", v) if isinstance(v, str) and not v.isprintable() else v for v in r)
+                for r in df.rows
+            ],
         )
     import pandas as pd
 

@@ -35,34 +35,37 @@ GROUP BY r.owner;
 -- The exclusions (--exclude-resolution) use this resolution, so a bug open at as_of and resolved INVALID later
 -- counts at that as_of.
 CREATE OR REPLACE VIEW metric_bugs AS
-WITH last_change AS (
-    SELECT bug_id, arg_max(added, (changed_at, seq, change_no)) AS status_at
-    FROM metric_status_changes GROUP BY bug_id
-), first_change AS (
-    SELECT h.bug_id, arg_min(h.removed, (h.changed_at, h.seq, h.change_no)) AS initial_status
-    FROM history_changes h WHERE h.field_name = 'status' GROUP BY h.bug_id
-), closings AS (
-    SELECT bug_id, max(changed_at) AS last_closing FROM metric_status_changes WHERE is_closing GROUP BY bug_id
-), res_changes AS (
+WITH changes AS (
+    -- one aggregation over the bug's status and resolution changes gives every lookup below; a change's order
+    -- (changed_at, seq, change_no) as one HUGEINT (seq and change_no are small non-negative integers): the same order
+    -- as the struct, and cheaper to compare
     SELECT h.bug_id,
-           arg_max(h.added, (h.changed_at, h.seq, h.change_no)) FILTER (WHERE h.changed_at <= p.as_of) AS res_then,
-           arg_min(h.removed, (h.changed_at, h.seq, h.change_no)) FILTER (WHERE h.changed_at > p.as_of) AS res_before_next
-    FROM history_changes h CROSS JOIN metric_params p WHERE h.field_name = 'resolution' GROUP BY h.bug_id
+           arg_max(h.added, h.ord)
+               FILTER (WHERE h.field_name = 'status' AND h.changed_at <= p.as_of) AS status_at,
+           arg_min(h.removed, h.ord) FILTER (WHERE h.field_name = 'status') AS initial_status,
+           max(h.changed_at) FILTER (WHERE h.field_name = 'status' AND h.changed_at <= p.as_of
+                                     AND h.removed NOT IN ('RESOLVED', 'VERIFIED', 'CLOSED')
+                                     AND h.added IN ('RESOLVED', 'VERIFIED', 'CLOSED')) AS last_closing,  -- is_closing
+           arg_max(h.added, h.ord)
+               FILTER (WHERE h.field_name = 'resolution' AND h.changed_at <= p.as_of) AS res_then,
+           arg_min(h.removed, h.ord)
+               FILTER (WHERE h.field_name = 'resolution' AND h.changed_at > p.as_of) AS res_before_next
+    FROM (SELECT *, (epoch_us(changed_at)::HUGEINT << 64) + (seq::HUGEINT << 32) + change_no AS ord
+          FROM history_changes WHERE field_name IN ('status', 'resolution')) h
+    CROSS JOIN metric_params p
+    GROUP BY h.bug_id
 ), s0 AS (
     SELECT
-        i.*, p.grp, cl.last_closing,
-        CASE WHEN lc.status_at IS NOT NULL THEN lc.status_at
-             WHEN fc.initial_status IS NOT NULL THEN fc.initial_status
+        i.*, p.grp, hc.last_closing,
+        CASE WHEN hc.status_at IS NOT NULL THEN hc.status_at
+             WHEN hc.initial_status IS NOT NULL THEN hc.initial_status
              WHEN i.status IN ('RESOLVED', 'VERIFIED', 'CLOSED') AND i.resolved_at > p.as_of THEN 'NEW'
              ELSE i.status END AS status_at,
-        rc.res_then, rc.res_before_next,
+        hc.res_then, hc.res_before_next,
         p.as_of
     FROM incidents i
     CROSS JOIN metric_params p
-    LEFT JOIN last_change lc USING (bug_id)
-    LEFT JOIN first_change fc USING (bug_id)
-    LEFT JOIN closings cl USING (bug_id)
-    LEFT JOIN res_changes rc USING (bug_id)
+    LEFT JOIN changes hc USING (bug_id)
     WHERE i.opened_at <= p.as_of
       -- private and no longer visible bugs (hidden_bugs) only while the variable bzmine_include_private is true
       AND (i.bug_id NOT IN (SELECT bug_id FROM hidden_bugs)

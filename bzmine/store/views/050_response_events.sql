@@ -2,12 +2,14 @@
 -- second applied together, P0) and the open-period number (closings + reopenings so far). Without any status
 -- change in history, a bug closed now with a cf_last_resolved is open until then and closed from then on.
 CREATE OR REPLACE VIEW metric_status_timeline AS
+-- A change's order as one integer ((changed_at,) seq, change_no: small non-negative integers), the order of the struct
+-- and cheaper to compare.
 WITH per_second AS (
-    SELECT bug_id, changed_at AS valid_from, arg_max(added, (seq, change_no)) AS status,
+    SELECT bug_id, changed_at AS valid_from, arg_max(added, (CAST(seq AS BIGINT) << 32) + change_no) AS status,
            sum(CAST(is_closing OR is_reopening AS INTEGER)) AS transitions
     FROM metric_status_changes GROUP BY bug_id, changed_at
 ), first_status AS (
-    SELECT bug_id, arg_min(removed, (changed_at, seq, change_no)) AS status
+    SELECT bug_id, arg_min(removed, (epoch_us(changed_at)::HUGEINT << 64) + (seq::HUGEINT << 32) + change_no) AS status
     FROM history_changes WHERE field_name = 'status' GROUP BY bug_id
 ), initial AS (
     -- no status history but a cf_last_resolved: open from the start, closed at cf_last_resolved (partial history)
@@ -98,20 +100,29 @@ WITH ca_comments AS (
     SELECT ni.bug_id, ni.seq, ni.change_no, min(x.changed_at) AS clear_at, arg_min(x.who, x.changed_at) AS clear_by
     FROM ni JOIN ni_clears x ON x.bug_id = ni.bug_id AND x.changed_at > ni.asked_at AND list_contains(ni.ca_requestees, x.requestee)
     GROUP BY ALL
+), ca_first AS (
+    -- the first ca comment after each needinfo (a bug's comments have distinct times), as clear_first: the needinfos
+    -- are few, and an as-of join sorted every ca comment for them
+    SELECT ni.bug_id, ni.seq, ni.change_no, min(c.created_at) AS created_at, arg_min(c.author, c.created_at) AS author
+    FROM ni JOIN ca_comments c ON c.bug_id = ni.bug_id AND c.created_at > ni.asked_at
+    GROUP BY ALL
 ), n AS (
     SELECT ni.bug_id, 'needinfo' AS kind, ni.asked_at, ni.asked_by, coalesce(ar.role, 'community') AS asker_role,
            c.created_at AS ca_answer_at, c.author AS ca_answer_by, cf.clear_at, cf.clear_by
     FROM ni
     LEFT JOIN roles ar ON ar.bug_id = ni.bug_id AND ar.account = ni.asked_by
     LEFT JOIN clear_first cf ON cf.bug_id = ni.bug_id AND cf.seq = ni.seq AND cf.change_no = ni.change_no
-    ASOF LEFT JOIN ca_comments c ON c.bug_id = ni.bug_id AND ni.asked_at < c.created_at
+    LEFT JOIN ca_first c ON c.bug_id = ni.bug_id AND c.seq = ni.seq AND c.change_no = ni.change_no
 ), reqs AS (
-    -- the next closing after each request, of both kinds in one as-of join
-    SELECT r.bug_id, r.kind, r.asked_at, r.asked_by, r.asker_role, cl.changed_at AS next_closing,
+    -- the next closing after each request, of both kinds: the first of the bug's closings (a short sorted list, one
+    -- per bug, joined by bug) later than the request, which is what an as-of join gave without sorting every request
+    SELECT r.bug_id, r.kind, r.asked_at, r.asked_by, r.asker_role,
+           list_filter(cl.ts, lambda t: t > r.asked_at)[1] AS next_closing,
            CASE WHEN clear_at IS NOT NULL AND (ca_answer_at IS NULL OR clear_at < ca_answer_at) THEN clear_at ELSE ca_answer_at END AS first_answer_at,
            CASE WHEN clear_at IS NOT NULL AND (ca_answer_at IS NULL OR clear_at < ca_answer_at) THEN clear_by ELSE ca_answer_by END AS first_answer_by
     FROM (SELECT * FROM q UNION ALL SELECT * FROM n) r
-    ASOF LEFT JOIN closings cl ON cl.bug_id = r.bug_id AND r.asked_at < cl.changed_at
+    LEFT JOIN (SELECT bug_id, list(changed_at ORDER BY changed_at) AS ts FROM closings GROUP BY bug_id) cl
+           ON cl.bug_id = r.bug_id
 ), states AS (
     SELECT r.*, b.ca,
         CASE WHEN r.first_answer_at IS NOT NULL AND (r.next_closing IS NULL OR r.first_answer_at <= r.next_closing) THEN 'answered'

@@ -62,12 +62,13 @@ tag_added AS (
 ),
 anchors AS (
     SELECT bug_id, opened_at AS a, FALSE AS tag_only FROM b
-    UNION
+    UNION ALL
     SELECT bug_id, created_at, FALSE FROM ca_c
-    UNION
+    UNION ALL
     SELECT bug_id, a, TRUE FROM tag_added
 ),
-anch AS (  -- collapse an anchor that is both a comment/opening and a tag addition; none before D3/D5 apply
+anch AS (  -- collapse an anchor that is both a comment/opening and a tag addition (the grouping also drops the
+           -- duplicates anchors keeps); none before D3/D5 apply
     SELECT bug_id, a, bool_and(tag_only) AS tag_only FROM anchors
     WHERE a >= (SELECT min(valid_from) FROM config_duty_rules
                 WHERE kind IN ('routine_update', 'revocation_update', 'revocation_update_should'))

@@ -55,9 +55,10 @@ WHERE b.ca IS NOT NULL
 
 -- repeats: the CA bugs that repeat an earlier incident of the same CA (the bugs `recurrences` has a row for), found
 -- without pairing every two bugs of a CA: a bug repeats when, among the CA's bugs with one of its tags (other than
--- ca-compliance), one was opened in the 730 days before it (a window count less the bugs opened at the same
--- instant), or when it cites such a bug. Grain: bug. The scorecard's repeat_share reads this (at 100,000 bugs the
--- pairwise view took 45 s; tests/test_refs.py checks both give the same bugs).
+-- ca-compliance), one was opened in the 730 days before it (a window count over [opened_at - 730 days, opened_at):
+-- opened_at is a microsecond timestamp, so the frame ends 1 microsecond before the bug), or when it cites such a
+-- bug. Grain: bug. The scorecard's repeat_share reads this (at 100,000 bugs the pairwise view took 45 s;
+-- tests/test_refs.py checks both give the same bugs).
 CREATE OR REPLACE VIEW repeats AS
 WITH tagged AS (
     -- unnest in a projection, not a lateral join: the same rows without a dependent join
@@ -66,8 +67,8 @@ WITH tagged AS (
     WHERE tag <> 'ca-compliance'
 ), by_tag AS (
     SELECT bug_id,
-           count(*) OVER (PARTITION BY ca, tag ORDER BY opened_at RANGE BETWEEN INTERVAL 730 DAY PRECEDING AND CURRENT ROW)
-           - count(*) OVER (PARTITION BY ca, tag, opened_at) AS earlier
+           count(*) OVER (PARTITION BY ca, tag ORDER BY opened_at
+                          RANGE BETWEEN INTERVAL 730 DAY PRECEDING AND INTERVAL 1 MICROSECOND PRECEDING) AS earlier
     FROM tagged
 ), cited AS (
     SELECT l.bug_id
