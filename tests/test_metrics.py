@@ -583,3 +583,47 @@ def test_layer_dependencies_match_the_statements_duckdb_splits() -> None:
     assert M.view_deps() == exact
     assert set(exact) == set(M.LAYERS)
     assert "DEPS" not in vars(M) and M.DEPS == exact  # a module attribute computed on first access
+
+
+@pytest.mark.parametrize("group", ["owner", "filed"])
+def test_a_single_use_snapshot_gives_every_cli_path_the_same_answer(
+    sample_db: tuple[Path, dict[int, Any]], group: str
+) -> None:
+    """Every path the CLI's scorecard and due take with once=True (some layers written with only the columns their
+    readers use, metrics._ONCE_COLUMNS) binds and answers as the whole layers do: with private bugs included,
+    resolutions excluded, percentiles, CAs named and program-side waits."""
+    path, _ = sample_db
+    got = []
+    for once in (False, True):
+        answers = []
+        for private in (False, True):
+            con = duckdb.connect(str(path), read_only=True)
+            M.include_private(con, private)
+            M.set_exclusions(con, ["INVALID", "DUPLICATE"], only_ca=private)
+            card = M.scorecard(con, AS_OF, group=group, once=once)
+            cas = list(card["ca"][:2])
+            answers.append(card.to_csv())
+            con.close()
+            con = duckdb.connect(str(path), read_only=True)
+            M.include_private(con, private)
+            answers.append(M.scorecard_rows(con, AS_OF, cas=cas, group=group, once=once).rows)
+            con.close()
+            for waiting in ("ca", "program"):
+                con = duckdb.connect(str(path), read_only=True)
+                M.include_private(con, private)
+                answers.append(
+                    M.due(
+                        con,
+                        AS_OF,
+                        30,
+                        cas,
+                        group=group,
+                        stale_days=3,
+                        waiting_on=waiting,
+                        rows=True,
+                        once=once,
+                    ).rows
+                )
+                con.close()
+        got.append(answers)
+    assert got[0] == got[1] and got[0][0] and got[0][1]
