@@ -821,16 +821,21 @@ def due(
     )
     keys = resolve_cas(con, cas, group)
     fetch = _rows if rows else _df
-    if waiting_on == "program":
-        return _filter(
-            fetch(con, "SELECT * REPLACE (strftime(since, '%Y-%m-%d') AS since) FROM due_program"), keys
-        )
-    con.execute("SET VARIABLE bzmine_due_days = ?", [days])
-    con.execute("SET VARIABLE bzmine_stale_days = CAST(? AS INTEGER)", [stale_days])
-    # due as YYYY-MM-DD text: a date, shown as one in every format (table, csv, json, HTML)
-    return mark_hidden(
-        con, _filter(fetch(con, "SELECT * REPLACE (strftime(due, '%Y-%m-%d') AS due) FROM due"), keys)
-    )
+    # both lists are of open bugs: where duties is computed inside this one query (not a layer already), only the
+    # open bugs' duties are (each bug's duties come from that bug alone); reset at once for every later reader
+    con.execute("SET VARIABLE bzmine_duties_open_only = TRUE")
+    try:
+        if waiting_on == "program":
+            return _filter(
+                fetch(con, "SELECT * REPLACE (strftime(since, '%Y-%m-%d') AS since) FROM due_program"), keys
+            )
+        con.execute("SET VARIABLE bzmine_due_days = ?", [days])
+        con.execute("SET VARIABLE bzmine_stale_days = CAST(? AS INTEGER)", [stale_days])
+        # due as YYYY-MM-DD text: a date, shown as one in every format (table, csv, json, HTML)
+        found = fetch(con, "SELECT * REPLACE (strftime(due, '%Y-%m-%d') AS due) FROM due")
+    finally:
+        con.execute("RESET VARIABLE bzmine_duties_open_only")
+    return mark_hidden(con, _filter(found, keys))
 
 
 def duties(

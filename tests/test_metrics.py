@@ -627,3 +627,27 @@ def test_a_single_use_snapshot_gives_every_cli_path_the_same_answer(
                 con.close()
         got.append(answers)
     assert got[0] == got[1] and got[0][0] and got[0][1]
+
+
+def test_due_computes_only_open_bugs_duties_and_leaves_the_duties_of_every_bug_to_later_readers(
+    sample_db: tuple[Path, dict[int, Any]],
+) -> None:
+    """due (once=True) computes duties for open bugs only, the ones it lists (same rows as from every bug's duties);
+    the switch is reset after its query, so a later reader on the connection gets the duties of closed bugs too."""
+    path, _ = sample_db
+    con = duckdb.connect(str(path), read_only=True)
+    fresh = duckdb.connect(str(path), read_only=True)
+    try:
+        quick = M.due(con, AS_OF, rows=True, once=True).rows
+        later = M.duties(con, AS_OF)
+        every = M.duties(fresh, AS_OF)
+        assert quick == M.due(fresh, AS_OF, rows=True).rows and quick
+        assert later.equals(every)
+        closed = set(con.execute("SELECT bug_id FROM metric_bugs WHERE NOT is_open").fetchall())
+        assert {
+            (b,) for b in every["bug_id"]
+        } & closed  # the sample's closed bugs have duties, and they are kept
+        assert con.execute("SELECT getvariable('bzmine_duties_open_only')").fetchone() == (None,)
+    finally:
+        con.close()
+        fresh.close()

@@ -29,9 +29,10 @@
 --       met at the next closing, pending until then; no due date.
 CREATE OR REPLACE VIEW duties AS
 WITH p AS (SELECT as_of FROM metric_params),
-b AS MATERIALIZED (
+b AS MATERIALIZED (  -- bzmine_duties_open_only (set by metrics.due for its one query): open bugs only, as due lists
     SELECT m.bug_id, m.ca, m.opened_at, m.creator_role, m.first_ca_at, m.full_report_at
     FROM bug_metrics m WHERE m.ca IS NOT NULL
+      AND (m.is_open OR NOT coalesce(CAST(getvariable('bzmine_duties_open_only') AS BOOLEAN), FALSE))
 ),
 ca_c AS MATERIALIZED (SELECT c.bug_id, c.created_at FROM metric_comments c JOIN b USING (bug_id) WHERE c.role = 'ca'),
 closings AS MATERIALIZED (
