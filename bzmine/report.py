@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -96,21 +95,6 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 PLOT_INDEX = "plots.json"  # in img/: each plot's input digest, so an unchanged plot is not drawn again
 
 
-def default_workers(n_plots: int) -> int:
-    """Processes drawing plots, this one included: this one and one per spare core (cores the 1-minute load average
-    leaves idle), at most 4 in all; this one alone for a handful of plots (starting a worker costs about as much as
-    drawing ten plots). On a busy machine a worker only adds its start-up cost (measured: 0.7x on a loaded 2-core
-    machine); the plots are the same either way."""
-    if n_plots < 12:
-        return 1
-    cores = os.cpu_count() or 1
-    try:
-        spare = int(cores - os.getloadavg()[0])
-    except OSError:  # no load average on this platform
-        spare = cores - 1
-    return max(1, min(4, 1 + spare, cores))
-
-
 @dataclass
 class _Frames:
     """What the pages share with the plots (read once)."""
@@ -132,7 +116,7 @@ class PlotRun:
     this process writes pages, then this process draws what no worker has started (plots.PlotPool)."""
 
     def __init__(
-        self, img: Path, jobs: list[tuple[str, str, tuple[Any, ...]]], workers: int | None = None
+        self, img: Path, jobs: list[tuple[str, str, tuple[Any, ...]]], workers: int | None = 1
     ) -> None:
         self.img, self.jobs = img, jobs
         index_path = img / PLOT_INDEX
@@ -153,7 +137,9 @@ class PlotRun:
             for i, (f, _, _) in enumerate(jobs)
             if old.get(f) != self.digests[i] or not (img / f).is_file() or (img / f).is_symlink()
         ]
-        n = default_workers(len(self.todo)) if workers is None else workers
+        # one process unless asked: the report draws five plots, and a worker costs about as much to start as drawing
+        # ten (measured: 0.7x on a loaded 2-core machine)
+        n = workers or 1
         self.pool = plots.PlotPool([(jobs[i][1], jobs[i][2]) for i in self.todo], n)
 
     def finish(self, quiet: bool = True) -> int:
@@ -174,18 +160,6 @@ class PlotRun:
 
     def close(self) -> None:
         self.pool.close()
-
-
-def render_plots(
-    img: Path, jobs: list[tuple[str, str, tuple[Any, ...]]], workers: int | None = None, quiet: bool = True
-) -> int:
-    """Draw each (file, plot, inputs) job into `img`, skipping plots whose inputs have not changed since the last
-    report in this folder (their digest is in img/plots.json and the file is there); returns how many were drawn."""
-    run = PlotRun(img, jobs, workers)
-    try:
-        return run.finish(quiet)
-    finally:
-        run.close()
 
 
 def methods_html() -> str:
@@ -219,8 +193,8 @@ def write_report(
     """Write index, scorecard, due and one page per CA (all CAs, or those named) into `out`.
 
     Private (group-restricted) bugs are left out unless include_private (a report is meant to be shared).
-    Plots are drawn in `workers` processes (None: by core count and plot count, as the CLI does; the default, 1,
-    starts no process), and only those whose inputs changed since the last report written to the same folder.
+    Plots are drawn in `workers` processes, this one included (1 or None, the default: no process is started), and
+    only those whose inputs changed since the last report written to the same folder.
     """
     metrics.include_private(con, include_private)
     outdir = files.make_dir(Path(out))
